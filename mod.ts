@@ -1,0 +1,51 @@
+/**
+ * httpd.ts: a static-file HTTP/1.1 server for Deno over raw TCP.
+ *
+ * The protocol layer is pure (bytes in, values out); the server layer does
+ * the I/O.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./mod.ts";
+ * const server = serve({ root: "www", hostname: "127.0.0.1", port: 8080 });
+ * Deno.addSignalListener("SIGTERM", () => server.shutdown());
+ * await server.finished;
+ * ```
+ *
+ * @module
+ */
+
+export { formatHttpDate, parseHttpDate } from "./protocol/date.ts";
+export {
+  ERROR_STATUS,
+  RequestError,
+  type RequestErrorCode,
+} from "./protocol/errors.ts";
+export { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./protocol/limits.ts";
+export {
+  getField,
+  type ParsedRequestHead,
+  parseRequestHead,
+  type ParseRequestHeadOptions,
+  type RequestHead,
+} from "./protocol/request_head.ts";
+export { parseRequestPath, type RequestPath } from "./protocol/request_path.ts";
+export {
+  type ByteSource,
+  readRequests,
+  type ReadRequestsOptions,
+} from "./protocol/request_reader.ts";
+export { formatResponseHead } from "./protocol/response_head.ts";
+export { STATUS, STATUS_TEXT, type StatusCode } from "./protocol/status.ts";
+export {
+  createFileHandler,
+  type FileHandlerOptions,
+  type Handler,
+} from "./server/file_handler.ts";
+export { serve, type ServeOptions, type Server } from "./server/listen.ts";
+export { mediaType } from "./server/media_type.ts";
+export {
+  errorResponse,
+  type FileBody,
+  type Response,
+} from "./server/response.ts";

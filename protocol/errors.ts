@@ -1,0 +1,58 @@
+/**
+ * Typed request errors. Every failure has a code, and each code maps to one
+ * status in exactly one place: {@linkcode ERROR_STATUS}.
+ *
+ * @module
+ */
+
+import type { StatusCode } from "./status.ts";
+
+/** Why a request was refused before it reached a handler, and its status. */
+export const ERROR_STATUS = {
+  InvalidRequestLine: 400,
+  InvalidTarget: 400,
+  InvalidVersion: 400,
+  InvalidHeader: 400,
+  ObsoleteLineFolding: 400,
+  BareCarriageReturn: 400,
+  MissingHost: 400,
+  DuplicateHost: 400,
+  InvalidContentLength: 400,
+  ConflictingFraming: 400,
+  InvalidPath: 400,
+  RequestTimeout: 408,
+  RequestLineTooLong: 414,
+  HeaderSectionTooLarge: 431,
+  TooManyHeaderFields: 431,
+  UnsupportedTransferEncoding: 501,
+  UnsupportedVersion: 505,
+} as const satisfies Record<string, StatusCode>;
+
+/** The reason a request could not be accepted. */
+export type RequestErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * A request the server must refuse; the connection is closed after the
+ * answer because the framing of what follows cannot be trusted.
+ *
+ * @example
+ * ```ts
+ * import { RequestError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const error = new RequestError("RequestLineTooLong", "Cannot parse request line: longer than 8192 bytes");
+ * assert.equal(error.status, 414);
+ * ```
+ */
+export class RequestError extends Error {
+  /** What went wrong, as a stable code. */
+  readonly code: RequestErrorCode;
+  /** The status to answer with. */
+  readonly status: StatusCode;
+
+  constructor(code: RequestErrorCode, message: string) {
+    super(message);
+    this.name = "RequestError";
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+  }
+}

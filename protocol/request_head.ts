@@ -1,0 +1,432 @@
+/**
+ * The request head parser (RFC 9112 §2–§7): request line and header fields,
+ * with the framing and connection semantics a server must settle before it
+ * can answer.
+ *
+ * @module
+ */
+
+import {
+  COLON,
+  CR,
+  FIELD_VALUE,
+  HTAB,
+  LF,
+  SP,
+  TARGET,
+  TOKEN,
+} from "./chars.ts";
+import { RequestError } from "./errors.ts";
+import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
+
+/** A parsed, validated request head. */
+export interface RequestHead {
+  /** The method, case-sensitive as sent (`GET`). */
+  readonly method: string;
+  /** The request-target as sent, bytes as Latin-1 characters. */
+  readonly target: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x, which read as 1.1). */
+  readonly minorVersion: 0 | 1;
+  /** Field names (lower case) and values, alternating, in arrival order. */
+  readonly fields: readonly string[];
+  /** Whether the client allows the connection to stay open after this exchange. */
+  readonly keepAlive: boolean;
+  /** Body length from Content-Length; 0 when there is none. */
+  readonly contentLength: number;
+  /** Whether the body is chunked (Transfer-Encoding: chunked). */
+  readonly chunked: boolean;
+}
+
+/** A complete head and how many bytes of the buffer it took. */
+export interface ParsedRequestHead {
+  head: RequestHead;
+  /** Bytes consumed, including any empty lines before the request line. */
+  consumed: number;
+}
+
+/** Options for {@linkcode parseRequestHead}. */
+export interface ParseRequestHeadOptions {
+  /**
+   * Where the bytes not yet seen by an earlier call start, so that a head
+   * arriving in pieces is scanned once, not once per piece.
+   * @default {0}
+   */
+  scanFrom?: number;
+  /** Size limits. @default {DEFAULT_HEAD_LIMITS} */
+  limits?: HeadLimits;
+}
+
+/**
+ * Parses a request head from the start of `buf`.
+ *
+ * Returns `undefined` while the head is incomplete and throws a
+ * {@linkcode RequestError} as soon as the bytes seen cannot become a valid
+ * head (a bad request line, an overlong line or head, a bad field).
+ *
+ * @example
+ * ```ts
+ * import { parseRequestHead } from "./request_head.ts";
+ * import assert from "node:assert/strict";
+ * const bytes = new TextEncoder().encode("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+ * assert.equal(parseRequestHead(bytes.subarray(0, 10)), undefined);
+ * const parsed = parseRequestHead(bytes)!;
+ * assert.equal(parsed.head.target, "/a");
+ * assert.equal(parsed.consumed, bytes.length);
+ * ```
+ */
+export function parseRequestHead(
+  buf: Uint8Array,
+  options?: ParseRequestHeadOptions,
+): ParsedRequestHead | undefined {
+  const limits = options?.limits ?? DEFAULT_HEAD_LIMITS;
+  const length = buf.length;
+
+  // RFC 9112 §2.2: ignore empty lines received before the request line.
+  let start = 0;
+  while (start < length) {
+    if (buf[start] === LF) start++;
+    else if (buf[start] === CR) {
+      if (start + 1 === length) return undefined;
+      if (buf[start + 1] !== LF) throw bareCr();
+      start += 2;
+    } else break;
+  }
+  if (start === length) return undefined;
+
+  const lineEnd = buf.indexOf(LF, start);
+  const scanFrom = Math.max(start, options?.scanFrom ?? 0);
+  if (lineEnd < 0) {
+    if (length - start > limits.maxRequestLine) {
+      throw requestLineTooLong(limits);
+    }
+    if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
+    return undefined;
+  }
+  if (lineEnd - start > limits.maxRequestLine) throw requestLineTooLong(limits);
+  // Answer a bad request line at once rather than after a head that may never come.
+  const line = lineEnd >= scanFrom
+    ? parseRequestLine(buf, start, lineEnd)
+    : undefined;
+
+  const headEnd = findHeadEnd(buf, Math.max(scanFrom, lineEnd + 1), start);
+  if (headEnd < 0) {
+    if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
+    return undefined;
+  }
+  if (headEnd + 1 - start > limits.maxHeadSize) throw headTooLarge(limits);
+
+  const { method, target, minorVersion } = line ??
+    parseRequestLine(buf, start, lineEnd);
+  const fields = parseFields(buf, lineEnd + 1, headEnd, limits);
+  return {
+    head: settleFraming(method, target, minorVersion, fields),
+    consumed: headEnd + 1,
+  };
+}
+
+/**
+ * Joins every value of a field (case-insensitive name) with ", ", the way
+ * RFC 9110 §5.3 lets a list-based field be combined; `undefined` if absent.
+ *
+ * @example
+ * ```ts
+ * import { getField } from "./request_head.ts";
+ * import assert from "node:assert/strict";
+ * const head = { fields: ["accept", "a", "host", "x", "accept", "b"] };
+ * assert.equal(getField(head, "Accept"), "a, b");
+ * assert.equal(getField(head, "range"), undefined);
+ * ```
+ */
+export function getField(
+  head: Pick<RequestHead, "fields">,
+  name: string,
+): string | undefined {
+  const wanted = name.toLowerCase();
+  const fields = head.fields;
+  let value: string | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === wanted) {
+      value = value === undefined
+        ? fields[i + 1]
+        : `${value}, ${fields[i + 1]}`;
+    }
+  }
+  return value;
+}
+
+/** Index of the LF that ends the empty line closing the head, or -1. */
+function findHeadEnd(buf: Uint8Array, from: number, start: number): number {
+  let i = buf.indexOf(LF, from);
+  while (i >= 0) {
+    // The line ending here is empty if the previous line ended right before it.
+    if (buf[i - 1] === LF && i - 1 >= start) return i;
+    if (buf[i - 1] === CR && buf[i - 2] === LF && i - 2 >= start) return i;
+    i = buf.indexOf(LF, i + 1);
+  }
+  return -1;
+}
+
+interface RequestLine {
+  method: string;
+  target: string;
+  minorVersion: 0 | 1;
+}
+
+// request-line = method SP request-target SP HTTP-version
+function parseRequestLine(
+  buf: Uint8Array,
+  start: number,
+  lf: number,
+): RequestLine {
+  let end = lf;
+  if (end > start && buf[end - 1] === CR) end--;
+  let i = start;
+  while (i < end && TOKEN[buf[i]]) i++;
+  if (i === start || i === end || buf[i] !== SP) {
+    throw new RequestError(
+      "InvalidRequestLine",
+      "Cannot parse request line: invalid method",
+    );
+  }
+  const method = latin1(buf, start, i);
+  const targetStart = ++i;
+  while (i < end && TARGET[buf[i]]) i++;
+  if (i === targetStart) {
+    throw new RequestError(
+      "InvalidRequestLine",
+      "Cannot parse request line: missing request target",
+    );
+  }
+  if (i === end || buf[i] !== SP) {
+    if (i < end && buf[i] === CR) throw bareCr();
+    throw new RequestError(
+      i === end ? "InvalidRequestLine" : "InvalidTarget",
+      i === end
+        ? "Cannot parse request line: missing HTTP version"
+        : "Cannot parse request line: invalid byte in request target",
+    );
+  }
+  const target = latin1(buf, targetStart, i);
+  return { method, target, minorVersion: parseVersion(buf, i + 1, end) };
+}
+
+// HTTP-version = "HTTP/" DIGIT "." DIGIT
+function parseVersion(buf: Uint8Array, start: number, end: number): 0 | 1 {
+  const ok = end - start === 8 && buf[start] === 0x48 &&
+    buf[start + 1] === 0x54 && buf[start + 2] === 0x54 &&
+    buf[start + 3] === 0x50 && buf[start + 4] === 0x2f &&
+    isDigit(buf[start + 5]) && buf[start + 6] === 0x2e &&
+    isDigit(buf[start + 7]);
+  if (!ok) {
+    if (buf.subarray(start, end).includes(CR)) throw bareCr();
+    throw new RequestError(
+      "InvalidVersion",
+      "Cannot parse request line: invalid HTTP version",
+    );
+  }
+  if (buf[start + 5] !== 0x31) {
+    throw new RequestError(
+      "UnsupportedVersion",
+      "Cannot serve request: only HTTP/1.x is supported",
+    );
+  }
+  // RFC 9110 §2.5: a later 1.x minor version is answered as 1.1.
+  return buf[start + 7] === 0x30 ? 0 : 1;
+}
+
+// field-line = field-name ":" OWS field-value OWS
+function parseFields(
+  buf: Uint8Array,
+  from: number,
+  headEnd: number,
+  limits: HeadLimits,
+): string[] {
+  const fields: string[] = [];
+  let lineStart = from;
+  while (true) {
+    const lf = buf.indexOf(LF, lineStart);
+    let end = lf;
+    if (end > lineStart && buf[end - 1] === CR) end--;
+    if (end === lineStart) break; // the empty line that closes the head
+    if (lf > headEnd) break;
+    if (fields.length >= limits.maxHeaderFields * 2) {
+      throw new RequestError(
+        "TooManyHeaderFields",
+        `Cannot parse header: more than ${limits.maxHeaderFields} fields`,
+      );
+    }
+    parseField(buf, lineStart, end, fields);
+    lineStart = lf + 1;
+  }
+  return fields;
+}
+
+function parseField(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  out: string[],
+): void {
+  const first = buf[start];
+  if (first === SP || first === HTAB) {
+    throw new RequestError(
+      "ObsoleteLineFolding",
+      "Cannot parse header: obsolete line folding",
+    );
+  }
+  let i = start;
+  while (i < end && TOKEN[buf[i]]) i++;
+  if (i === end || buf[i] !== COLON || i === start) {
+    if (buf.subarray(start, end).includes(CR)) throw bareCr();
+    const why = i === start
+      ? "empty or invalid field name"
+      : i < end && (buf[i] === SP || buf[i] === HTAB)
+      ? "whitespace before colon"
+      : i === end
+      ? "missing colon"
+      : "invalid byte in field name";
+    throw new RequestError("InvalidHeader", `Cannot parse header: ${why}`);
+  }
+  const name = latin1(buf, start, i).toLowerCase();
+  i++;
+  while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+  let valueEnd = end;
+  while (
+    valueEnd > i && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)
+  ) {
+    valueEnd--;
+  }
+  for (let j = i; j < valueEnd; j++) {
+    if (!FIELD_VALUE[buf[j]]) {
+      if (buf[j] === CR) throw bareCr();
+      throw new RequestError(
+        "InvalidHeader",
+        "Cannot parse header: invalid byte in field value",
+      );
+    }
+  }
+  out.push(name, latin1(buf, i, valueEnd));
+}
+
+// RFC 9112 §6 and §9.3: how the body is framed and whether to keep the
+// connection, settled once here so handlers never guess.
+function settleFraming(
+  method: string,
+  target: string,
+  minorVersion: 0 | 1,
+  fields: string[],
+): RequestHead {
+  let hosts = 0;
+  let contentLengths = 0;
+  let contentLength = 0;
+  let transferEncoding: string | undefined;
+  let close = false;
+  let keepAliveToken = false;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (name === "host") hosts++;
+    else if (name === "content-length") {
+      contentLengths++;
+      contentLength = parseContentLength(value);
+    } else if (name === "transfer-encoding") {
+      transferEncoding = transferEncoding === undefined
+        ? value
+        : `${transferEncoding}, ${value}`;
+    } else if (name === "connection") {
+      for (const token of value.split(",")) {
+        const option = token.trim().toLowerCase();
+        if (option === "close") close = true;
+        else if (option === "keep-alive") keepAliveToken = true;
+      }
+    }
+  }
+  if (hosts > 1) {
+    throw new RequestError(
+      "DuplicateHost",
+      "Cannot accept request: more than one Host field",
+    );
+  }
+  if (hosts === 0 && minorVersion === 1) {
+    throw new RequestError(
+      "MissingHost",
+      "Cannot accept request: HTTP/1.1 without Host",
+    );
+  }
+  if (contentLengths > 1) {
+    throw new RequestError(
+      "InvalidContentLength",
+      "Cannot frame body: more than one Content-Length field",
+    );
+  }
+  let chunked = false;
+  if (transferEncoding !== undefined) {
+    if (contentLengths > 0) {
+      throw new RequestError(
+        "ConflictingFraming",
+        "Cannot frame body: both Content-Length and Transfer-Encoding",
+      );
+    }
+    if (transferEncoding.trim().toLowerCase() !== "chunked") {
+      throw new RequestError(
+        "UnsupportedTransferEncoding",
+        "Cannot frame body: only chunked transfer coding is supported",
+      );
+    }
+    chunked = true;
+  }
+  const keepAlive = !close && (minorVersion === 1 || keepAliveToken);
+  return {
+    method,
+    target,
+    minorVersion,
+    fields,
+    keepAlive,
+    contentLength,
+    chunked,
+  };
+}
+
+// Content-Length = 1*DIGIT; a list ("5, 5") counts as invalid here.
+function parseContentLength(value: string): number {
+  if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value)) {
+    throw new RequestError(
+      "InvalidContentLength",
+      "Cannot frame body: invalid Content-Length",
+    );
+  }
+  return Number(value);
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
+}
+
+/** Bytes to a string, one character per byte. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(
+    null,
+    buf.subarray(start, end) as unknown as number[],
+  );
+}
+
+function bareCr(): RequestError {
+  return new RequestError(
+    "BareCarriageReturn",
+    "Cannot parse request: bare CR",
+  );
+}
+
+function requestLineTooLong(limits: HeadLimits): RequestError {
+  return new RequestError(
+    "RequestLineTooLong",
+    `Cannot parse request line: longer than ${limits.maxRequestLine} bytes`,
+  );
+}
+
+function headTooLarge(limits: HeadLimits): RequestError {
+  return new RequestError(
+    "HeaderSectionTooLarge",
+    `Cannot parse header: head larger than ${limits.maxHeadSize} bytes`,
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * From a request-target to the path segments of a file under the root:
+ * percent-decoded exactly once, dot segments resolved, the query dropped.
+ *
+ * @module
+ */
+
+import { RequestError } from "./errors.ts";
+
+/** Where a request-target points, relative to the document root. */
+export type RequestPath =
+  | {
+    readonly kind: "inside";
+    /** Decoded segments below the root, none empty, `.` or `..`. */
+    readonly segments: readonly string[];
+    /** Whether the path ended in `/` (a directory was asked for). */
+    readonly directory: boolean;
+    /** The query with its `?`, or "" (kept for redirects). */
+    readonly query: string;
+  }
+  | {
+    /** `..` climbs above the root, or a segment hides a separator. */
+    readonly kind: "outside";
+  };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses an origin-form or absolute-form request-target (RFC 9112 §3.2).
+ *
+ * Throws a `RequestError` (400) for a target that is not a path, a malformed
+ * `%XX` escape, a decoded control byte such as `%00`, or bytes that are not
+ * UTF-8. A decoded `/` or `\` inside a segment, or `..` above the root, gives
+ * `{ kind: "outside" }`: it could only name something the root does not hold.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestPath } from "./request_path.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseRequestPath("/a/./b/../space%20in%20name.txt?x=1"), {
+ *   kind: "inside",
+ *   segments: ["a", "space in name.txt"],
+ *   directory: false,
+ *   query: "?x=1",
+ * });
+ * assert.deepEqual(parseRequestPath("/../etc/passwd"), { kind: "outside" });
+ * ```
+ */
+export function parseRequestPath(target: string): RequestPath {
+  let path = target;
+  if (path.charCodeAt(0) !== 0x2f) path = absoluteFormPath(target);
+  let query = "";
+  const hash = path.indexOf("#");
+  if (hash >= 0) path = path.slice(0, hash);
+  const question = path.indexOf("?");
+  if (question >= 0) {
+    query = path.slice(question);
+    path = path.slice(0, question);
+  }
+
+  const raw = path.split("/");
+  const segments: string[] = [];
+  // Dot segments are resolved after decoding, so %2e%2e counts as ".." too.
+  for (let i = 1; i < raw.length; i++) {
+    const segment = decodeSegment(raw[i]);
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") {
+      if (segments.length === 0) return { kind: "outside" };
+      segments.pop();
+      continue;
+    }
+    if (segment.includes("/") || segment.includes("\\")) {
+      return { kind: "outside" };
+    }
+    segments.push(segment);
+  }
+  const last = raw[raw.length - 1];
+  const directory = last === "" || last === "." || last === ".." ||
+    segments.length === 0;
+  return { kind: "inside", segments, directory, query };
+}
+
+// absolute-form = absolute-URI: "http://host/path" names the same path.
+function absoluteFormPath(target: string): string {
+  const match = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (match === null) {
+    throw new RequestError(
+      "InvalidTarget",
+      "Cannot parse request target: not a path or an absolute URI",
+    );
+  }
+  const rest = target.slice(match[0].length);
+  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
+}
+
+function decodeSegment(segment: string): string {
+  if (!needsDecoding(segment)) return segment;
+  const bytes = new Uint8Array(segment.length);
+  let n = 0;
+  for (let i = 0; i < segment.length; i++) {
+    let byte = segment.charCodeAt(i);
+    if (byte === 0x25) {
+      const hi = hexValue(segment.charCodeAt(i + 1));
+      const lo = hexValue(segment.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) {
+        throw new RequestError(
+          "InvalidPath",
+          "Cannot decode path: malformed percent escape",
+        );
+      }
+      byte = hi * 16 + lo;
+      i += 2;
+    }
+    if (byte < 0x20 || byte === 0x7f) {
+      throw new RequestError("InvalidPath", "Cannot decode path: control byte");
+    }
+    bytes[n++] = byte;
+  }
+  try {
+    return utf8.decode(bytes.subarray(0, n));
+  } catch {
+    throw new RequestError("InvalidPath", "Cannot decode path: not UTF-8");
+  }
+}
+
+function needsDecoding(segment: string): boolean {
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c === 0x25 || c >= 0x80) return true;
+  }
+  return false;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}

@@ -1,0 +1,161 @@
+/**
+ * One worker child process as the supervisor sees it: spawned, ready or
+ * not, its output forwarded, stopped gracefully or killed.
+ *
+ * @module
+ */
+
+import { forwardLines, type LineSink } from "./_worker_output.ts";
+
+/** How a worker announces on stderr that it accepts connections. */
+export const READY_LINE = /^worker (\d+) ready\b/;
+
+/** How many of a worker's last stderr lines are kept to explain a failure. */
+const TAIL_LINES = 8;
+
+/** How to spawn one worker. */
+export interface WorkerSpawnOptions {
+  /** Unique id, also the `[wN]` output prefix. */
+  id: number;
+  /** Executable, normally `Deno.execPath()`. */
+  program: string;
+  /** Its arguments. */
+  args: string[];
+  /** Where the worker's stdout lines go. */
+  stdout: LineSink;
+  /** Where the worker's stderr lines go. */
+  stderr: LineSink;
+  /** How long a worker may take to print its ready line before it is killed. */
+  readyTimeoutMs: number;
+}
+
+/** A running (or finished) worker process. */
+export class WorkerProcess {
+  /** Unique id, as passed with `--worker-id`. */
+  readonly id: number;
+  /** Process id. */
+  readonly pid: number;
+  /** Resolves `true` once the worker is ready, `false` if it never will be. */
+  readonly ready: Promise<boolean>;
+  /** Resolves when the process has exited and its output is forwarded. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  /** `performance.now()` when it became ready. */
+  readyAt: number | undefined;
+  /** Set when the supervisor itself asked it to stop. */
+  retiring = false;
+  /** Set once the process has exited. */
+  status: Deno.CommandStatus | undefined;
+
+  readonly #child: Deno.ChildProcess;
+  readonly #tail: string[] = [];
+
+  private constructor(child: Deno.ChildProcess, options: WorkerSpawnOptions) {
+    this.id = options.id;
+    this.pid = child.pid;
+    this.#child = child;
+    const prefix = `[w${options.id}] `;
+    const ready = Promise.withResolvers<boolean>();
+    const timer = setTimeout(() => {
+      this.#remember(`no ready line within ${options.readyTimeoutMs} ms`);
+      ready.resolve(false);
+      this.kill("SIGKILL");
+    }, options.readyTimeoutMs);
+    const stdoutDone = forwardLines(child.stdout, prefix, options.stdout);
+    const stderrDone = forwardLines(
+      child.stderr,
+      prefix,
+      options.stderr,
+      (line) => {
+        if (READY_LINE.test(line)) {
+          clearTimeout(timer);
+          this.readyAt ??= performance.now();
+          ready.resolve(true);
+        } else {
+          this.#remember(line);
+        }
+      },
+    );
+    this.ready = ready.promise;
+    this.exited = (async () => {
+      const status = await child.status;
+      this.status = status;
+      clearTimeout(timer);
+      ready.resolve(false);
+      await Promise.all([stdoutDone, stderrDone]);
+      // Our end of a dead worker's stdin: nothing useful can fail here.
+      await child.stdin.close().catch(() => {});
+      return status;
+    })();
+  }
+
+  /**
+   * Starts a worker. Throws like `Deno.Command#spawn` (for instance
+   * `Deno.errors.NotCapable` without run permission).
+   */
+  static spawn(options: WorkerSpawnOptions): WorkerProcess {
+    const child = new Deno.Command(options.program, {
+      args: options.args,
+      // The worker treats the end of its stdin as "supervisor gone", so the
+      // pipe stays open, unwritten, for the worker's whole life.
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new WorkerProcess(child, options);
+  }
+
+  /** The worker's last stderr lines, or how it ended, for error reports. */
+  lastError(): string {
+    if (this.#tail.length > 0) return this.#tail.join(" | ");
+    return this.status ? describeStatus(this.status) : "no output";
+  }
+
+  /** Sends `signal`; a worker that is already gone is not an error. */
+  kill(signal: Deno.Signal): void {
+    if (this.status) return;
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // It exited between the check and the signal.
+    }
+  }
+
+  /**
+   * Asks the worker to stop gracefully, and kills it if it is not gone
+   * after `graceMs`.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.retiring = true;
+    this.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overdue = new Promise<"overdue">((resolve) => {
+      timer = setTimeout(() => resolve("overdue"), graceMs);
+    });
+    const outcome = await Promise.race([this.exited, overdue]);
+    clearTimeout(timer);
+    if (outcome === "overdue") {
+      this.kill("SIGKILL");
+      await this.exited;
+    }
+  }
+
+  #remember(line: string): void {
+    if (line.trim() === "") return;
+    this.#tail.push(line);
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+  }
+}
+
+/**
+ * Describes how a process ended, e.g. `"exit code 1"` or `"signal SIGKILL"`.
+ *
+ * @example
+ * ```ts
+ * import { describeStatus } from "./_worker_process.ts";
+ * describeStatus({ success: false, code: 137, signal: "SIGKILL" });
+ * // "signal SIGKILL"
+ * ```
+ */
+export function describeStatus(status: Deno.CommandStatus): string {
+  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+}

@@ -1,0 +1,183 @@
+/**
+ * The command line: flags to a validated configuration, or one clear error.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** Everything the command line decides. */
+export interface Config {
+  root: string;
+  port: number;
+  hostname: string;
+  /** Worker processes; `-w auto` is resolved to the CPU count. */
+  workers: number;
+  quiet: boolean;
+  dotfiles: boolean;
+  cacheControl: string | undefined;
+  headerTimeout: number;
+  idleTimeout: number;
+  maxConnections: number;
+  pidFile: string | undefined;
+  /** Set in a worker process started by the supervisor (internal flag). */
+  workerId: number | undefined;
+}
+
+/** What the command line asked for. */
+export type Command =
+  | { kind: "serve"; config: Config }
+  | { kind: "help" }
+  | { kind: "version" };
+
+/** A command line that cannot be run; the message is one line. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The usage text printed by `--help` and after a usage error. */
+export const USAGE = `Usage: httpd.ts [options]
+
+Serves the files under a document root over HTTP/1.1.
+
+Options:
+  -r, --root DIR            document root (default: www)
+  -p, --port N              port, 0 for any free one (default: 8080)
+      --host ADDR           address to listen on (default: 0.0.0.0)
+  -w, --workers N|auto      worker processes on one port (default: 1)
+      --quiet               no access log on stdout
+      --dotfiles            serve names starting with a dot
+      --cache-control VALUE add Cache-Control: VALUE to files
+      --header-timeout S    seconds for a complete request head (default: 10)
+      --idle-timeout S      seconds an idle keep-alive connection lives (default: 15)
+      --max-connections N   open connections per worker before 503 (default: 4096)
+      --pid-file PATH       write the (supervisor) process id to PATH
+  -h, --help                show this help
+  -V, --version             show the version`;
+
+/**
+ * Parses and validates the command line arguments.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * const command = parseCommandLine(["-r", ".", "-p", "9000"]);
+ * assert.equal(command.kind === "serve" && command.config.port, 9000);
+ * assert.throws(() => parseCommandLine(["-p", "70000"]), /port/);
+ * ```
+ */
+export function parseCommandLine(args: string[]): Command {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        root: { type: "string", short: "r", default: "www" },
+        port: { type: "string", short: "p", default: "8080" },
+        host: { type: "string", default: "0.0.0.0" },
+        workers: { type: "string", short: "w", default: "1" },
+        quiet: { type: "boolean", default: false },
+        dotfiles: { type: "boolean", default: false },
+        "cache-control": { type: "string" },
+        "header-timeout": { type: "string", default: "10" },
+        "idle-timeout": { type: "string", default: "15" },
+        "max-connections": { type: "string", default: "4096" },
+        "pid-file": { type: "string" },
+        "worker-id": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const cacheControl = values["cache-control"];
+  if (cacheControl !== undefined && !/^[\x20-\x7e]+$/.test(cacheControl)) {
+    throw new UsageError("Invalid --cache-control: printable ASCII only");
+  }
+  if (values.host === "") throw new UsageError("Invalid --host: empty");
+  const workerId = values["worker-id"];
+  return {
+    kind: "serve",
+    config: {
+      root: checkRoot(values.root),
+      port: integer("--port", values.port, 0, 65535),
+      hostname: values.host,
+      workers: values.workers === "auto"
+        ? navigator.hardwareConcurrency
+        : integer("--workers", values.workers, 1, 1024),
+      quiet: values.quiet,
+      dotfiles: values.dotfiles,
+      cacheControl,
+      headerTimeout: seconds("--header-timeout", values["header-timeout"]),
+      idleTimeout: seconds("--idle-timeout", values["idle-timeout"]),
+      maxConnections: integer(
+        "--max-connections",
+        values["max-connections"],
+        1,
+        1 << 20,
+      ),
+      pidFile: values["pid-file"],
+      workerId: workerId === undefined
+        ? undefined
+        : integer("--worker-id", workerId, 1, 1 << 20),
+    },
+  };
+}
+
+function integer(
+  flag: string,
+  value: string,
+  min: number,
+  max: number,
+): number {
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UsageError(
+      `Invalid ${flag} '${value}': expected an integer from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
+function seconds(flag: string, value: string): number {
+  const n = /^\d{1,6}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
+  if (!(n > 0 && n <= 86400)) {
+    throw new UsageError(
+      `Invalid ${flag} '${value}': expected seconds from 0.001 to 86400`,
+    );
+  }
+  return n;
+}
+
+function checkRoot(root: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(root);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such directory"
+      : error instanceof Deno.errors.NotCapable ||
+          error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new UsageError(`Invalid --root '${root}': ${why}`);
+  }
+  if (!info.isDirectory) {
+    throw new UsageError(`Invalid --root '${root}': not a directory`);
+  }
+  return root;
+}

@@ -1,0 +1,58 @@
+/**
+ * Reporting of unexpected errors: at most one line a second on stderr, so a
+ * flood of broken connections cannot flood the log too.
+ *
+ * @module
+ */
+
+/** Reports an error that should not have happened. */
+export type ErrorReporter = (context: string, error: unknown) => void;
+
+/** Errors that only mean the peer went away or the socket was closed. */
+export function isDisconnect(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.TimedOut;
+}
+
+/**
+ * Creates a reporter that writes at most one line per `intervalMs` and
+ * counts what it held back.
+ *
+ * @example
+ * ```ts
+ * import { createErrorReporter } from "./error_report.ts";
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * const report = createErrorReporter((line) => lines.push(line), 1000);
+ * report("connection", new Error("first"));
+ * report("connection", new Error("second"));
+ * assert.equal(lines.length, 1);
+ * ```
+ */
+export function createErrorReporter(
+  write: (line: string) => void = (line) => console.error(line),
+  intervalMs = 1000,
+): ErrorReporter {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (context, error) => {
+    const now = performance.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
+    suppressed = 0;
+    const message = error instanceof Error
+      ? error.stack ?? error.message
+      : String(error);
+    write(`httpd.ts: unexpected error in ${context}${more}: ${message}`);
+  };
+}

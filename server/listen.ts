@@ -1,0 +1,228 @@
+/**
+ * The listener: accepts TCP connections and runs each through
+ * {@linkcode Connection}, within a connection limit, until shut down.
+ *
+ * @module
+ */
+
+import type { HeadLimits } from "../protocol/limits.ts";
+import { formatResponseHead } from "../protocol/response_head.ts";
+import { AccessLog } from "./access_log.ts";
+import { currentHttpDate } from "./clock.ts";
+import { Connection } from "./connection.ts";
+import {
+  createErrorReporter,
+  type ErrorReporter,
+  isDisconnect,
+} from "./error_report.ts";
+import { createFileHandler, type Handler } from "./file_handler.ts";
+import { SERVER_NAME } from "./version.ts";
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions {
+  /** The document root; it must exist and be a directory. */
+  root: string;
+  /** Address to listen on. @default {"0.0.0.0"} */
+  hostname?: string;
+  /** Port to listen on; 0 picks a free one. @default {8080} */
+  port?: number;
+  /** Set SO_REUSEPORT so several processes share the port. @default {false} */
+  reusePort?: boolean;
+  /** Serve dotfiles. @default {false} */
+  dotfiles?: boolean;
+  /** A Cache-Control value for files. @default {undefined} */
+  cacheControl?: string;
+  /** Write the access log to stdout. @default {true} */
+  accessLog?: boolean;
+  /** Seconds allowed for a complete request head. @default {10} */
+  headerTimeout?: number;
+  /** Seconds an idle keep-alive connection or a stalled send is kept. @default {15} */
+  idleTimeout?: number;
+  /** Open connections beyond which new ones get 503. @default {4096} */
+  maxConnections?: number;
+  /** Milliseconds a shutdown waits for responses in flight. @default {5000} */
+  shutdownGraceMs?: number;
+  /** Head size limits. @default {DEFAULT_HEAD_LIMITS} */
+  limits?: HeadLimits;
+  /** Replaces the file handler (for tests and embedding). @default {undefined} */
+  handler?: Handler;
+  /** Where unexpected errors go. @default {a rate-limited stderr reporter} */
+  report?: ErrorReporter;
+}
+
+/** A running server. */
+export interface Server {
+  /** The address actually bound (the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /**
+   * Stops accepting, closes idle connections, lets responses in flight
+   * finish (bounded by the grace period), then resolves.
+   */
+  shutdown(): Promise<void>;
+  /** Resolves once the server has stopped and every connection is closed. */
+  readonly finished: Promise<void>;
+}
+
+/** How often deadlines are checked. */
+const SWEEP_MS = 250;
+/** Connections being refused with a 503 at once, beyond which they are just closed. */
+const MAX_REFUSING = 256;
+
+/**
+ * Starts serving files from `options.root`. Throws at once if the address
+ * cannot be bound or the root is not a directory.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./listen.ts";
+ * const server = serve({ root: "www", hostname: "127.0.0.1", port: 0 });
+ * console.log(server.addr.port);
+ * await server.shutdown();
+ * ```
+ */
+export function serve(options: ServeOptions): Server {
+  const root = Deno.realPathSync(options.root);
+  if (!Deno.statSync(root).isDirectory) {
+    throw new Deno.errors.NotADirectory(
+      `Cannot serve ${options.root}: not a directory`,
+    );
+  }
+  const report = options.report ?? createErrorReporter();
+  const log = options.accessLog === false
+    ? undefined
+    : new AccessLog(Deno.stdout);
+  const handler = options.handler ??
+    createFileHandler({
+      root,
+      dotfiles: options.dotfiles,
+      cacheControl: options.cacheControl,
+    });
+  const maxConnections = options.maxConnections ?? 4096;
+  const connectionOptions = {
+    handler,
+    log,
+    report,
+    headerTimeoutMs: (options.headerTimeout ?? 10) * 1000,
+    idleTimeoutMs: (options.idleTimeout ?? 15) * 1000,
+    limits: options.limits,
+  };
+
+  const listener = Deno.listen({
+    transport: "tcp",
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 8080,
+    reusePort: options.reusePort ?? false,
+  });
+  const connections = new Set<Connection>();
+  let refusing = 0;
+  let stopping = false;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  const { promise: finished, resolve: resolveFinished } = Promise.withResolvers<
+    void
+  >();
+  let accepting = true;
+
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const connection of connections) connection.expire(now);
+  }, SWEEP_MS);
+
+  const settle = () => {
+    if (!stopping || accepting || connections.size > 0) return;
+    clearInterval(sweeper);
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    log?.flush().then(() => resolveFinished());
+    if (log === undefined) resolveFinished();
+  };
+
+  const acceptLoop = async () => {
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopping || error instanceof Deno.errors.BadResource) break;
+        // Out of descriptors (EMFILE) and the like: wait instead of spinning.
+        report("accept", error);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      if (connections.size >= maxConnections) {
+        if (refusing < MAX_REFUSING) {
+          refusing++;
+          refuse(conn)
+            .catch((error) => report("refuse", error))
+            .finally(() => refusing--);
+        } else closeQuietly(conn);
+        continue;
+      }
+      const connection = new Connection(conn, connectionOptions);
+      connections.add(connection);
+      connection.serve().finally(() => {
+        connections.delete(connection);
+        settle();
+      });
+    }
+    accepting = false;
+    settle();
+  };
+  acceptLoop().catch((error) => report("accept loop", error));
+
+  return {
+    addr: listener.addr,
+    finished,
+    shutdown() {
+      if (!stopping) {
+        stopping = true;
+        closeQuietly(listener);
+        for (const connection of connections) connection.drain();
+        graceTimer = setTimeout(() => {
+          for (const connection of connections) connection.abort();
+        }, options.shutdownGraceMs ?? 5000);
+        settle();
+      }
+      return finished;
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Answers 503 to a connection over the limit and closes it gracefully. */
+async function refuse(conn: Deno.TcpConn): Promise<void> {
+  const body = "503 Service Unavailable\n";
+  const head = formatResponseHead(503, [
+    "Server",
+    SERVER_NAME,
+    "Date",
+    currentHttpDate(),
+    "Content-Type",
+    "text/plain; charset=utf-8",
+    "Retry-After",
+    "1",
+    "Content-Length",
+    String(body.length),
+    "Connection",
+    "close",
+  ]);
+  const timer = setTimeout(() => closeQuietly(conn), 1000);
+  try {
+    await conn.write(encoder.encode(head + body));
+    await conn.closeWrite();
+    const scratch = new Uint8Array(4096);
+    while ((await conn.read(scratch)) !== null);
+  } catch (error) {
+    if (!isDisconnect(error)) throw error;
+  } finally {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  }
+}
+
+function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Already closed.
+  }
+}

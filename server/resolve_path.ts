@@ -1,0 +1,102 @@
+/**
+ * Maps a parsed request path to a regular file under the document root,
+ * comparing real paths so that no symlink leads outside it.
+ *
+ * @module
+ */
+
+import type { RequestPath } from "../protocol/request_path.ts";
+
+/** What a request path names on disk. */
+export type Resolution =
+  | {
+    readonly kind: "file";
+    /** The file's real path. */
+    readonly path: string;
+    /** The name whose extension decides the media type. */
+    readonly name: string;
+  }
+  | { readonly kind: "redirect" } // a directory asked for without its slash
+  | { readonly kind: "not-found" }
+  | { readonly kind: "forbidden" };
+
+/** Options for {@linkcode resolvePath}. */
+export interface ResolvePathOptions {
+  /** Serve names starting with a dot (`.well-known` is always served). @default {false} */
+  dotfiles?: boolean;
+  /** The file a directory request serves. @default {"index.html"} */
+  index?: string;
+}
+
+/**
+ * Resolves `path` below `root`, which must itself be a real path (no
+ * symlinks, no trailing slash unless it is `/`).
+ *
+ * @example
+ * ```ts ignore
+ * import { parseRequestPath } from "../protocol/request_path.ts";
+ * import { resolvePath } from "./resolve_path.ts";
+ * const root = await Deno.realPath("www");
+ * const found = await resolvePath(root, parseRequestPath("/index.html"));
+ * ```
+ */
+export async function resolvePath(
+  root: string,
+  path: RequestPath,
+  options?: ResolvePathOptions,
+): Promise<Resolution> {
+  if (path.kind === "outside") return FORBIDDEN;
+  const segments = path.segments;
+  if (!options?.dotfiles && segments.some(isHidden)) return NOT_FOUND;
+  const prefix = root.endsWith("/") ? root : `${root}/`;
+  try {
+    const real = await Deno.realPath(prefix + segments.join("/"));
+    if (!isInside(real, root, prefix)) return FORBIDDEN;
+    const info = await Deno.stat(real);
+    if (info.isDirectory) {
+      if (!path.directory) return { kind: "redirect" };
+      const index = options?.index ?? "index.html";
+      const indexReal = await Deno.realPath(`${real}/${index}`);
+      if (!isInside(indexReal, root, prefix)) return FORBIDDEN;
+      const indexInfo = await Deno.stat(indexReal);
+      return indexInfo.isFile
+        ? { kind: "file", path: indexReal, name: index }
+        : NOT_FOUND;
+    }
+    if (!info.isFile) return FORBIDDEN; // a FIFO or device would hang or leak
+    if (path.directory) return NOT_FOUND; // "/file.html/" names no file
+    return { kind: "file", path: real, name: segments[segments.length - 1] };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Maps a file system error to the answer it deserves. */
+export function failure(error: unknown): Resolution {
+  if (
+    error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotCapable
+  ) {
+    return FORBIDDEN;
+  }
+  if (
+    error instanceof Deno.errors.NotFound ||
+    error instanceof Deno.errors.NotADirectory ||
+    error instanceof Deno.errors.FilesystemLoop ||
+    error instanceof Deno.errors.InvalidData
+  ) {
+    return NOT_FOUND;
+  }
+  throw error;
+}
+
+const FORBIDDEN: Resolution = { kind: "forbidden" };
+const NOT_FOUND: Resolution = { kind: "not-found" };
+
+function isHidden(segment: string): boolean {
+  return segment.charCodeAt(0) === 0x2e && segment !== ".well-known";
+}
+
+function isInside(real: string, root: string, prefix: string): boolean {
+  return real === root || real.startsWith(prefix);
+}

@@ -1,0 +1,202 @@
+/**
+ * `-w N`: a supervisor process that runs N worker processes sharing one
+ * port through `SO_REUSEPORT`, so the kernel spreads connections across
+ * them.
+ *
+ * Each worker is the same program (re-run with `Deno.execPath()`, which is
+ * also right for a `deno compile` binary) with an internal `--worker-id N`
+ * flag, and only the permissions it needs: read on the root, net on the
+ * listen address. Signals to the supervisor:
+ *
+ * - SIGTERM, SIGINT: stop every worker gracefully, exit 0 (a second one
+ *   kills them at once).
+ * - SIGHUP: rolling restart, one worker at a time, new before old.
+ *
+ * @module
+ */
+
+import { createWorkerArgs, formatNetPermission } from "./_worker_command.ts";
+import { createLineSink } from "./_worker_output.ts";
+import { Supervisor } from "./_worker_supervisor.ts";
+
+/** How the supervisor runs its workers. */
+export interface SupervisorOptions {
+  /** How many workers to run (already resolved from "auto"). */
+  workers: number;
+  /**
+   * The CLI arguments every worker gets, already without -w/--workers and
+   * --pid-file; the supervisor adds `-r ROOT -p PORT --worker-id N`.
+   */
+  workerArgs: string[];
+  /** Absolute real path of the document root (for the workers' --allow-read). */
+  root: string;
+  /** Listen address, for the workers' --allow-net and the startup line. */
+  hostname: string;
+  /** Listen port; 0 picks a free one that every worker then shares. */
+  port: number;
+  /**
+   * Write the supervisor pid here, remove it at exit.
+   * @default undefined
+   */
+  pidFile?: string;
+  /**
+   * The module the workers run under `deno run`; ignored in a compiled
+   * binary, which always re-runs itself.
+   * @default Deno.mainModule
+   */
+  workerModule?: string;
+  /**
+   * How long a stopping worker may take to finish its responses before it
+   * is killed.
+   * @default 10_000
+   */
+  gracePeriodMs?: number;
+  /**
+   * How long a new worker may take to print its ready line.
+   * @default 30_000
+   */
+  readyTimeoutMs?: number;
+}
+
+/** Operating systems whose kernel balances connections across reuse-port listeners. */
+const BALANCING_OS: readonly string[] = ["linux", "android"];
+
+const PREFIX = "httpd.ts: ";
+
+/**
+ * Runs the supervisor until it is stopped by a signal or can no longer
+ * keep its workers running; resolves to the process exit code.
+ *
+ * Prints one line `httpd.ts: listening on http://HOST:PORT root=ROOT
+ * workers=N` on stderr once every worker is ready; worker output is
+ * forwarded line by line with a `[wN] ` prefix.
+ *
+ * @example
+ * ```ts ignore
+ * import { runSupervisor } from "./workers.ts";
+ * const code = await runSupervisor({
+ *   workers: 2,
+ *   workerArgs: ["--quiet"],
+ *   root: "/srv/www",
+ *   hostname: "127.0.0.1",
+ *   port: 8080,
+ * });
+ * Deno.exit(code);
+ * ```
+ */
+export async function runSupervisor(
+  options: SupervisorOptions,
+): Promise<number> {
+  const stderr = createLineSink(Deno.stderr);
+  const fail = async (message: string): Promise<number> => {
+    await stderr.write(`${PREFIX}${message}\n`);
+    return 1;
+  };
+
+  if (!Number.isInteger(options.workers) || options.workers < 1) {
+    return fail(
+      `Cannot run ${options.workers} workers: need a whole number of at least 1`,
+    );
+  }
+  if (options.workers > 1 && !BALANCING_OS.includes(Deno.build.os)) {
+    return fail(
+      `Cannot run ${options.workers} workers on ${Deno.build.os}: only Linux spreads connections across SO_REUSEPORT listeners; use -w 1`,
+    );
+  }
+
+  const port = bindProbe(options.hostname, options.port);
+  if (typeof port === "string") return fail(port);
+
+  if (options.pidFile !== undefined) {
+    try {
+      await Deno.writeTextFile(options.pidFile, `${Deno.pid}\n`);
+    } catch (error) {
+      return fail(
+        `Cannot write pid file ${options.pidFile}: ${errorMessage(error)}`,
+      );
+    }
+  }
+
+  const workerModule = options.workerModule ?? Deno.mainModule;
+  const program = Deno.execPath();
+  const supervisor = new Supervisor({
+    workers: options.workers,
+    command: (id) => ({
+      program,
+      args: createWorkerArgs({
+        workerArgs: options.workerArgs,
+        root: options.root,
+        hostname: options.hostname,
+        port,
+        workerModule,
+      }, id),
+    }),
+    stdout: createLineSink(Deno.stdout),
+    stderr,
+    messagePrefix: PREFIX,
+    gracePeriodMs: options.gracePeriodMs ?? 10_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+  });
+
+  const onStop = () => void supervisor.stop(0);
+  const onReload = () => void supervisor.reload();
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGTERM", onStop],
+    ["SIGINT", onStop],
+    ["SIGHUP", onReload],
+  ];
+  for (const [signal, listener] of listeners) {
+    Deno.addSignalListener(signal, listener);
+  }
+
+  try {
+    if (await supervisor.start()) {
+      const address = formatNetPermission(options.hostname, port);
+      await stderr.write(
+        `${PREFIX}listening on http://${address} root=${options.root} workers=${options.workers}\n`,
+      );
+    }
+    return await supervisor.done;
+  } finally {
+    for (const [signal, listener] of listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
+    if (options.pidFile !== undefined) await removePidFile(options.pidFile);
+  }
+}
+
+/**
+ * Checks that the address can be shared and resolves port 0 to a free
+ * port, by binding once with `reusePort` and closing again at once: a
+ * listener kept open here would take its share of connections and never
+ * accept them. Returns the port, or an error message.
+ */
+function bindProbe(hostname: string, port: number): number | string {
+  const address = formatNetPermission(hostname, port);
+  try {
+    const listener = Deno.listen({ hostname, port, reusePort: true });
+    const bound = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    return bound;
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      return `Cannot listen on ${address}: address already in use`;
+    }
+    return `Cannot listen on ${address}: ${errorMessage(error)}`;
+  }
+}
+
+/** Removes the pid file unless another process has claimed it since. */
+async function removePidFile(path: string): Promise<void> {
+  try {
+    if ((await Deno.readTextFile(path)).trim() === String(Deno.pid)) {
+      await Deno.remove(path);
+    }
+  } catch {
+    // Already gone, or not ours to remove.
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

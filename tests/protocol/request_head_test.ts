@@ -1,0 +1,418 @@
+import assert from "node:assert/strict";
+import { RequestError, type RequestErrorCode } from "../../protocol/errors.ts";
+import { getField, parseRequestHead } from "../../protocol/request_head.ts";
+
+const encoder = new TextEncoder();
+const bytes = (text: string) => encoder.encode(text);
+
+const VALID = [
+  "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+  "GET /httptest/dir2/page.html HTTP/1.0\r\n\r\n",
+  "HEAD /a?b=c HTTP/1.1\r\nHost: x\r\nUser-Agent: test/1.0\r\nAccept: */*\r\n\r\n",
+  "\r\n\nGET /after-empty-lines HTTP/1.1\r\nHost: x\r\n\r\n",
+  "GET /lf-only HTTP/1.1\nHost: x\n\n",
+  "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n",
+  "GET /tab HTTP/1.1\r\nHost: x\r\nX-Value:\t a  b \t\r\n\r\n",
+  "GET http://example.com/abs HTTP/1.1\r\nHost: example.com\r\n\r\n",
+  "GET /obs-text HTTP/1.1\r\nHost: x\r\nX-Name: caf\xe9\r\n\r\n",
+];
+
+function latin1Bytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+Deno.test("parseRequestHead() reports every proper prefix of a valid head as partial", () => {
+  for (const text of VALID) {
+    const input = latin1Bytes(text);
+    for (let n = 0; n < input.length; n++) {
+      assert.equal(
+        parseRequestHead(input.subarray(0, n)),
+        undefined,
+        JSON.stringify(text.slice(0, n)),
+      );
+    }
+    assert.equal(parseRequestHead(input)?.consumed, input.length);
+  }
+});
+
+Deno.test("parseRequestHead() gives the same head for every split into two reads", () => {
+  for (const text of VALID) {
+    const input = latin1Bytes(text);
+    const whole = parseRequestHead(input);
+    for (let cut = 1; cut < input.length; cut++) {
+      assert.equal(parseRequestHead(input.subarray(0, cut)), undefined);
+      assert.deepEqual(
+        parseRequestHead(input, { scanFrom: cut }),
+        whole,
+        `${JSON.stringify(text)} cut at ${cut}`,
+      );
+    }
+  }
+});
+
+Deno.test("parseRequestHead() finds the head fed one byte at a time, scanning only new bytes", () => {
+  for (const text of VALID) {
+    const input = latin1Bytes(text);
+    let result;
+    for (let n = 1; n <= input.length && result === undefined; n++) {
+      result = parseRequestHead(input.subarray(0, n), { scanFrom: n - 1 });
+      if (n < input.length) assert.equal(result, undefined);
+    }
+    assert.deepEqual(result, parseRequestHead(input));
+  }
+});
+
+Deno.test("parseRequestHead() consumes one head and leaves a pipelined one", () => {
+  const first = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  const input = bytes(first + "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const parsed = parseRequestHead(input)!;
+  assert.equal(parsed.consumed, first.length);
+  assert.equal(parsed.head.target, "/1");
+  assert.equal(
+    parseRequestHead(input.subarray(parsed.consumed))!.head.target,
+    "/2",
+  );
+});
+
+Deno.test("parseRequestHead() returns method, target, version and fields as sent", () => {
+  const { head } = parseRequestHead(latin1Bytes(VALID[2]))!;
+  assert.equal(head.method, "HEAD");
+  assert.equal(head.target, "/a?b=c");
+  assert.equal(head.minorVersion, 1);
+  assert.deepEqual(head.fields, [
+    "host",
+    "x",
+    "user-agent",
+    "test/1.0",
+    "accept",
+    "*/*",
+  ]);
+  assert.equal(getField(head, "User-Agent"), "test/1.0");
+  const tab = parseRequestHead(bytes(VALID[6]))!.head;
+  assert.equal(
+    getField(tab, "x-value"),
+    "a  b",
+    "OWS around a value is not part of it",
+  );
+  const obs = parseRequestHead(latin1Bytes(VALID[8]))!.head;
+  assert.equal(getField(obs, "x-name"), "caf\xe9");
+});
+
+const FRAMING: [
+  string,
+  { keepAlive: boolean; contentLength: number; chunked: boolean },
+][] = [
+  ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", {
+    keepAlive: false,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.1\r\nHost: x\r\nConnection: Keep-Alive, CLOSE\r\n\r\n", {
+    keepAlive: false,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.0\r\n\r\n", {
+    keepAlive: false,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.2\r\nHost: x\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 42\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 42,
+    chunked: false,
+  }],
+  ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: true,
+  }],
+];
+
+Deno.test("parseRequestHead() settles keep-alive and body framing", () => {
+  for (const [text, expected] of FRAMING) {
+    const { head } = parseRequestHead(bytes(text))!;
+    assert.deepEqual(
+      {
+        keepAlive: head.keepAlive,
+        contentLength: head.contentLength,
+        chunked: head.chunked,
+      },
+      expected,
+      JSON.stringify(text),
+    );
+  }
+});
+
+const longTarget = "/" + "a".repeat(8200);
+const ERRORS: [string, string, RequestErrorCode, number][] = [
+  ["no version", "GET /\r\n\r\n", "InvalidRequestLine", 400],
+  ["no target", "GET  HTTP/1.1\r\nHost: x\r\n\r\n", "InvalidRequestLine", 400],
+  [
+    "two spaces",
+    "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidRequestLine",
+    400,
+  ],
+  [
+    "method with a delimiter",
+    "GE(T / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidRequestLine",
+    400,
+  ],
+  ["garbage line", "hello\r\n\r\n", "InvalidRequestLine", 400],
+  [
+    "control byte in target",
+    "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidTarget",
+    400,
+  ],
+  [
+    "DEL in target",
+    "GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidTarget",
+    400,
+  ],
+  [
+    "tab in target",
+    "GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidTarget",
+    400,
+  ],
+  [
+    "space in target",
+    "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidVersion",
+    400,
+  ],
+  [
+    "lower-case version",
+    "GET / http/1.1\r\nHost: x\r\n\r\n",
+    "InvalidVersion",
+    400,
+  ],
+  [
+    "two-digit minor",
+    "GET / HTTP/1.10\r\nHost: x\r\n\r\n",
+    "InvalidVersion",
+    400,
+  ],
+  ["HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", "UnsupportedVersion", 505],
+  ["HTTP/0.9", "GET / HTTP/0.9\r\n\r\n", "UnsupportedVersion", 505],
+  [
+    "header without colon",
+    "GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "whitespace before colon",
+    "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "empty field name",
+    "GET / HTTP/1.1\r\nHost: x\r\n: x\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "NUL in value",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "obs-fold",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n  b\r\n\r\n",
+    "ObsoleteLineFolding",
+    400,
+  ],
+  [
+    "obs-fold with tab",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n\tb\r\n\r\n",
+    "ObsoleteLineFolding",
+    400,
+  ],
+  [
+    "bare CR in value",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+    "BareCarriageReturn",
+    400,
+  ],
+  [
+    "bare CR in request line",
+    "GET /\r HTTP/1.1\r\nHost: x\r\n\r\n",
+    "BareCarriageReturn",
+    400,
+  ],
+  [
+    "bare CR before request line",
+    "\rGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "BareCarriageReturn",
+    400,
+  ],
+  ["missing Host in 1.1", "GET / HTTP/1.1\r\n\r\n", "MissingHost", 400],
+  [
+    "two Host fields",
+    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    "DuplicateHost",
+    400,
+  ],
+  [
+    "two Host fields in 1.0",
+    "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n",
+    "DuplicateHost",
+    400,
+  ],
+  [
+    "Content-Length and Transfer-Encoding",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "ConflictingFraming",
+    400,
+  ],
+  [
+    "duplicate Content-Length",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
+    "InvalidContentLength",
+    400,
+  ],
+  [
+    "Content-Length list",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\n",
+    "InvalidContentLength",
+    400,
+  ],
+  [
+    "negative Content-Length",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    "InvalidContentLength",
+    400,
+  ],
+  [
+    "huge Content-Length",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+    "InvalidContentLength",
+    400,
+  ],
+  [
+    "gzip transfer coding",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    "UnsupportedTransferEncoding",
+    501,
+  ],
+  [
+    "chunked not last",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+    "UnsupportedTransferEncoding",
+    501,
+  ],
+  [
+    "request line over 8 KiB",
+    `GET ${longTarget} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    "RequestLineTooLong",
+    414,
+  ],
+  [
+    "head over 32 KiB",
+    `GET / HTTP/1.1\r\nHost: x\r\nX: ${"v".repeat(33000)}\r\n\r\n`,
+    "HeaderSectionTooLarge",
+    431,
+  ],
+  [
+    "101 fields",
+    `GET / HTTP/1.1\r\nHost: x\r\n${"X: y\r\n".repeat(100)}\r\n`,
+    "TooManyHeaderFields",
+    431,
+  ],
+];
+
+Deno.test("parseRequestHead() throws one typed error per malformation", async (t) => {
+  for (const [name, text, code, status] of ERRORS) {
+    await t.step(name, () => {
+      const input = latin1Bytes(text);
+      assert.throws(
+        () => parseRequestHead(input),
+        (error) =>
+          error instanceof RequestError && error.code === code &&
+          error.status === status,
+      );
+    });
+  }
+});
+
+Deno.test("parseRequestHead() refuses an overlong request line before it ends", () => {
+  const input = bytes(`GET ${longTarget}`);
+  assert.throws(
+    () => parseRequestHead(input),
+    (e) => e instanceof RequestError && e.status === 414,
+  );
+});
+
+Deno.test("parseRequestHead() refuses an oversized head before it ends", () => {
+  const input = bytes(
+    `GET / HTTP/1.1\r\n${"X-Long: abcdefgh\r\n".repeat(2000)}`,
+  );
+  assert.throws(
+    () => parseRequestHead(input),
+    (e) => e instanceof RequestError && e.status === 431,
+  );
+});
+
+Deno.test("parseRequestHead() answers a bad request line as soon as it is complete", () => {
+  assert.throws(
+    () => parseRequestHead(bytes("BAD LINE\r\nHost: x\r\n")),
+    RequestError,
+  );
+});
+
+Deno.test("parseRequestHead() honours smaller limits", () => {
+  const limits = { maxRequestLine: 16, maxHeadSize: 64, maxHeaderFields: 2 };
+  assert.throws(
+    () =>
+      parseRequestHead(bytes("GET /seventeen-chars HTTP/1.1\r\n\r\n"), {
+        limits,
+      }),
+    (e) => e instanceof RequestError && e.status === 414,
+  );
+  assert.throws(
+    () =>
+      parseRequestHead(
+        bytes("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n"),
+        { limits },
+      ),
+    (e) => e instanceof RequestError && e.code === "TooManyHeaderFields",
+  );
+});
+
+Deno.test("parseRequestHead() gives the same error for every split of a malformed head", () => {
+  for (const [name, text, code] of ERRORS.slice(0, 30)) {
+    const input = latin1Bytes(text);
+    let caught: unknown;
+    for (let n = 1; n <= input.length && caught === undefined; n++) {
+      try {
+        parseRequestHead(input.subarray(0, n), { scanFrom: n - 1 });
+      } catch (error) {
+        caught = error;
+      }
+    }
+    assert.ok(caught instanceof RequestError, name);
+    assert.equal(caught.code, code, name);
+  }
+});

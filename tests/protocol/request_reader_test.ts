@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { RequestError } from "../../protocol/errors.ts";
+import type { RequestHead } from "../../protocol/request_head.ts";
+import {
+  type ByteSource,
+  readRequests,
+} from "../../protocol/request_reader.ts";
+
+const encoder = new TextEncoder();
+
+/** A source that hands out `input` in the given piece sizes, then ends. */
+function pieces(
+  input: Uint8Array,
+  size: (index: number) => number,
+): ByteSource {
+  let offset = 0;
+  let index = 0;
+  return {
+    read(buffer) {
+      if (offset === input.length) return Promise.resolve(null);
+      const n = Math.min(size(index++), buffer.length, input.length - offset);
+      buffer.set(input.subarray(offset, offset + n));
+      offset += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+async function collect(source: ByteSource): Promise<RequestHead[]> {
+  const heads: RequestHead[] = [];
+  for await (const head of readRequests(source)) heads.push(head);
+  return heads;
+}
+
+const PIPELINE = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n" +
+  "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 27\r\n\r\n" +
+  "GET /not-a-request HTTP/1.1" + // the body of /2: 27 bytes
+  "\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n" +
+  "GET /4 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" +
+  "GET /5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
+  "GET /after-close HTTP/1.1\r\nHost: x\r\n\r\n";
+const EXPECTED = ["/1", "/2", "/3", "/4", "/5"];
+
+Deno.test("readRequests() yields pipelined requests in order from one read", async () => {
+  const heads = await collect(pieces(encoder.encode(PIPELINE), () => 1 << 20));
+  assert.deepEqual(heads.map((h) => h.target), EXPECTED);
+});
+
+Deno.test("readRequests() yields the same requests from any segmentation", async () => {
+  const input = encoder.encode(PIPELINE);
+  for (const size of [1, 2, 3, 7, 13, 64]) {
+    const heads = await collect(pieces(input, () => size));
+    assert.deepEqual(heads.map((h) => h.target), EXPECTED, `pieces of ${size}`);
+  }
+  let seed = 42;
+  const random = () =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) % 40 + 1;
+  const heads = await collect(pieces(input, random));
+  assert.deepEqual(heads.map((h) => h.target), EXPECTED, "random pieces");
+});
+
+Deno.test("readRequests() never parses a body as the next request", async () => {
+  const input = encoder.encode(
+    "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n" +
+      "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n\r\n\r\n" +
+      "GET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  for (const size of [1, 5, 1 << 20]) {
+    const heads = await collect(pieces(input, () => size));
+    assert.deepEqual(heads.map((h) => h.target), ["/form", "/next"]);
+  }
+});
+
+Deno.test("readRequests() ends the connection after a body it will not read", async () => {
+  const chunked = encoder.encode(
+    "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
+      "GET /x HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const heads = await collect(pieces(chunked, () => 1 << 20));
+  assert.deepEqual(heads.map((h) => [h.target, h.keepAlive]), [["/c", false]]);
+
+  const big = encoder.encode(
+    "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
+  );
+  const bigHeads = await collect(pieces(big, () => 1 << 20));
+  assert.deepEqual(bigHeads.map((h) => [h.target, h.keepAlive]), [[
+    "/big",
+    false,
+  ]]);
+});
+
+Deno.test("readRequests() ends quietly on a bare newline, an empty stream or a cut head", async () => {
+  for (const text of ["", "\n", "\r\n\r\n", "GET / HTTP/1.1\r\nHo"]) {
+    assert.deepEqual(
+      await collect(pieces(encoder.encode(text), () => 1)),
+      [],
+      JSON.stringify(text),
+    );
+  }
+});
+
+Deno.test("readRequests() throws the parser's error after the good requests", async () => {
+  const input = encoder.encode(
+    "GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/1.1\r\n\r\n",
+  );
+  const seen: string[] = [];
+  await assert.rejects(async () => {
+    for await (const head of readRequests(pieces(input, () => 3))) {
+      seen.push(head.target);
+    }
+  }, (error) => error instanceof RequestError && error.code === "MissingHost");
+  assert.deepEqual(seen, ["/ok"]);
+});
+
+Deno.test("readRequests() grows its buffer for a large head and still enforces the limit", async () => {
+  const large = `GET /large HTTP/1.1\r\nHost: x\r\nX: ${
+    "a".repeat(30000)
+  }\r\n\r\n`;
+  const heads = await collect(pieces(encoder.encode(large), () => 4096));
+  assert.deepEqual(heads.map((h) => h.target), ["/large"]);
+  const tooLarge = `GET /large HTTP/1.1\r\nHost: x\r\nX: ${
+    "a".repeat(40000)
+  }\r\n\r\n`;
+  await assert.rejects(
+    () => collect(pieces(encoder.encode(tooLarge), () => 4096)),
+    (error) => error instanceof RequestError && error.status === 431,
+  );
+});
+
+Deno.test("readRequests() signals the start of each head and each idle wait", async () => {
+  const events: string[] = [];
+  const input = encoder.encode(
+    "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const source = pieces(input, () => 1 << 20);
+  for await (
+    const head of readRequests(source, {
+      onIdle: () => events.push("idle"),
+      onHeadStart: () => events.push("head"),
+    })
+  ) events.push(head.target);
+  assert.deepEqual(events, ["idle", "head", "/1", "head", "/2", "idle"]);
+});

@@ -91,26 +91,36 @@ export function parseRequestHead(
       start += 2;
     } else break;
   }
-  if (start === length) return undefined;
+  if (start === length) {
+    // Empty lines count towards the head: they must not fill memory either.
+    if (length > limits.maxHeadSize) throw headTooLarge(limits);
+    return undefined;
+  }
 
   const lineEnd = buf.indexOf(LF, start);
   const scanFrom = Math.max(start, options?.scanFrom ?? 0);
+  // The limit is on the line's content; its CRLF does not count.
   if (lineEnd < 0) {
-    if (length - start > limits.maxRequestLine) {
+    if (length - start > limits.maxRequestLine + 1) {
       throw requestLineTooLong(limits);
     }
     if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
     return undefined;
   }
-  if (lineEnd - start > limits.maxRequestLine) throw requestLineTooLong(limits);
+  const lineLength = lineEnd - start - (buf[lineEnd - 1] === CR ? 1 : 0);
+  if (lineLength > limits.maxRequestLine) throw requestLineTooLong(limits);
   // Answer a bad request line at once rather than after a head that may never come.
   const line = lineEnd >= scanFrom
     ? parseRequestLine(buf, start, lineEnd)
     : undefined;
 
-  const headEnd = findHeadEnd(buf, Math.max(scanFrom, lineEnd + 1), start);
+  const fieldsFrom = Math.max(scanFrom, lineEnd + 1);
+  const headEnd = findHeadEnd(buf, fieldsFrom, start);
   if (headEnd < 0) {
     if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
+    // A CR that is not part of a CRLF can hide the head's end ("\r\r\n"):
+    // refuse it as soon as it arrives rather than wait for a deadline.
+    if (hasBareCr(buf, Math.max(lineEnd + 1, fieldsFrom - 1))) throw bareCr();
     return undefined;
   }
   if (headEnd + 1 - start > limits.maxHeadSize) throw headTooLarge(limits);
@@ -164,6 +174,16 @@ function findHeadEnd(buf: Uint8Array, from: number, start: number): number {
     i = buf.indexOf(LF, i + 1);
   }
   return -1;
+}
+
+/** Whether a CR from `from` on is followed by something other than LF. */
+function hasBareCr(buf: Uint8Array, from: number): boolean {
+  let i = buf.indexOf(CR, from);
+  while (i >= 0 && i + 1 < buf.length) {
+    if (buf[i + 1] !== LF) return true;
+    i = buf.indexOf(CR, i + 1);
+  }
+  return false;
 }
 
 interface RequestLine {

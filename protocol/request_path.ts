@@ -61,8 +61,10 @@ export function parseRequestPath(target: string): RequestPath {
   const raw = path.split("/");
   const segments: string[] = [];
   // Dot segments are resolved after decoding, so %2e%2e counts as ".." too.
+  let directory = true;
   for (let i = 1; i < raw.length; i++) {
     const segment = decodeSegment(raw[i]);
+    directory = segment === "" || segment === "." || segment === "..";
     if (segment === "" || segment === ".") continue;
     if (segment === "..") {
       if (segments.length === 0) return { kind: "outside" };
@@ -74,9 +76,7 @@ export function parseRequestPath(target: string): RequestPath {
     }
     segments.push(segment);
   }
-  const last = raw[raw.length - 1];
-  const directory = last === "" || last === "." || last === ".." ||
-    segments.length === 0;
+  if (segments.length === 0) directory = true;
   return { kind: "inside", segments, directory, query };
 }
 

@@ -6,8 +6,13 @@
  * @module
  */
 
+import { RequestError } from "./errors.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
-import { parseRequestHead, type RequestHead } from "./request_head.ts";
+import {
+  getField,
+  parseRequestHead,
+  type RequestHead,
+} from "./request_head.ts";
 
 /** Anything that reads bytes like a `Deno.Conn` does. */
 export interface ByteSource {
@@ -105,6 +110,14 @@ export async function* readRequests(
           buf = bigger;
         }
       }
+      if (end === buf.length) {
+        // Unreachable while the parser enforces the head limit; a read into
+        // no room would return 0 forever, so fail loudly instead of spinning.
+        throw new RequestError(
+          "HeaderSectionTooLarge",
+          `Cannot parse header: head larger than ${limits.maxHeadSize} bytes`,
+        );
+      }
       const n = await source.read(buf.subarray(end));
       if (n === null) return; // the client left mid-head: nobody to answer
       end += n;
@@ -115,7 +128,10 @@ export async function* readRequests(
     start += consumed;
     scanned = 0;
     newHead = true;
-    const skippable = !head.chunked && head.contentLength <= maxDiscarded;
+    // A client that sent Expect: 100-continue may never send its body now
+    // that it gets a final answer instead: waiting for it would stall.
+    const skippable = !head.chunked && head.contentLength <= maxDiscarded &&
+      (head.contentLength === 0 || getField(head, "expect") === undefined);
     if (!skippable) {
       yield { ...head, keepAlive: false };
       return;

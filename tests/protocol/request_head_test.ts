@@ -263,6 +263,12 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     400,
   ],
   [
+    "bare CR as the empty line",
+    "GET / HTTP/1.1\r\nHost: x\r\n\r\r\n",
+    "BareCarriageReturn",
+    400,
+  ],
+  [
     "bare CR before request line",
     "\rGET / HTTP/1.1\r\nHost: x\r\n\r\n",
     "BareCarriageReturn",
@@ -355,6 +361,27 @@ Deno.test("parseRequestHead() throws one typed error per malformation", async (t
       );
     });
   }
+});
+
+Deno.test("parseRequestHead() allows a request line of exactly the limit, CRLF aside", () => {
+  const exact = `GET /${"a".repeat(8192 - 14)} HTTP/1.1`;
+  assert.equal(exact.length, 8192);
+  assert.equal(
+    parseRequestHead(bytes(`${exact}\r\nHost: x\r\n\r\n`))?.head.target.length,
+    8179,
+  );
+  assert.throws(
+    () => parseRequestHead(bytes(`${exact}a\r\nHost: x\r\n\r\n`)),
+    (e) => e instanceof RequestError && e.status === 414,
+  );
+});
+
+Deno.test("parseRequestHead() counts empty lines before the request line towards the head", () => {
+  assert.equal(parseRequestHead(bytes("\r\n".repeat(100))), undefined);
+  assert.throws(
+    () => parseRequestHead(bytes("\r\n".repeat(20000))),
+    (e) => e instanceof RequestError && e.status === 431,
+  );
 });
 
 Deno.test("parseRequestHead() refuses an overlong request line before it ends", () => {

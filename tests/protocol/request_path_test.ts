@@ -20,6 +20,8 @@ const INSIDE: [string, string[], boolean, string][] = [
   ["/a/%2E./b", ["b"], false, ""],
   ["/a/b/..", ["a"], true, ""],
   ["/a/.", ["a"], true, ""],
+  ["/a/%2e", ["a"], true, ""],
+  ["/a/b/%2e%2e", ["a"], true, ""],
   ["//a//b", ["a", "b"], false, ""],
   ["/page.html/", ["page.html"], true, ""],
   ["/q?x=1&y=/../../", ["q"], false, "?x=1&y=/../../"],

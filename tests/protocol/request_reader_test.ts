@@ -79,6 +79,15 @@ Deno.test("readRequests() ends the connection after a body it will not read", as
   const heads = await collect(pieces(chunked, () => 1 << 20));
   assert.deepEqual(heads.map((h) => [h.target, h.keepAlive]), [["/c", false]]);
 
+  const expecting = encoder.encode(
+    "POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+  );
+  const expectHeads = await collect(pieces(expecting, () => 1 << 20));
+  assert.deepEqual(expectHeads.map((h) => [h.target, h.keepAlive]), [[
+    "/e",
+    false,
+  ]]);
+
   const big = encoder.encode(
     "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
   );

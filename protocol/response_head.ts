@@ -6,28 +6,41 @@
 
 import { STATUS_TEXT, type StatusCode } from "./status.ts";
 
+const STATUS_LINES = new Map<StatusCode, string>();
+
 /**
- * Formats a status line and header fields, closed by the empty line.
- * `fields` alternates names and values; values must already be free of CR
- * and LF (this server builds them all itself).
+ * The status line, CRLF included.
+ *
+ * @example
+ * ```ts
+ * import { formatStatusLine } from "./response_head.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatStatusLine(200), "HTTP/1.1 200 OK\r\n");
+ * ```
+ */
+export function formatStatusLine(status: StatusCode): string {
+  let line = STATUS_LINES.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n`;
+    STATUS_LINES.set(status, line);
+  }
+  return line;
+}
+
+/**
+ * Formats a whole head: status line, the given field lines
+ * (`"Name: value\r\n"` each, values free of CR and LF) and the empty line.
  *
  * @example
  * ```ts
  * import { formatResponseHead } from "./response_head.ts";
  * import assert from "node:assert/strict";
  * assert.equal(
- *   formatResponseHead(404, ["Content-Length", "0"]),
+ *   formatResponseHead(404, "Content-Length: 0\r\n"),
  *   "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
  * );
  * ```
  */
-export function formatResponseHead(
-  status: StatusCode,
-  fields: readonly string[],
-): string {
-  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n`;
-  for (let i = 0; i < fields.length; i += 2) {
-    head += `${fields[i]}: ${fields[i + 1]}\r\n`;
-  }
-  return head + "\r\n";
+export function formatResponseHead(status: StatusCode, fields: string): string {
+  return `${formatStatusLine(status)}${fields}\r\n`;
 }

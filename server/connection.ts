@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RequestError } from "../protocol/errors.ts";
+import { ERROR_STATUS, RequestError } from "../protocol/errors.ts";
 import type { HeadLimits } from "../protocol/limits.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
 import { readRequests } from "../protocol/request_reader.ts";
@@ -15,7 +15,12 @@ import type { AccessLog } from "./access_log.ts";
 import { currentHttpDate } from "./clock.ts";
 import { type ErrorReporter, isDisconnect } from "./error_report.ts";
 import type { Handler } from "./file_handler.ts";
-import { errorResponse, type FileBody, type Response } from "./response.ts";
+import { ShortFileError, writeMultipartRanges } from "./range_body.ts";
+import {
+  errorResponse,
+  type MultipartBody,
+  type Response,
+} from "./response.ts";
 import { SERVER_NAME } from "./version.ts";
 
 /** Options for {@linkcode Connection}. */
@@ -38,20 +43,32 @@ export interface ConnectionOptions {
  */
 type Phase = "idle" | "head" | "busy" | "lingering" | "closed";
 
-/** Files up to this size go out in the same write as their head. */
-const SINGLE_WRITE_LIMIT = 65536;
 /** How long, and how much, a closing connection reads and discards. */
 const LINGER_MS = 2000;
 const LINGER_BYTES = 1 << 20;
+/** How long a shutdown waits for the first request of a fresh connection. */
+const FIRST_REQUEST_GRACE_MS = 1000;
 
 const encoder = new TextEncoder();
+
+/** The head's bytes at the start of a buffer with `extra` bytes left after it. */
+function encodeHead(text: string, extra: number): Uint8Array {
+  // Every field value is built ASCII, so one character is one byte.
+  const bytes = new Uint8Array(text.length + extra);
+  const { read } = encoder.encodeInto(text, bytes);
+  if (read !== text.length) {
+    throw new TypeError("Cannot send head: non-ASCII field value");
+  }
+  return bytes;
+}
 
 /** One accepted connection, served until either side ends it. */
 export class Connection {
   readonly #conn: Deno.TcpConn;
   readonly #options: ConnectionOptions;
   readonly #client: string;
-  #phase: Phase = "idle";
+  // A new connection owes its first head within the header timeout.
+  #phase: Phase = "head";
   #deadline: number;
   #requests = 0;
   #draining = false;
@@ -88,11 +105,11 @@ export class Connection {
     if (now < this.#deadline || this.#phase === "closed") return;
     if (this.#phase === "head") {
       this.#phase = "lingering"; // nothing else writes from here on
-      const error = new RequestError(
-        "RequestTimeout",
-        "Request head not received in time",
-      );
-      this.#send(errorResponse(error.status, "GET"), undefined, false)
+      this.#send(
+        errorResponse(ERROR_STATUS.RequestTimeout, "GET"),
+        undefined,
+        false,
+      )
         .catch(() => {})
         .finally(() => this.#close());
     } else {
@@ -103,7 +120,15 @@ export class Connection {
   /** Stops keep-alive: an idle connection closes now, a busy one after its response. */
   drain(): void {
     this.#draining = true;
-    if (this.#phase === "idle") this.#close();
+    if (this.#requests === 0) {
+      // A connection accepted just before the listener closed has a request
+      // on its way: closing it now would fail that request, so it gets a
+      // moment to arrive (and is answered with Connection: close).
+      this.#deadline = Math.min(
+        this.#deadline,
+        performance.now() + FIRST_REQUEST_GRACE_MS,
+      );
+    } else if (this.#phase === "idle") this.#close();
   }
 
   /** Closes at once, whatever the phase. */
@@ -120,12 +145,12 @@ export class Connection {
         if (this.#requests > 0) {
           this.#enter("idle", this.#options.idleTimeoutMs);
         }
-        if (this.#draining) this.#close();
+        if (this.#draining && this.#requests > 0) this.#close();
       },
       onHeadStart: () => {
         if (this.#requests > 0) {
           this.#enter("head", this.#options.headerTimeoutMs);
-        } else this.#phase = "head";
+        }
       },
     });
     for await (const head of requests) {
@@ -139,7 +164,7 @@ export class Connection {
           this.#options.report("handler", error);
         }
         const status = error instanceof RequestError ? error.status : 500;
-        response = errorResponse(status, head.method, [], true);
+        response = errorResponse(status, head.method, "", true);
       }
       const keepAlive = head.keepAlive && !response.close && !this.#draining;
       const complete = await this.#send(response, head, keepAlive);
@@ -177,32 +202,32 @@ export class Connection {
     head: RequestHead | undefined,
     keepAlive: boolean,
   ): Promise<boolean> {
-    const fields = [
-      "Server",
-      SERVER_NAME,
-      "Date",
-      currentHttpDate(),
-      ...response.fields,
-    ];
-    if (response.contentLength !== undefined) {
-      fields.push("Content-Length", String(response.contentLength));
-    }
-    fields.push("Connection", keepAlive ? "keep-alive" : "close");
-    const headBytes = encoder.encode(
-      formatResponseHead(response.status, fields),
+    const length = response.contentLength;
+    const text = formatResponseHead(
+      response.status,
+      `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n${response.fields}${
+        length === undefined ? "" : `Content-Length: ${length}\r\n`
+      }${keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"}`,
     );
     const body = response.body;
     let sent = 0;
     if (body === undefined) {
-      await this.#write(headBytes);
+      await this.#write(encodeHead(text, 0));
     } else if (body instanceof Uint8Array) {
-      const bytes = new Uint8Array(headBytes.length + body.length);
-      bytes.set(headBytes);
-      bytes.set(body, headBytes.length);
+      // Head and body in one write: one segment for a small answer.
+      const bytes = encodeHead(text, body.length);
+      bytes.set(body, bytes.length - body.length);
       await this.#write(bytes);
       sent = body.length;
     } else {
-      sent = await this.#sendFile(headBytes, body);
+      try {
+        await this.#write(encodeHead(text, 0));
+        sent = body.kind === "file"
+          ? await this.#streamFile(body.file, body.offset, body.length)
+          : await this.#streamMultipart(body);
+      } finally {
+        closeQuietly(body.file);
+      }
     }
     if (this.#options.log !== undefined) {
       this.#options.log.record({
@@ -215,41 +240,40 @@ export class Connection {
         userAgent: head && getField(head, "user-agent"),
       });
     }
-    return body === undefined || body instanceof Uint8Array ||
-      sent === body.length;
+    return body === undefined || sent === length;
   }
 
-  /** Streams a file after its head; resolves to the body bytes sent. */
-  async #sendFile(headBytes: Uint8Array, body: FileBody): Promise<number> {
-    const { file, length } = body;
-    try {
-      if (length <= SINGLE_WRITE_LIMIT) {
-        const bytes = new Uint8Array(headBytes.length + length);
-        bytes.set(headBytes);
-        let filled = 0;
-        while (filled < length) {
-          const n = await file.read(bytes.subarray(headBytes.length + filled));
-          if (n === null) break;
-          filled += n;
-        }
-        await this.#write(bytes.subarray(0, headBytes.length + filled));
-        return filled;
-      }
-      await this.#write(headBytes);
-      let sent = 0;
-      for await (const chunk of file.readable) {
-        // Never more than announced, even if the file grew meanwhile.
-        const part = chunk.length <= length - sent
-          ? chunk
-          : chunk.subarray(0, length - sent);
-        await this.#write(part);
-        sent += part.length;
-        if (sent === length) break;
-      }
-      return sent;
-    } finally {
-      closeQuietly(file);
+  /** Pipes `length` bytes of the file from `offset`; resolves to the bytes sent. */
+  async #streamFile(
+    file: Deno.FsFile,
+    offset: number,
+    length: number,
+  ): Promise<number> {
+    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    let sent = 0;
+    for await (const chunk of file.readable) {
+      // Never more than announced, even if the file grew meanwhile.
+      const part = chunk.length <= length - sent
+        ? chunk
+        : chunk.subarray(0, length - sent);
+      await this.#write(part);
+      sent += part.length;
+      if (sent === length) break;
     }
+    return sent;
+  }
+
+  async #streamMultipart(body: MultipartBody): Promise<number> {
+    let sent = 0;
+    try {
+      await writeMultipartRanges(body.file, body.multipart, async (chunk) => {
+        await this.#write(chunk);
+        sent += chunk.length;
+      });
+    } catch (error) {
+      if (!(error instanceof ShortFileError)) throw error;
+    }
+    return sent;
   }
 
   async #write(bytes: Uint8Array): Promise<void> {

@@ -1,14 +1,29 @@
 /**
- * The static file handler: GET and HEAD of files under the document root.
+ * The static file handler: GET and HEAD of files under the document root,
+ * with validators, preconditions, ranges and precompressed siblings
+ * (RFC 9110 §8.8, §13, §14, §12.5.3).
  *
  * @module
  */
 
-import { parseRequestPath } from "../protocol/request_path.ts";
-import type { RequestHead } from "../protocol/request_head.ts";
-import { mediaType } from "./media_type.ts";
-import { failure, resolvePath } from "./resolve_path.ts";
-import { errorResponse, type Response } from "./response.ts";
+import { chooseEncoding } from "../protocol/accept_encoding.ts";
+import { formatHttpDate } from "../protocol/date.ts";
+import { formatEtag } from "../protocol/etag.ts";
+import { createMultipartByteranges } from "../protocol/multipart.ts";
+import {
+  evaluatePreconditions,
+  isRangeApplicable,
+} from "../protocol/preconditions.ts";
+import { formatContentRange, parseRange } from "../protocol/range.ts";
+import { getField, type RequestHead } from "../protocol/request_head.ts";
+import {
+  FileCache,
+  type FileEntry,
+  type Representation,
+} from "./file_cache.ts";
+import { createBoundary } from "./range_body.ts";
+import { classifyError } from "./resolve_path.ts";
+import { errorResponse, formatFields, type Response } from "./response.ts";
 
 /** Options for {@linkcode createFileHandler}. */
 export interface FileHandlerOptions {
@@ -23,7 +38,7 @@ export interface FileHandlerOptions {
 /** Answers one request. */
 export type Handler = (head: RequestHead) => Promise<Response>;
 
-const ALLOW = ["Allow", "GET, HEAD"];
+const ALLOW = formatFields(["Allow", "GET, HEAD"]);
 
 /**
  * Creates the handler that serves files from `options.root`.
@@ -35,76 +50,263 @@ const ALLOW = ["Allow", "GET, HEAD"];
  * ```
  */
 export function createFileHandler(options: FileHandlerOptions): Handler {
-  const extra = options.cacheControl === undefined
-    ? []
-    : ["Cache-Control", options.cacheControl];
+  const cache = new FileCache(options.root, { dotfiles: options.dotfiles });
+  const cacheControl = options.cacheControl === undefined
+    ? ""
+    : formatFields(["Cache-Control", options.cacheControl]);
+  const prepared = new WeakMap<Representation, Prepared>();
+  const prepare = (entry: FileEntry, representation: Representation) => {
+    let fields = prepared.get(representation);
+    if (fields === undefined) {
+      fields = prepareFields(entry, representation, cacheControl);
+      prepared.set(representation, fields);
+    }
+    return fields;
+  };
+
   return async (head) => {
     const method = head.method;
     if (method !== "GET" && method !== "HEAD") {
       return errorResponse(405, method, ALLOW);
     }
-    const path = parseRequestPath(head.target);
-    const found = await resolvePath(options.root, path, options);
+    const found = cache.lookup(head.target);
     switch (found.kind) {
       case "forbidden":
         return errorResponse(403, method);
       case "not-found":
         return errorResponse(404, method);
       case "redirect":
-        return errorResponse(301, method, [
-          "Location",
-          redirectLocation(path.kind === "inside" ? path : undefined),
-        ]);
+        return errorResponse(
+          301,
+          method,
+          formatFields(["Location", found.location]),
+        );
     }
-    let file: Deno.FsFile;
+    const entry = found.entry;
+    const chosen = entry.encoded.length === 0
+      ? entry.original
+      : choose(entry, getField(head, "accept-encoding"));
+
+    // The common case, a plain GET of a small file, costs no system call.
+    if (chosen.bytes !== undefined && !isConditional(head)) {
+      return {
+        status: 200,
+        fields: prepare(entry, chosen).full,
+        contentLength: chosen.size,
+        body: method === "HEAD" ? undefined : chosen.bytes,
+      };
+    }
+
+    // Big files are opened per request and described by the open file's
+    // own stat, so length, validators and bytes agree even mid-change.
+    let file: Deno.FsFile | undefined;
+    let current = chosen;
+    if (chosen.bytes === undefined) {
+      try {
+        file = await Deno.open(chosen.path);
+        current = describe(chosen, await file.stat());
+      } catch (error) {
+        file?.close();
+        cache.forget(head.target);
+        return errorResponse(
+          classifyError(error) === "forbidden" ? 403 : 404,
+          method,
+        );
+      }
+    }
+    const fields = current === chosen
+      ? prepare(entry, chosen)
+      : prepareFields(entry, current, cacheControl);
+    let response: Response;
     try {
-      file = await Deno.open(found.path);
+      response = respond(head, entry, current, fields, file);
     } catch (error) {
-      return errorResponse(
-        failure(error).kind === "forbidden" ? 403 : 404,
-        method,
-      );
+      file?.close();
+      throw error;
     }
-    let size: number;
-    try {
-      const info = await file.stat();
-      if (!info.isFile) throw new Deno.errors.NotFound("No longer a file");
-      size = info.size;
-    } catch (error) {
-      file.close();
-      return errorResponse(
-        failure(error).kind === "forbidden" ? 403 : 404,
-        method,
-      );
-    }
-    const fields = ["Content-Type", mediaType(found.name), ...extra];
-    if (method === "HEAD" || size === 0) {
-      file.close();
-      return { status: 200, fields, contentLength: size };
-    }
-    return {
-      status: 200,
-      fields,
-      contentLength: size,
-      body: { file, length: size },
-    };
+    const body = response.body;
+    if (
+      file !== undefined && (body === undefined || body instanceof Uint8Array)
+    ) file.close();
+    return response;
   };
 }
 
-// The same path with its slash; segments are re-encoded so the Location
-// value is plain ASCII whatever the client sent.
-function redirectLocation(
-  path: { segments: readonly string[]; query: string } | undefined,
-): string {
-  if (path === undefined) return "/";
-  let location = "/";
-  for (const segment of path.segments) {
-    location += `${encodeURIComponent(segment)}/`;
+/** Field lines of one representation, formatted once. */
+interface Prepared {
+  /** Content-Type and the rest: a 200's fields. */
+  readonly full: string;
+  /** Everything but Content-Type (a multipart 206 has its own). */
+  readonly common: string;
+  /** What a 304 repeats of a 200 (RFC 9110 §15.4.5). */
+  readonly notModified: string;
+  /** Vary and Cache-Control, which every answer for the file carries. */
+  readonly always: string;
+}
+
+function prepareFields(
+  entry: FileEntry,
+  representation: Representation,
+  cacheControl: string,
+): Prepared {
+  const modified = representation.mtimeMs === undefined ? "" : formatFields([
+    "Last-Modified",
+    formatHttpDate(new Date(representation.mtimeMs)),
+  ]);
+  const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
+    cacheControl;
+  const validators = `ETag: ${representation.etag}\r\n${modified}`;
+  const encoding = representation.coding === undefined
+    ? ""
+    : `Content-Encoding: ${representation.coding}\r\n`;
+  const common = `${encoding}${validators}Accept-Ranges: bytes\r\n${always}`;
+  return {
+    full: `Content-Type: ${entry.contentType}\r\n${common}`,
+    common,
+    notModified: validators + always,
+    always,
+  };
+}
+
+/** The full answer once preconditions or a range are involved. */
+function respond(
+  head: RequestHead,
+  entry: FileEntry,
+  representation: Representation,
+  fields: Prepared,
+  file: Deno.FsFile | undefined,
+): Response {
+  const method = head.method;
+  const header = (name: string) => getField(head, name);
+  const validators = {
+    etag: representation.etag,
+    lastModified: representation.mtimeMs,
+  };
+  const precondition = evaluatePreconditions({ method, header }, validators);
+  if (precondition === "not-modified") {
+    return {
+      status: 304,
+      fields: fields.notModified,
+      contentLength: undefined,
+    };
   }
-  return location +
-    // The query is still raw bytes, one character each: escape them as bytes.
-    path.query.replace(
-      /[^\x21-\x7e]/g,
-      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  if (precondition === "precondition-failed") {
+    return errorResponse(412, method, fields.always);
+  }
+
+  const size = representation.size;
+  const bytes = representation.bytes;
+  const range = isRangeApplicable(header("if-range"), validators)
+    ? parseRange(header("range"), size)
+    : parseRange(undefined, size);
+  if (range.kind === "unsatisfiable") {
+    return errorResponse(
+      416,
+      method,
+      `Content-Range: ${
+        formatContentRange(size)
+      }\r\nAccept-Ranges: bytes\r\n${fields.always}`,
     );
+  }
+  const isHead = method === "HEAD";
+  if (range.kind === "ignored") {
+    return {
+      status: 200,
+      fields: fields.full,
+      contentLength: size,
+      body: isHead || size === 0
+        ? undefined
+        : bytes ?? { kind: "file", file: file!, offset: 0, length: size },
+    };
+  }
+  if (range.ranges.length === 1) {
+    const { start, end } = range.ranges[0];
+    return {
+      status: 206,
+      fields: `${fields.full}Content-Range: ${
+        formatContentRange(size, range.ranges[0])
+      }\r\n`,
+      contentLength: end - start + 1,
+      body: isHead ? undefined : bytes?.subarray(start, end + 1) ??
+        { kind: "file", file: file!, offset: start, length: end - start + 1 },
+    };
+  }
+  const multipart = createMultipartByteranges({
+    boundary: createBoundary(),
+    contentType: entry.contentType,
+    ranges: range.ranges,
+    size,
+  });
+  let body: Response["body"];
+  if (!isHead) {
+    if (bytes === undefined) {
+      body = { kind: "multipart", file: file!, multipart };
+    } else {
+      const joined = new Uint8Array(multipart.contentLength);
+      let offset = 0;
+      for (const part of multipart.parts) {
+        joined.set(part.head, offset);
+        offset += part.head.length;
+        const slice = bytes.subarray(part.range.start, part.range.end + 1);
+        joined.set(slice, offset);
+        offset += slice.length;
+      }
+      joined.set(multipart.tail, offset);
+      body = joined;
+    }
+  }
+  return {
+    status: 206,
+    fields: `Content-Type: ${multipart.contentType}\r\n${fields.common}`,
+    contentLength: multipart.contentLength,
+    body,
+  };
+}
+
+/** Picks the representation Accept-Encoding prefers. */
+function choose(
+  entry: FileEntry,
+  acceptEncoding: string | undefined,
+): Representation {
+  if (acceptEncoding === undefined) return entry.original;
+  const coding = chooseEncoding(
+    acceptEncoding,
+    entry.encoded.map((r) => r.coding!),
+  );
+  return entry.encoded.find((r) => r.coding === coding) ?? entry.original;
+}
+
+/** Whether a request carries a precondition or a range. */
+function isConditional(head: RequestHead): boolean {
+  const fields = head.fields;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    if (
+      name === "range" ||
+      (name.charCodeAt(0) === 0x69 && name.startsWith("if-"))
+    ) return true;
+  }
+  return false;
+}
+
+/** A representation as an open file's stat describes it now. */
+function describe(cached: Representation, info: Deno.FileInfo): Representation {
+  if (!info.isFile) throw new Deno.errors.NotFound("No longer a regular file");
+  const mtimeMs = info.mtime?.getTime();
+  if (
+    cached.size === info.size && cached.mtimeMs === mtimeMs &&
+    cached.ino === info.ino
+  ) {
+    return cached;
+  }
+  return {
+    ...cached,
+    size: info.size,
+    mtimeMs,
+    ino: info.ino,
+    etag: formatEtag(
+      { size: info.size, mtimeMs: mtimeMs ?? 0, ino: info.ino },
+      cached.coding,
+    ),
+  };
 }

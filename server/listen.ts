@@ -191,20 +191,12 @@ const encoder = new TextEncoder();
 /** Answers 503 to a connection over the limit and closes it gracefully. */
 async function refuse(conn: Deno.TcpConn): Promise<void> {
   const body = "503 Service Unavailable\n";
-  const head = formatResponseHead(503, [
-    "Server",
-    SERVER_NAME,
-    "Date",
-    currentHttpDate(),
-    "Content-Type",
-    "text/plain; charset=utf-8",
-    "Retry-After",
-    "1",
-    "Content-Length",
-    String(body.length),
-    "Connection",
-    "close",
-  ]);
+  const head = formatResponseHead(
+    503,
+    `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n` +
+      "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n" +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n`,
+  );
   const timer = setTimeout(() => closeQuietly(conn), 1000);
   try {
     await conn.write(encoder.encode(head + body));

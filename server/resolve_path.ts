@@ -30,35 +30,39 @@ export interface ResolvePathOptions {
 
 /**
  * Resolves `path` below `root`, which must itself be a real path (no
- * symlinks, no trailing slash unless it is `/`).
+ * symlinks, no trailing slash unless it is `/`). Synchronous: see
+ * `FileCache` for why, and for the cache that keeps this off the hot path.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { parseRequestPath } from "../protocol/request_path.ts";
  * import { resolvePath } from "./resolve_path.ts";
- * const root = await Deno.realPath("www");
- * const found = await resolvePath(root, parseRequestPath("/index.html"));
+ * import assert from "node:assert/strict";
+ * const root = Deno.realPathSync(new URL("../www", import.meta.url));
+ * const found = resolvePath(root, parseRequestPath("/"));
+ * assert.equal(found.kind === "file" && found.name, "index.html");
+ * assert.equal(resolvePath(root, parseRequestPath("/../x")).kind, "forbidden");
  * ```
  */
-export async function resolvePath(
+export function resolvePath(
   root: string,
   path: RequestPath,
   options?: ResolvePathOptions,
-): Promise<Resolution> {
+): Resolution {
   if (path.kind === "outside") return FORBIDDEN;
   const segments = path.segments;
   if (!options?.dotfiles && segments.some(isHidden)) return NOT_FOUND;
   const prefix = root.endsWith("/") ? root : `${root}/`;
   try {
-    const real = await Deno.realPath(prefix + segments.join("/"));
+    const real = Deno.realPathSync(prefix + segments.join("/"));
     if (!isInside(real, root, prefix)) return FORBIDDEN;
-    const info = await Deno.stat(real);
+    const info = Deno.statSync(real);
     if (info.isDirectory) {
       if (!path.directory) return { kind: "redirect" };
       const index = options?.index ?? "index.html";
-      const indexReal = await Deno.realPath(`${real}/${index}`);
+      const indexReal = Deno.realPathSync(`${real}/${index}`);
       if (!isInside(indexReal, root, prefix)) return FORBIDDEN;
-      const indexInfo = await Deno.stat(indexReal);
+      const indexInfo = Deno.statSync(indexReal);
       return indexInfo.isFile
         ? { kind: "file", path: indexReal, name: index }
         : NOT_FOUND;
@@ -67,25 +71,39 @@ export async function resolvePath(
     if (path.directory) return NOT_FOUND; // "/file.html/" names no file
     return { kind: "file", path: real, name: segments[segments.length - 1] };
   } catch (error) {
-    return failure(error);
+    return classifyError(error) === "forbidden" ? FORBIDDEN : NOT_FOUND;
   }
 }
 
-/** Maps a file system error to the answer it deserves. */
-export function failure(error: unknown): Resolution {
+/**
+ * Maps a file system error to the answer it deserves; rethrows errors that
+ * no request can cause.
+ *
+ * @example
+ * ```ts
+ * import { classifyError } from "./resolve_path.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(classifyError(new Deno.errors.NotFound("x")), "not-found");
+ * assert.equal(classifyError(new Deno.errors.NotCapable("x")), "forbidden");
+ * ```
+ */
+export function classifyError(error: unknown): "not-found" | "forbidden" {
   if (
     error instanceof Deno.errors.PermissionDenied ||
     error instanceof Deno.errors.NotCapable
   ) {
-    return FORBIDDEN;
+    return "forbidden";
   }
   if (
     error instanceof Deno.errors.NotFound ||
     error instanceof Deno.errors.NotADirectory ||
     error instanceof Deno.errors.FilesystemLoop ||
-    error instanceof Deno.errors.InvalidData
+    error instanceof Deno.errors.IsADirectory ||
+    error instanceof Deno.errors.InvalidData ||
+    // Deno has no class for ENAMETOOLONG: a name no file can have is not found.
+    (error as { code?: unknown } | null)?.code === "ENAMETOOLONG"
   ) {
-    return NOT_FOUND;
+    return "not-found";
   }
   throw error;
 }

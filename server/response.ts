@@ -1,36 +1,70 @@
 /**
  * What a handler answers, before the connection frames it: status, fields
- * and a body that is either bytes or an open file to stream.
+ * and a body that is bytes, a stretch of an open file, or several stretches
+ * as `multipart/byteranges`.
  *
  * @module
  */
 
+import type { MultipartByteranges } from "../protocol/multipart.ts";
 import { STATUS_TEXT, type StatusCode } from "../protocol/status.ts";
 
-/** An open file whose first `length` bytes are the body. */
+/** `length` bytes of an open file from `offset`, streamed. */
 export interface FileBody {
+  readonly kind: "file";
   readonly file: Deno.FsFile;
+  readonly offset: number;
   readonly length: number;
 }
+
+/** Several ranges of an open file, framed as `multipart/byteranges`. */
+export interface MultipartBody {
+  readonly kind: "multipart";
+  readonly file: Deno.FsFile;
+  readonly multipart: MultipartByteranges;
+}
+
+/** A response body; its length is the response's `contentLength`. */
+export type Body = Uint8Array | FileBody | MultipartBody;
 
 /** A response for the connection to send. */
 export interface Response {
   readonly status: StatusCode;
   /**
-   * Fields beyond the ones the connection adds itself (Date, Server,
-   * Content-Length, Connection), names and values alternating.
+   * Fields beyond the ones the connection adds itself (Server, Date,
+   * Content-Length, Connection), as formatted lines: `"Name: value\r\n"`.
+   * Values are ASCII without CR or LF; see {@linkcode formatFields}.
    */
-  readonly fields: readonly string[];
+  readonly fields: string;
   /** Content-Length to announce; `undefined` for none (a 304). */
   readonly contentLength: number | undefined;
   /** The body; absent for HEAD, 304 and empty bodies. */
-  readonly body?: Uint8Array | FileBody;
+  readonly body?: Body;
   /** Close the connection after this response whatever the client asked. */
   readonly close?: boolean;
 }
 
+/**
+ * Formats field lines from alternating names and values.
+ *
+ * @example
+ * ```ts
+ * import { formatFields } from "./response.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatFields(["Allow", "GET, HEAD"]), "Allow: GET, HEAD\r\n");
+ * ```
+ */
+export function formatFields(fields: readonly string[]): string {
+  let text = "";
+  for (let i = 0; i < fields.length; i += 2) {
+    text += `${fields[i]}: ${fields[i + 1]}\r\n`;
+  }
+  return text;
+}
+
 const encoder = new TextEncoder();
 const ERROR_BODIES = new Map<StatusCode, Uint8Array>();
+const ERROR_TYPE = "Content-Type: text/plain; charset=utf-8\r\n";
 
 /**
  * A short plain-text error answer. The body names the status only: it never
@@ -48,7 +82,7 @@ const ERROR_BODIES = new Map<StatusCode, Uint8Array>();
 export function errorResponse(
   status: StatusCode,
   method: string,
-  fields: readonly string[] = [],
+  fields = "",
   close = false,
 ): Response {
   let body = ERROR_BODIES.get(status);
@@ -58,7 +92,7 @@ export function errorResponse(
   }
   return {
     status,
-    fields: ["Content-Type", "text/plain; charset=utf-8", ...fields],
+    fields: ERROR_TYPE + fields,
     contentLength: body.length,
     body: method === "HEAD" ? undefined : body,
     close,

@@ -98,11 +98,8 @@ export async function runSupervisor(
       `Cannot run ${options.workers} workers: need a whole number of at least 1`,
     );
   }
-  if (options.workers > 1 && !BALANCING_OS.includes(Deno.build.os)) {
-    return fail(
-      `Cannot run ${options.workers} workers on ${Deno.build.os}: only Linux spreads connections across SO_REUSEPORT listeners; use -w 1`,
-    );
-  }
+  const unsupported = checkWorkerPlatform(options.workers, Deno.build.os);
+  if (unsupported) return fail(unsupported);
 
   const port = bindProbe(options.hostname, options.port);
   if (typeof port === "string") return fail(port);
@@ -139,7 +136,11 @@ export async function runSupervisor(
   });
 
   const onStop = () => void supervisor.stop(0);
-  const onReload = () => void supervisor.reload();
+  const onReload = () => {
+    const warning = migrationWarning();
+    if (warning) void stderr.write(`${PREFIX}${warning}\n`);
+    void supervisor.reload();
+  };
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGTERM", onStop],
     ["SIGINT", onStop],
@@ -166,6 +167,50 @@ export async function runSupervisor(
 }
 
 /**
+ * Returns why `workers` processes cannot share a port on `os`, or
+ * `undefined` if they can. Elsewhere than on Linux, `SO_REUSEPORT` lets
+ * several sockets bind but does not spread connections across them, so
+ * all but one worker would sit idle.
+ *
+ * @example
+ * ```ts
+ * import { checkWorkerPlatform } from "./workers.ts";
+ * checkWorkerPlatform(4, "linux"); // undefined
+ * checkWorkerPlatform(4, "darwin"); // "Cannot run 4 workers on darwin: …"
+ * ```
+ */
+export function checkWorkerPlatform(
+  workers: number,
+  os: typeof Deno.build.os,
+): string | undefined {
+  if (workers <= 1 || BALANCING_OS.includes(os)) return undefined;
+  return `Cannot run ${workers} workers on ${os}: only Linux spreads connections across SO_REUSEPORT listeners; use -w 1`;
+}
+
+/** The Linux switch that hands a closing listener's queue to its siblings. */
+const MIGRATE_SYSCTL = "/proc/sys/net/ipv4/tcp_migrate_req";
+
+/**
+ * A note for the reload when the kernel will reset the connections still
+ * queued on a stopping worker's socket rather than move them to a live
+ * one. Silent when the setting cannot be read without asking.
+ */
+function migrationWarning(): string | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const access = Deno.permissions.querySync({
+      name: "read",
+      path: MIGRATE_SYSCTL,
+    });
+    if (access.state !== "granted") return undefined;
+    if (Deno.readTextFileSync(MIGRATE_SYSCTL).trim() !== "0") return undefined;
+  } catch {
+    return undefined; // Older kernel without the setting, or no /proc.
+  }
+  return "note: net.ipv4.tcp_migrate_req is 0, so connections still queued on a stopping worker are reset; set it to 1 for a reload without failed requests";
+}
+
+/**
  * Checks that the address can be shared and resolves port 0 to a free
  * port, by binding once with `reusePort` and closing again at once: a
  * listener kept open here would take its share of connections and never
@@ -189,7 +234,11 @@ function bindProbe(hostname: string, port: number): number | string {
 /** Removes the pid file unless another process has claimed it since. */
 async function removePidFile(path: string): Promise<void> {
   try {
-    if ((await Deno.readTextFile(path)).trim() === String(Deno.pid)) {
+    // Without read permission (only --allow-write for the pid file), the
+    // check is skipped rather than answered by a permission prompt.
+    const readable =
+      Deno.permissions.querySync({ name: "read", path }).state === "granted";
+    if (!readable || (await Deno.readTextFile(path)).trim() === `${Deno.pid}`) {
       await Deno.remove(path);
     }
   } catch {

@@ -1,0 +1,116 @@
+/**
+ * A stand-in worker for the supervisor tests: listens with reusePort,
+ * announces itself like httpd.ts does, answers every request with a
+ * 200 that names the worker, and logs one stdout line per request.
+ *
+ * Flags: -r ROOT -p PORT --host HOST --worker-id N, and for fault
+ * tests --fail-start (exit 1 before listening).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { stopWhenSupervisorGone } from "../../../server/worker_link.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    root: { type: "string", short: "r" },
+    port: { type: "string", short: "p" },
+    host: { type: "string" },
+    "worker-id": { type: "string" },
+    "fail-start": { type: "boolean" },
+  },
+});
+const id = Number(values["worker-id"]);
+if (values["fail-start"]) {
+  console.error("Cannot start: asked to fail");
+  Deno.exit(1);
+}
+// The root must be readable under the permissions the supervisor gave.
+Deno.statSync(values.root ?? ".");
+
+const listener = Deno.listen({
+  hostname: values.host ?? "127.0.0.1",
+  port: Number(values.port),
+  reusePort: true,
+});
+/** Open connections, and whether each waits between two requests. */
+const open = new Map<Deno.Conn, { idle: boolean }>();
+const encoder = new TextEncoder();
+
+async function serveConnection(conn: Deno.Conn): Promise<void> {
+  const state = { idle: false };
+  open.set(conn, state);
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  try {
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      state.idle = false;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+      let end: number;
+      while ((end = text.indexOf("\r\n\r\n")) !== -1) {
+        const head = text.slice(0, end);
+        const requestLine = head.slice(0, head.indexOf("\r\n"));
+        text = text.slice(end + 4);
+        const keepAlive = requestLine.endsWith("HTTP/1.1")
+          ? !/\r\nconnection: *close/i.test(head)
+          : /\r\nconnection: *keep-alive/i.test(head);
+        const close = stopping || !keepAlive;
+        // Same length from every worker, so load tools see no difference.
+        const body = `worker ${String(id).padStart(4, "0")}\n`;
+        await conn.write(encoder.encode(
+          `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: ${
+            close ? "close" : "keep-alive"
+          }\r\n\r\n${body}`,
+        ));
+        console.log(`"${requestLine}" 200 pid=${Deno.pid}`);
+        if (close) return;
+      }
+      state.idle = text === "";
+      if (stopping && state.idle) return;
+    }
+  } catch {
+    // Client went away.
+  } finally {
+    open.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  listener.close();
+  await accepting;
+  // Idle keep-alive connections are closed; busy ones answer, then close.
+  for (const [conn, state] of open) {
+    if (state.idle) conn.close();
+  }
+  for (let i = 0; i < 100 && open.size > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, () => {
+    shutdown().then(() => Deno.exit(0));
+  });
+}
+stopWhenSupervisorGone(() => shutdown().then(() => Deno.exit(0)));
+
+const accepting = (async () => {
+  try {
+    for await (const conn of listener) serveConnection(conn);
+  } catch {
+    // Listener closed.
+  }
+})();
+console.error(`worker ${id} ready pid=${Deno.pid}`);

@@ -1,0 +1,19 @@
+/**
+ * A minimal worker for the stopWhenSupervisorGone() tests: prints
+ * "watching", then "stopped" when its stdin closes; with
+ * --stop-on-signal it prints "signal" on SIGTERM and must then exit by
+ * itself, its stdin still open.
+ *
+ * @module
+ */
+
+import { stopWhenSupervisorGone } from "../../../server/worker_link.ts";
+
+if (Deno.args.includes("--stop-on-signal")) {
+  Deno.addSignalListener("SIGTERM", () => console.log("signal"));
+}
+stopWhenSupervisorGone(() => {
+  console.log("stopped");
+  return Promise.resolve();
+});
+console.log("watching");

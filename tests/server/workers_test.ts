@@ -1,0 +1,644 @@
+/**
+ * Tests of `-w N`: the supervisor in server/workers.ts run through the
+ * real command line (and, for faults the real worker cannot be made to
+ * show, over the fake worker in fixtures_workers/), plus unit tests of
+ * its helpers.
+ */
+
+import assert from "node:assert/strict";
+import {
+  createWorkerArgs,
+  formatNetPermission,
+} from "../../server/_worker_command.ts";
+import { createLineSink, forwardLines } from "../../server/_worker_output.ts";
+import { startDelayMs } from "../../server/_worker_supervisor.ts";
+import { checkWorkerPlatform } from "../../server/workers.ts";
+
+const HTTPD = new URL("../../httpd.ts", import.meta.url).href;
+const FAKE_SUPERVISOR = new URL(
+  "./fixtures_workers/supervisor.ts",
+  import.meta.url,
+).href;
+const LINKED_CHILD = new URL(
+  "./fixtures_workers/linked_child.ts",
+  import.meta.url,
+).href;
+const SUITE_ROOT = Deno.realPathSync(
+  new URL("../../../shared/suite-root", import.meta.url),
+);
+const PAGE = "/httptest/dir2/page.html";
+const READY = /^\[w(\d+)\] worker \d+ ready pid=(\d+)$/;
+const LISTENING = /listening on http:\/\/(\S+):(\d+)/;
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** A process under test whose output lines are collected as they come. */
+class Running {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  readonly #drained: Promise<unknown>;
+  status: Deno.CommandStatus | undefined;
+
+  constructor(program: string, args: string[]) {
+    this.child = new Deno.Command(program, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#drained = Promise.all([
+      collect(this.child.stdout, this.stdout),
+      collect(this.child.stderr, this.stderr),
+    ]);
+    this.child.status.then((status) => this.status = status);
+  }
+
+  /** Worker id → pid, from the forwarded ready lines. */
+  workers(): Map<number, number> {
+    const found = new Map<number, number>();
+    for (const line of this.stderr) {
+      const match = line.match(READY);
+      if (match) found.set(Number(match[1]), Number(match[2]));
+    }
+    return found;
+  }
+
+  /** The port from the startup line. */
+  port(): number {
+    const line = this.stderr.find((l) => LISTENING.test(l));
+    assert.ok(line, `no startup line in:\n${this.stderr.join("\n")}`);
+    return Number(line.match(LISTENING)![2]);
+  }
+
+  signal(signal: Deno.Signal): void {
+    if (!this.status) this.child.kill(signal);
+  }
+
+  /** Waits for the exit and for the output to be read to its end. */
+  async finished(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await this.#drained;
+    return status;
+  }
+
+  /** Kills the process and every worker it reported, then waits. */
+  async cleanUp(): Promise<void> {
+    this.signal("SIGKILL");
+    await this.finished();
+    for (const pid of this.workers().values()) {
+      // The command line check guards against a recycled pid.
+      if (isAlive(pid) && workerCommandLine(pid).includes("--worker-id")) {
+        Deno.kill(pid, "SIGKILL");
+      }
+    }
+  }
+}
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  into: string[],
+): Promise<void> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (pending + text).split("\n");
+    pending = parts.pop()!;
+    into.push(...parts);
+  }
+  if (pending) into.push(pending);
+}
+
+/** Polls `condition` every 50 ms; fails with `what` after `ms`. */
+async function waitFor(
+  what: string,
+  condition: () => boolean,
+  ms = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts the real CLI with `-w 3` (plus `extra`) and waits until it listens. */
+async function startHttpd(extra: string[] = []): Promise<Running> {
+  const server = new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    HTTPD,
+    "-r",
+    SUITE_ROOT,
+    "--host",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "-w",
+    "3",
+    ...extra,
+  ]);
+  await waitFor(
+    "the startup line",
+    () => server.stderr.some((l) => LISTENING.test(l)) || !!server.status,
+  );
+  return server;
+}
+
+/** Whether `pid` runs (a zombie waiting to be reaped counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** One GET over a fresh connection; resolves to the status code. */
+async function get(port: number, path = PAGE): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    let text = "";
+    const buffer = new Uint8Array(4096);
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return Number(text.match(/^HTTP\/1\.1 (\d{3}) /)?.[1] ?? 0);
+  } finally {
+    conn.close();
+  }
+}
+
+function workerCommandLine(pid: number): string[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+  } catch {
+    return [];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Through the real command line
+
+Deno.test("runSupervisor() runs, spreads, replaces, reloads and stops -w 3 workers", async (t) => {
+  const pidFile = await Deno.makeTempFile({ prefix: "httpd-workers-" });
+  const server = await startHttpd(["--pid-file", pidFile]);
+  try {
+    const port = server.port();
+    const first = server.workers();
+
+    await t.step(
+      "three distinct worker pids, none of them the supervisor",
+      () => {
+        assert.equal(first.size, 3);
+        const pids = new Set(first.values());
+        assert.equal(pids.size, 3);
+        assert.ok(!pids.has(server.child.pid));
+        for (const pid of pids) assert.ok(isAlive(pid));
+        assert.equal(
+          Deno.readTextFileSync(pidFile).trim(),
+          `${server.child.pid}`,
+        );
+        assert.match(
+          server.stderr.find((l) => LISTENING.test(l))!,
+          /^httpd\.ts: listening on http:\/\/127\.0\.0\.1:\d+ root=\S+ workers=3$/,
+        );
+      },
+    );
+
+    await t.step("workers get scoped permissions, not -A", () => {
+      for (const pid of first.values()) {
+        const args = workerCommandLine(pid);
+        assert.ok(args.includes(`--allow-read=${SUITE_ROOT}`), args.join(" "));
+        assert.ok(
+          args.includes(`--allow-net=127.0.0.1:${port}`),
+          args.join(" "),
+        );
+        assert.ok(!args.includes("-A") && !args.includes("--allow-all"));
+        assert.ok(!args.some((a) => a.startsWith("--allow-run")));
+      }
+    });
+
+    await t.step(
+      "a burst of connections is answered by more than one worker",
+      async () => {
+        const statuses = await Promise.all(
+          Array.from({ length: 60 }, () => get(port)),
+        );
+        assert.deepEqual(statuses, Array(60).fill(200));
+        const logged = () =>
+          server.stdout.filter((l) => l.includes(`"GET ${PAGE} HTTP/1.1" 200`));
+        await waitFor("60 access log lines", () => logged().length >= 60);
+        const tags = new Set(logged().map((l) => l.match(/^\[w(\d+)\] /)?.[1]));
+        assert.ok(!tags.has(undefined), "every access log line is tagged");
+        assert.ok(tags.size > 1, `all answered by worker ${[...tags]}`);
+      },
+    );
+
+    await t.step(
+      "a worker killed with SIGKILL is replaced; requests keep getting 200",
+      async () => {
+        const victim = first.get(2)!;
+        Deno.kill(victim, "SIGKILL");
+        // Connections queued on the victim's socket when it dies are reset
+        // by the kernel; the requests that follow its death must all work.
+        // The supervisor reports the death once the kernel has reaped every
+        // thread (and so closed the socket), unlike /proc, which shows the
+        // main thread as a zombie earlier.
+        const exited = `(pid ${victim}) exited with signal SIGKILL`;
+        await waitFor(
+          "the supervisor to see the worker die",
+          () => server.stderr.some((l) => l.includes(exited)),
+        );
+        const statuses: number[] = [];
+        for (let i = 0; i < 60; i++) statuses.push(await get(port));
+        assert.deepEqual(statuses, Array(60).fill(200));
+        await waitFor(
+          "a replacement worker",
+          () => server.workers().size === 4,
+        );
+        assert.ok(!isAlive(victim));
+        const replacement = server.workers().get(4)!;
+        assert.ok(isAlive(replacement));
+      },
+    );
+
+    await t.step("SIGHUP replaces every worker, one at a time", async () => {
+      const before = [...server.workers().entries()]
+        .filter(([, pid]) => isAlive(pid));
+      assert.equal(before.length, 3);
+      server.signal("SIGHUP");
+      await waitFor(
+        "the reload",
+        () => server.stderr.some((l) => l.endsWith("reload done")),
+      );
+      const after = [...server.workers().entries()]
+        .filter(([, pid]) => isAlive(pid));
+      assert.equal(after.length, 3);
+      for (const [id] of before) assert.ok(!after.some(([a]) => a === id));
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push(await get(port));
+      assert.deepEqual(statuses, Array(20).fill(200));
+    });
+
+    await t.step(
+      "SIGTERM stops the supervisor and every worker with exit code 0",
+      async () => {
+        const pids = [...server.workers().values()];
+        server.signal("SIGTERM");
+        const status = await server.finished();
+        assert.equal(status.code, 0);
+        await waitFor("all workers gone", () => !pids.some(isAlive), 5_000);
+        await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+      },
+    );
+  } finally {
+    await server.cleanUp();
+    await Deno.remove(pidFile).catch(() => {});
+  }
+});
+
+Deno.test("runSupervisor() leaves no worker behind when it is killed with SIGKILL", async () => {
+  const server = await startHttpd(["--quiet"]);
+  try {
+    const pids = [...server.workers().values()];
+    assert.equal(pids.length, 3);
+    server.signal("SIGKILL");
+    await server.finished();
+    await waitFor(
+      "orphaned workers to exit",
+      () => !pids.some(isAlive),
+      10_000,
+    );
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() fails clearly when the port is taken", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const server = new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    HTTPD,
+    "-r",
+    SUITE_ROOT,
+    "--host",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-w",
+    "3",
+  ]);
+  try {
+    const status = await server.finished();
+    assert.notEqual(status.code, 0);
+    assert.ok(
+      server.stderr.includes(
+        `httpd.ts: Cannot listen on 127.0.0.1:${port}: address already in use`,
+      ),
+      server.stderr.join("\n"),
+    );
+    assert.equal(server.workers().size, 0);
+  } finally {
+    taken.close();
+    await server.cleanUp();
+  }
+});
+
+// A lossless reload needs the kernel to move the connections queued on a
+// closing socket to its siblings (net.ipv4.tcp_migrate_req=1, Linux 5.14+);
+// without it a few queued connections are reset. The test therefore runs
+// the server and the load in a private network namespace with that switch
+// on, or on the host if it is already on there.
+const migrateHost = (() => {
+  try {
+    return Deno.readTextFileSync("/proc/sys/net/ipv4/tcp_migrate_req").trim();
+  } catch {
+    return "missing";
+  }
+})();
+const canUnshare = (() => {
+  if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
+  try {
+    return new Deno.Command("unshare", { args: ["--net", "ip", "link"] })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+const hasAb = (() => {
+  try {
+    return new Deno.Command("ab", { args: ["-V"] }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+const reloadSkip = !hasAb
+  ? "ab (apache2-utils) is not installed"
+  : migrateHost === "1" || (migrateHost === "0" && canUnshare)
+  ? undefined
+  : `net.ipv4.tcp_migrate_req is ${migrateHost} and no root to set it in a network namespace`;
+if (reloadSkip) {
+  console.warn(`SKIPPED: SIGHUP under load: ${reloadSkip}`);
+}
+
+Deno.test({
+  name:
+    "runSupervisor() reloads on SIGHUP under load with zero failed requests",
+  ignore: reloadSkip !== undefined,
+  async fn() {
+    const inNamespace = migrateHost !== "1";
+    const httpd = [
+      "run",
+      "-A",
+      HTTPD,
+      "-r",
+      SUITE_ROOT,
+      "--host",
+      "127.0.0.1",
+      "-p",
+      "0",
+      "-w",
+      "3",
+      "--quiet",
+    ];
+    const server = inNamespace
+      ? new Running("unshare", [
+        "--net",
+        "sh",
+        "-c",
+        'ip link set lo up && sysctl -q -w net.ipv4.tcp_migrate_req=1 && exec "$@"',
+        "sh",
+        Deno.execPath(),
+        ...httpd,
+      ])
+      : new Running(Deno.execPath(), httpd);
+    try {
+      await waitFor(
+        "the startup line",
+        () => server.stderr.some((l) => LISTENING.test(l)) || !!server.status,
+      );
+      const url = `http://127.0.0.1:${server.port()}${PAGE}`;
+      const ab = ["-r", "-n", "3000", "-c", "10", url];
+      const reloaded = () =>
+        server.stderr.some((l) => l.endsWith("reload done"));
+      // Bounded: the load repeats until the reload is over, at most 6 runs.
+      for (let run = 0; run < 6 && (run === 0 || !reloaded()); run++) {
+        const load = inNamespace
+          ? new Running("nsenter", [
+            `--net=/proc/${server.child.pid}/ns/net`,
+            "ab",
+            ...ab,
+          ])
+          : new Running("ab", ab);
+        try {
+          if (run === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            server.signal("SIGHUP");
+          }
+          const status = await load.finished();
+          const report = load.stdout.join("\n");
+          assert.equal(status.code, 0, `${report}\n${load.stderr.join("\n")}`);
+          assert.match(report, /^Complete requests: +3000$/m);
+          assert.match(report, /^Failed requests: +0$/m, report);
+          assert.doesNotMatch(report, /^Non-2xx responses:/m);
+        } finally {
+          await load.cleanUp();
+        }
+      }
+      await waitFor(
+        "the reload to finish",
+        () => server.stderr.some((l) => l.endsWith("reload done")),
+      );
+      server.signal("SIGTERM");
+      assert.equal((await server.finished()).code, 0);
+    } finally {
+      await server.cleanUp();
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------
+// Over the fake worker
+
+Deno.test("runSupervisor() gives up with the worker's error after repeated start failures", async () => {
+  const server = new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    FAKE_SUPERVISOR,
+    JSON.stringify({
+      workers: 2,
+      workerArgs: ["--host", "127.0.0.1", "--fail-start"],
+      root: SUITE_ROOT,
+      hostname: "127.0.0.1",
+      port: 0,
+    }),
+  ]);
+  try {
+    const status = await server.finished();
+    assert.equal(status.code, 1);
+    const spawned = new Set(
+      server.stderr.flatMap((l) => l.match(/^\[w(\d+)\] /)?.[1] ?? []),
+    );
+    // At most MAX_START_FAILURES (5) attempts per slot: no spinning.
+    assert.ok(spawned.size >= 5 && spawned.size <= 10, `${spawned.size}`);
+    assert.ok(
+      server.stderr.some((l) =>
+        /^httpd\.ts: worker failed to start 5 times in a row, giving up: .*asked to fail/
+          .test(l)
+      ),
+      server.stderr.join("\n"),
+    );
+    assert.ok(!server.stderr.some((l) => LISTENING.test(l)));
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("stopWhenSupervisorGone() stops the worker when its stdin closes", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", LINKED_CHILD],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const output = child.stdout.pipeThrough(new TextDecoderStream());
+  const reader = output.getReader();
+  let text = "";
+  while (!text.includes("watching")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await child.stdin.close();
+  for (let part; !(part = await reader.read()).done;) text += part.value;
+  const status = await child.status;
+  assert.equal(status.code, 0);
+  assert.equal(text, "watching\nstopped\n");
+});
+
+Deno.test("stopWhenSupervisorGone() lets the worker exit after a signal", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", LINKED_CHILD, "--stop-on-signal"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("watching")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  child.kill("SIGTERM");
+  // stdin stays open: the child must still exit on its own.
+  for (let part; !(part = await reader.read()).done;) text += part.value;
+  const status = await child.status;
+  await child.stdin.close();
+  assert.equal(status.code, 0);
+  assert.equal(text, "watching\nsignal\n");
+});
+
+// ---------------------------------------------------------------------------
+// Helpers, in isolation
+
+Deno.test("createWorkerArgs() scopes permissions under deno run", () => {
+  assert.deepEqual(
+    createWorkerArgs({
+      workerArgs: ["--host", "::1", "--quiet"],
+      root: "/srv/www",
+      hostname: "::1",
+      port: 8080,
+      workerModule: "file:///app/httpd.ts",
+      standalone: false,
+    }, 3),
+    [
+      "run",
+      "--allow-read=/srv/www",
+      "--allow-net=[::1]:8080",
+      "--unstable-net",
+      "file:///app/httpd.ts",
+      "--host",
+      "::1",
+      "--quiet",
+      "-r",
+      "/srv/www",
+      "-p",
+      "8080",
+      "--worker-id",
+      "3",
+    ],
+  );
+});
+
+Deno.test("createWorkerArgs() passes only program arguments to a compiled binary", () => {
+  assert.deepEqual(
+    createWorkerArgs({
+      workerArgs: ["--quiet"],
+      root: "/www",
+      hostname: "0.0.0.0",
+      port: 9000,
+      workerModule: "file:///unused.ts",
+      standalone: true,
+    }, 1),
+    ["--quiet", "-r", "/www", "-p", "9000", "--worker-id", "1"],
+  );
+});
+
+Deno.test("formatNetPermission() brackets IPv6 literals only", () => {
+  assert.equal(formatNetPermission("127.0.0.1", 80), "127.0.0.1:80");
+  assert.equal(formatNetPermission("localhost", 80), "localhost:80");
+  assert.equal(formatNetPermission("::", 80), "[::]:80");
+  assert.equal(formatNetPermission("[::1]", 80), "[::1]:80");
+});
+
+Deno.test("startDelayMs() backs off exponentially up to 4 s", () => {
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 20].map(startDelayMs),
+    [0, 250, 500, 1000, 2000, 4000, 4000, 4000],
+  );
+});
+
+Deno.test("checkWorkerPlatform() refuses several workers where the kernel does not balance", () => {
+  assert.equal(checkWorkerPlatform(4, "linux"), undefined);
+  assert.equal(checkWorkerPlatform(1, "darwin"), undefined);
+  assert.equal(
+    checkWorkerPlatform(2, "darwin"),
+    "Cannot run 2 workers on darwin: only Linux spreads connections across SO_REUSEPORT listeners; use -w 1",
+  );
+  assert.match(checkWorkerPlatform(3, "windows")!, /^Cannot run 3 workers/);
+});
+
+Deno.test("forwardLines() prefixes every line, across chunk borders and at the end", async () => {
+  const bytes = new TextEncoder().encode("a\r\nbc\n\ndé\nlast");
+  // Cut inside "\r\n", before a newline and inside the two bytes of "é".
+  const cuts = [0, 2, 4, 6, 10, 15];
+  const stream = ReadableStream.from(
+    cuts.slice(0, -1).map((at, i) => bytes.slice(at, cuts[i + 1])),
+  );
+  const written: Uint8Array[] = [];
+  const sink = createLineSink({
+    write(bytes) {
+      // Short writes must be continued, not lost.
+      const part = bytes.subarray(0, Math.min(bytes.length, 3));
+      written.push(part.slice());
+      return Promise.resolve(part.length);
+    },
+  });
+  const seen: string[] = [];
+  await forwardLines(stream, "[w7] ", sink, (line) => seen.push(line));
+  const text = new TextDecoder().decode(
+    new Uint8Array(written.flatMap((part) => [...part])),
+  );
+  assert.equal(text, "[w7] a\n[w7] bc\n[w7] \n[w7] dé\n[w7] last\n");
+  assert.deepEqual(seen, ["a", "bc", "", "dé", "last"]);
+});

@@ -1,0 +1,147 @@
+/**
+ * Decides whether podman on this host needs deploy/containers.conf, shared by
+ * deploy/build_image.ts and tests/ship/image_test.ts so both run podman the
+ * same way.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** Podman's rootful default for RLIMIT_NOFILE, applied to every container. */
+const PODMAN_DEFAULT_NOFILE = 1048576;
+/**
+ * A host allowing fewer processes than this (the usual kernel pid_max on
+ * 64-bit) is a sandbox where podman's default RLIMIT_NPROC is refused.
+ */
+const PODMAN_DEFAULT_NPROC = 4194304;
+
+/** The containers.conf shipped next to this file. */
+export const CONTAINERS_CONF_PATH: string = fileURLToPath(
+  new URL("./containers.conf", import.meta.url),
+);
+
+/** How podman should be run on this host. */
+export interface PodmanEnv {
+  /** Extra environment for every podman command (empty when none). */
+  env: Record<string, string>;
+  /** One line saying which configuration is used and why. */
+  reason: string;
+  /** A temporary file to remove when done, if one was written. */
+  tempFile?: string;
+}
+
+/** Hard limits of this process, read from /proc/self/limits. */
+interface HardLimits {
+  nofile: number;
+  nproc: number;
+}
+
+function readHardLimits(): HardLimits | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync("/proc/self/limits");
+  } catch {
+    return undefined;
+  }
+  const hard = (label: string): number => {
+    const line = text.split("\n").find((l) => l.startsWith(label));
+    // Columns: name (several words), soft, hard, units.
+    const value = line?.slice(label.length).trim().split(/\s+/)[1];
+    return value === undefined || value === "unlimited"
+      ? Infinity
+      : Number(value);
+  };
+  return { nofile: hard("Max open files"), nproc: hard("Max processes") };
+}
+
+/**
+ * Picks the podman environment: the caller's CONTAINERS_CONF if set, else
+ * deploy/containers.conf when the host's hard limits are below podman's
+ * defaults (the case in sandboxed CI) or crun would meet a cgroup v1 or
+ * hybrid layout, with its ulimits lowered in a temporary copy if the host
+ * allows even less than the shipped values.
+ *
+ * @example
+ * ```ts
+ * import { createPodmanEnv } from "./podman_env.ts";
+ * const { env, reason } = createPodmanEnv();
+ * console.log(reason, Object.keys(env).length <= 1);
+ * ```
+ */
+export function createPodmanEnv(): PodmanEnv {
+  const own = Deno.env.get("CONTAINERS_CONF");
+  if (own) {
+    return { env: {}, reason: `Using CONTAINERS_CONF=${own} from the caller` };
+  }
+  const limits = readHardLimits() ?? { nofile: Infinity, nproc: Infinity };
+  const reasons: string[] = [];
+  if (
+    limits.nofile < PODMAN_DEFAULT_NOFILE || limits.nproc < PODMAN_DEFAULT_NPROC
+  ) {
+    reasons.push(
+      `hard limits nofile=${limits.nofile} nproc=${limits.nproc} are below ` +
+        `podman's defaults`,
+    );
+  }
+  if (isOnPath("crun") && !isCgroupV2Only()) {
+    reasons.push("crun is installed but the host is not on cgroup v2 alone");
+  }
+  if (reasons.length === 0) {
+    return { env: {}, reason: "Using podman's own configuration" };
+  }
+  const shipped = Deno.readTextFileSync(CONTAINERS_CONF_PATH);
+  let adjusted = shipped;
+  adjusted = lowerUlimit(adjusted, "nofile", limits.nofile);
+  adjusted = lowerUlimit(adjusted, "nproc", limits.nproc);
+  const why = reasons.join("; ");
+  if (adjusted === shipped) {
+    return {
+      env: { CONTAINERS_CONF: CONTAINERS_CONF_PATH },
+      reason: `Using CONTAINERS_CONF=${CONTAINERS_CONF_PATH} (${why})`,
+    };
+  }
+  const tempFile = Deno.makeTempFileSync({
+    prefix: "httpd-containers-",
+    suffix: ".conf",
+  });
+  Deno.writeTextFileSync(tempFile, adjusted);
+  return {
+    env: { CONTAINERS_CONF: tempFile },
+    reason: `Using a copy of ${CONTAINERS_CONF_PATH} with lowered ulimits ` +
+      `at ${tempFile} (${why})`,
+    tempFile,
+  };
+}
+
+/** Whether /sys/fs/cgroup is a pure cgroup v2 mount (what crun expects). */
+function isCgroupV2Only(): boolean {
+  try {
+    Deno.statSync("/sys/fs/cgroup/cgroup.controllers");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Rewrites `"name=soft:hard"` in a containers.conf so hard ≤ `limit`. */
+function lowerUlimit(conf: string, name: string, limit: number): string {
+  const pattern = new RegExp(`"${name}=(\\d+):(\\d+)"`);
+  const match = conf.match(pattern);
+  if (!match || Number(match[2]) <= limit) return conf;
+  return conf.replace(pattern, `"${name}=${limit}:${limit}"`);
+}
+
+/** Whether an executable named `name` is on PATH. */
+export function isOnPath(name: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return true;
+    } catch {
+      // Not in this directory; keep looking.
+    }
+  }
+  return false;
+}

@@ -38,7 +38,7 @@ export interface ReadRequestsOptions {
 }
 
 /** The first read buffer size; it grows up to the head limit when needed. */
-const INITIAL_BUFFER = 16384;
+const INITIAL_BUFFER = 4096;
 
 /**
  * Yields each request head read from `source`, in order, from any

@@ -30,6 +30,21 @@ function refresh(): void {
 }
 
 /**
+ * The current Unix time in whole seconds, as the Date field shows it.
+ *
+ * @example
+ * ```ts
+ * import { currentSecond } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.abs(currentSecond() - Date.now() / 1000) < 2);
+ * ```
+ */
+export function currentSecond(): number {
+  refresh();
+  return second;
+}
+
+/**
  * The current time as an IMF-fixdate, for the Date field.
  *
  * @example

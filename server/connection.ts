@@ -12,9 +12,10 @@ import { getField, type RequestHead } from "../protocol/request_head.ts";
 import { readRequests } from "../protocol/request_reader.ts";
 import { formatResponseHead } from "../protocol/response_head.ts";
 import type { AccessLog } from "./access_log.ts";
-import { currentHttpDate } from "./clock.ts";
+import { currentHttpDate, currentSecond } from "./clock.ts";
 import { type ErrorReporter, isDisconnect } from "./error_report.ts";
 import type { Handler } from "./file_handler.ts";
+import { readFileRange } from "./file_stream.ts";
 import { ShortFileError, writeMultipartRanges } from "./range_body.ts";
 import {
   errorResponse,
@@ -51,14 +52,25 @@ const FIRST_REQUEST_GRACE_MS = 1000;
 
 const encoder = new TextEncoder();
 
-/** The head's bytes at the start of a buffer with `extra` bytes left after it. */
-function encodeHead(text: string, extra: number): Uint8Array {
-  // Every field value is built ASCII, so one character is one byte.
-  const bytes = new Uint8Array(text.length + extra);
+/**
+ * A response's head, and its body when that is in memory, as one buffer.
+ * Every field value is built ASCII, so one character is one byte.
+ */
+function encodeResponse(response: Response, keepAlive: boolean): Uint8Array {
+  const length = response.contentLength;
+  const text = formatResponseHead(
+    response.status,
+    `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n${response.fields}${
+      length === undefined ? "" : `Content-Length: ${length}\r\n`
+    }${keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"}`,
+  );
+  const body = response.body instanceof Uint8Array ? response.body : undefined;
+  const bytes = new Uint8Array(text.length + (body?.length ?? 0));
   const { read } = encoder.encodeInto(text, bytes);
   if (read !== text.length) {
     throw new TypeError("Cannot send head: non-ASCII field value");
   }
+  if (body !== undefined) bytes.set(body, text.length);
   return bytes;
 }
 
@@ -203,25 +215,32 @@ export class Connection {
     keepAlive: boolean,
   ): Promise<boolean> {
     const length = response.contentLength;
-    const text = formatResponseHead(
-      response.status,
-      `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n${response.fields}${
-        length === undefined ? "" : `Content-Length: ${length}\r\n`
-      }${keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"}`,
-    );
     const body = response.body;
     let sent = 0;
-    if (body === undefined) {
-      await this.#write(encodeHead(text, 0));
-    } else if (body instanceof Uint8Array) {
+    if (body === undefined || body instanceof Uint8Array) {
       // Head and body in one write: one segment for a small answer.
-      const bytes = encodeHead(text, body.length);
-      bytes.set(body, bytes.length - body.length);
+      const wire = response.wire;
+      let bytes: Uint8Array | undefined;
+      if (wire !== undefined) {
+        const second = currentSecond();
+        if (wire.second !== second) {
+          wire.second = second;
+          wire.keepAlive = wire.close = undefined;
+        }
+        bytes = keepAlive ? wire.keepAlive : wire.close;
+      }
+      if (bytes === undefined) {
+        bytes = encodeResponse(response, keepAlive);
+        if (wire !== undefined) {
+          if (keepAlive) wire.keepAlive = bytes;
+          else wire.close = bytes;
+        }
+      }
       await this.#write(bytes);
-      sent = body.length;
+      sent = body?.length ?? 0;
     } else {
       try {
-        await this.#write(encodeHead(text, 0));
+        await this.#write(encodeResponse(response, keepAlive));
         sent = body.kind === "file"
           ? await this.#streamFile(body.file, body.offset, body.length)
           : await this.#streamMultipart(body);
@@ -249,16 +268,10 @@ export class Connection {
     offset: number,
     length: number,
   ): Promise<number> {
-    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
     let sent = 0;
-    for await (const chunk of file.readable) {
-      // Never more than announced, even if the file grew meanwhile.
-      const part = chunk.length <= length - sent
-        ? chunk
-        : chunk.subarray(0, length - sent);
-      await this.#write(part);
-      sent += part.length;
-      if (sent === length) break;
+    for await (const chunk of readFileRange(file, offset, length)) {
+      await this.#write(chunk);
+      sent += chunk.length;
     }
     return sent;
   }

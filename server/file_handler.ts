@@ -23,7 +23,13 @@ import {
 } from "./file_cache.ts";
 import { createBoundary } from "./range_body.ts";
 import { classifyError } from "./resolve_path.ts";
-import { errorResponse, formatFields, type Response } from "./response.ts";
+import {
+  createWire,
+  errorResponse,
+  formatFields,
+  type Response,
+  type Wire,
+} from "./response.ts";
 
 /** Options for {@linkcode createFileHandler}. */
 export interface FileHandlerOptions {
@@ -87,13 +93,17 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       ? entry.original
       : choose(entry, getField(head, "accept-encoding"));
 
-    // The common case, a plain GET of a small file, costs no system call.
+    // The common case, a plain GET of a small file, costs no system call,
+    // and its bytes are built once a second.
     if (chosen.bytes !== undefined && !isConditional(head)) {
+      const fields = prepare(entry, chosen);
+      const isHead = method === "HEAD";
       return {
         status: 200,
-        fields: prepare(entry, chosen).full,
+        fields: fields.full,
         contentLength: chosen.size,
-        body: method === "HEAD" ? undefined : chosen.bytes,
+        body: isHead || chosen.size === 0 ? undefined : chosen.bytes,
+        wire: isHead ? fields.headWire : fields.getWire,
       };
     }
 
@@ -142,6 +152,10 @@ interface Prepared {
   readonly notModified: string;
   /** Vary and Cache-Control, which every answer for the file carries. */
   readonly always: string;
+  /** The plain 200 to GET, as sent. */
+  readonly getWire: Wire;
+  /** The plain 200 to HEAD, as sent. */
+  readonly headWire: Wire;
 }
 
 function prepareFields(
@@ -165,6 +179,8 @@ function prepareFields(
     common,
     notModified: validators + always,
     always,
+    getWire: createWire(),
+    headWire: createWire(),
   };
 }
 

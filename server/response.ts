@@ -42,6 +42,26 @@ export interface Response {
   readonly body?: Body;
   /** Close the connection after this response whatever the client asked. */
   readonly close?: boolean;
+  /**
+   * Where the connection may keep this response's complete bytes for reuse:
+   * set by a handler whose answer depends on nothing but the clock's second.
+   */
+  readonly wire?: Wire;
+}
+
+/**
+ * A response's bytes, kept for the second they were built in (the Date
+ * field changes each second), one for each Connection value.
+ */
+export interface Wire {
+  second: number;
+  keepAlive: Uint8Array | undefined;
+  close: Uint8Array | undefined;
+}
+
+/** An empty {@linkcode Wire}. */
+export function createWire(): Wire {
+  return { second: -1, keepAlive: undefined, close: undefined };
 }
 
 /**

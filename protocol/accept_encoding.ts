@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isToken, trimOws } from "./chars.ts";
+
 /** One list member of `Accept-Encoding`. */
 export interface AcceptEncodingEntry {
   /** The content coding, lowercased; `"*"` and `"identity"` included. */
@@ -13,8 +15,6 @@ export interface AcceptEncodingEntry {
   q: number;
 }
 
-// codings = content-coding / "identity" / "*", all tokens (RFC 9110 §5.6.2).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // weight = OWS ";" OWS "q=" qvalue (§12.4.2); the name is case-insensitive.
 const WEIGHT = /^[qQ]=(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 
@@ -47,7 +47,8 @@ export function parseAcceptEncoding(value: string): AcceptEncodingEntry[] {
   for (const member of value.split(",")) {
     const [name, ...params] = member.split(";").map(trimOws);
     if (name === "" && params.length === 0) continue;
-    if (!TOKEN.test(name) || params.length > 1) continue;
+    // codings = content-coding / "identity" / "*", all tokens (RFC 9110 §12.5.3).
+    if (!isToken(name) || params.length > 1) continue;
     let q = 1;
     if (params.length === 1) {
       const m = WEIGHT.exec(params[0]);
@@ -117,9 +118,4 @@ export function chooseEncoding(
   // An unmentioned identity ranks below every coding the client listed.
   const identityQ = weights.get("identity") ?? star ?? 0;
   return bestQ >= identityQ ? best : "identity";
-}
-
-/** Strips OWS (SP / HTAB) only: other white space is not OWS. */
-function trimOws(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, "");
 }

@@ -1,7 +1,8 @@
 /**
- * Byte-class tables for the RFC 9110/9112 grammar, one 256-entry lookup each,
- * so the parser tests a byte with one array load instead of a chain of
- * comparisons.
+ * Byte classes of the RFC 9110/9112 and RFC 3986 grammars, one 256-entry
+ * lookup each, so the parser tests a byte with one array load instead of a
+ * chain of comparisons; and the two string helpers the field-value parsers
+ * share, {@linkcode isToken} and {@linkcode trimOws}.
  *
  * @module
  */
@@ -10,6 +11,11 @@ function table(accepts: (byte: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
   for (let b = 0; b < 256; b++) t[b] = accepts(b) ? 1 : 0;
   return t;
+}
+
+function isAlphaNumeric(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a);
 }
 
 const DELIMITERS = '"(),/:;<=>?@[\\]{}';
@@ -40,12 +46,70 @@ export const FIELD_VALUE: Uint8Array = table((b) =>
  */
 export const TARGET: Uint8Array = table((b) => b > 0x20 && b !== 0x7f);
 
-/** ASCII upper case to lower case, every other byte unchanged. */
-export const LOWER: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) t[b] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
-  return t;
-})();
+/**
+ * unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
+ * sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
+ * reg-name   = *( unreserved / pct-encoded / sub-delims )  (RFC 3986 §3.2.2)
+ *
+ * The bytes a reg-name may hold outside its pct-encoded triplets ("%" HEXDIG
+ * HEXDIG), which the caller checks on its own. An IPv4address is made of
+ * these bytes too.
+ */
+export const REG_NAME: Uint8Array = table((b) =>
+  isAlphaNumeric(b) || "-._~!$&'()*+,;=".includes(String.fromCharCode(b))
+);
+
+/** HEXDIG = DIGIT / "A" / "B" / "C" / "D" / "E" / "F", either case (RFC 5234). */
+export const HEXDIG: Uint8Array = table((b) =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) ||
+  (b >= 0x61 && b <= 0x66)
+);
+
+/**
+ * Whether `text` is a token (RFC 9110 §5.6.2): one or more tchar. Range
+ * units, content codings and unquoted parameter values are tokens.
+ *
+ * @example
+ * ```ts
+ * import { isToken } from "./chars.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isToken("gzip"), true);
+ * assert.equal(isToken("gz ip"), false);
+ * assert.equal(isToken(""), false);
+ * ```
+ */
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || !TOKEN[c]) return false;
+  }
+  return true;
+}
+
+/**
+ * Strips OWS (RFC 9110 §5.6.3: SP and HTAB) from both ends of `text`. Other
+ * white space is not OWS and stays, so that it makes the element invalid.
+ *
+ * @example
+ * ```ts
+ * import { trimOws } from "./chars.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(trimOws(" \tbytes=0-9 \t"), "bytes=0-9");
+ * assert.equal(trimOws("\u00a0x\n"), "\u00a0x\n");
+ * ```
+ */
+export function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isOws(text.charCodeAt(start))) start++;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+function isOws(c: number): boolean {
+  return c === SP || c === HTAB;
+}
 
 export const CR = 0x0d;
 export const LF = 0x0a;

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   BareCarriageReturn: 400,
   MissingHost: 400,
   DuplicateHost: 400,
+  InvalidHost: 400,
   InvalidContentLength: 400,
   ConflictingFraming: 400,
   InvalidPath: 400,

@@ -35,10 +35,21 @@ const ETAGC = /^[\x21\x23-\x7e\x80-\xff]*$/;
 /**
  * Formats a strong ETag from a file's size, modification time and inode,
  * without reading its content. Any write changes mtime (and usually size),
- * a replacement changes the inode, so the tag changes with the file; two
- * same-size writes within one millisecond on the same inode are the one case
- * it cannot see. An encoded sibling (`file.gz`) is another representation
- * and needs another tag: pass its own stat, and its coding as `suffix` so the
+ * a replacement changes the inode, so the tag changes with the file, except
+ * for two same-size writes to the same inode within the file system's mtime
+ * resolution (a millisecond here, coarser on some file systems).
+ *
+ * That gap is closed by the caller where it can be: the file cache re-reads
+ * a small file whose mtime is under 2 s old and appends a hash of its content
+ * through `suffix`, so the tag follows the bytes it serves. It remains for big
+ * files, which are streamed: their bytes are always read fresh, and only
+ * their validators can collide (a 304 for changed bytes, or an `If-Range`
+ * that splices new bytes onto a client's copy of the old ones).
+ *
+ * `suffix` is any non-empty string of etagc bytes other than obs-text
+ * (`[\x21\x23-\x7e]+`), appended after a `-`: a content hash, a content
+ * coding, or both. An encoded sibling (`file.gz`) is another representation
+ * and needs another tag: pass its own stat, and its coding in `suffix` so the
  * tags differ even if the two files were hard links.
  *
  * @example

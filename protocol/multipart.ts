@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isToken } from "./chars.ts";
 import { type ByteRange, formatContentRange } from "./range.ts";
 
 /** What `createMultipartByteranges()` needs. */
@@ -46,7 +47,6 @@ export interface MultipartByteranges {
 
 // bcharsnospace and bchars of RFC 2046 §5.1.1.
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const encoder = new TextEncoder();
 
 /**
@@ -118,7 +118,7 @@ export function createMultipartByteranges(
   });
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
   contentLength += tail.length;
-  const parameter = TOKEN.test(boundary) ? boundary : `"${boundary}"`;
+  const parameter = isToken(boundary) ? boundary : `"${boundary}"`;
   return {
     contentType: `multipart/byteranges; boundary=${parameter}`,
     contentLength,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isToken, trimOws } from "./chars.ts";
+
 /** One satisfiable byte range, both ends inclusive as in `Content-Range`. */
 export interface ByteRange {
   /** Offset of the first byte. */
@@ -51,8 +53,6 @@ export type RangeResult =
   /** Serve 206: one range as is, several as `multipart/byteranges`. */
   | { kind: "satisfiable"; ranges: ByteRange[] };
 
-// token = 1*tchar (RFC 9110 §5.6.2): range units are tokens.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INT_RANGE = /^(\d+)-(\d*)$/;
 const SUFFIX_RANGE = /^-(\d+)$/;
 
@@ -97,7 +97,8 @@ export function parseRange(
   if (value === undefined) return ignored("absent");
   if (size <= 0) return ignored("empty");
   const eq = value.indexOf("=");
-  if (eq < 0 || !TOKEN.test(value.slice(0, eq))) return ignored("invalid");
+  // A range unit is a token (RFC 9110 §14.1).
+  if (eq < 0 || !isToken(value.slice(0, eq))) return ignored("invalid");
   if (value.slice(0, eq).toLowerCase() !== "bytes") return ignored("unit");
 
   const ranges: ByteRange[] = [];
@@ -164,11 +165,6 @@ export function formatContentRange(size: number, range?: ByteRange): string {
   return range === undefined
     ? `bytes */${size}`
     : `bytes ${range.start}-${range.end}/${size}`;
-}
-
-/** Strips OWS (SP / HTAB) only: other white space is not OWS. */
-function trimOws(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 
 function ignored(reason: RangeIgnoredReason): RangeResult {

@@ -1,7 +1,7 @@
 /**
- * The request head parser (RFC 9112 §2–§7): request line and header fields,
- * with the framing and connection semantics a server must settle before it
- * can answer.
+ * The request head parser (RFC 9112 §2–§5): request line and header fields.
+ * The framing and connection semantics the fields imply are settled by
+ * {@linkcode settleFraming} in framing.ts.
  *
  * @module
  */
@@ -17,6 +17,7 @@ import {
   TOKEN,
 } from "./chars.ts";
 import { RequestError } from "./errors.ts";
+import { settleFraming } from "./framing.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
 
 /** A parsed, validated request head. */
@@ -326,96 +327,6 @@ function parseField(
     }
   }
   out.push(name, latin1(buf, i, valueEnd));
-}
-
-// RFC 9112 §6 and §9.3: how the body is framed and whether to keep the
-// connection, settled once here so handlers never guess.
-function settleFraming(
-  method: string,
-  target: string,
-  minorVersion: 0 | 1,
-  fields: string[],
-): RequestHead {
-  let hosts = 0;
-  let contentLengths = 0;
-  let contentLength = 0;
-  let transferEncoding: string | undefined;
-  let close = false;
-  let keepAliveToken = false;
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i];
-    const value = fields[i + 1];
-    if (name === "host") hosts++;
-    else if (name === "content-length") {
-      contentLengths++;
-      contentLength = parseContentLength(value);
-    } else if (name === "transfer-encoding") {
-      transferEncoding = transferEncoding === undefined
-        ? value
-        : `${transferEncoding}, ${value}`;
-    } else if (name === "connection") {
-      for (const token of value.split(",")) {
-        const option = token.trim().toLowerCase();
-        if (option === "close") close = true;
-        else if (option === "keep-alive") keepAliveToken = true;
-      }
-    }
-  }
-  if (hosts > 1) {
-    throw new RequestError(
-      "DuplicateHost",
-      "Cannot accept request: more than one Host field",
-    );
-  }
-  if (hosts === 0 && minorVersion === 1) {
-    throw new RequestError(
-      "MissingHost",
-      "Cannot accept request: HTTP/1.1 without Host",
-    );
-  }
-  if (contentLengths > 1) {
-    throw new RequestError(
-      "InvalidContentLength",
-      "Cannot frame body: more than one Content-Length field",
-    );
-  }
-  let chunked = false;
-  if (transferEncoding !== undefined) {
-    if (contentLengths > 0) {
-      throw new RequestError(
-        "ConflictingFraming",
-        "Cannot frame body: both Content-Length and Transfer-Encoding",
-      );
-    }
-    if (transferEncoding.trim().toLowerCase() !== "chunked") {
-      throw new RequestError(
-        "UnsupportedTransferEncoding",
-        "Cannot frame body: only chunked transfer coding is supported",
-      );
-    }
-    chunked = true;
-  }
-  const keepAlive = !close && (minorVersion === 1 || keepAliveToken);
-  return {
-    method,
-    target,
-    minorVersion,
-    fields,
-    keepAlive,
-    contentLength,
-    chunked,
-  };
-}
-
-// Content-Length = 1*DIGIT; a list ("5, 5") counts as invalid here.
-function parseContentLength(value: string): number {
-  if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value)) {
-    throw new RequestError(
-      "InvalidContentLength",
-      "Cannot frame body: invalid Content-Length",
-    );
-  }
-  return Number(value);
 }
 
 function isDigit(byte: number): boolean {

@@ -1,28 +1,20 @@
 /**
- * Streams byte ranges of an open file to a sink, with a bounded reusable
- * buffer: seek, then read at most one buffer at a time, never the whole file.
+ * Streams a `multipart/byteranges` body: each part's head, then its range of
+ * the file read through {@linkcode readFileRange}, then the closing
+ * delimiter.
  *
  * @module
  */
 
 import type { MultipartByteranges } from "../protocol/multipart.ts";
-import type { ByteRange } from "../protocol/range.ts";
+import { readFileRange } from "./file_stream.ts";
 
 /**
- * Receives the body bytes. The chunk is a view into a buffer that is reused
- * as soon as the returned promise settles: write or copy it before that.
+ * Receives the body bytes. The chunk may be a view into a buffer that is
+ * reused as soon as the returned promise settles: write or copy it before
+ * that.
  */
 export type BodySink = (chunk: Uint8Array) => Promise<void>;
-
-/** Options of `writeRange()` and `writeMultipartRanges()`. */
-export interface RangeBodyOptions {
-  /**
-   * The buffer reads go through; pass one per connection to avoid an
-   * allocation per response.
-   * @default a new 64 KiB buffer
-   */
-  buffer?: Uint8Array;
-}
 
 /**
  * The file ended before the announced range did (it shrank after its
@@ -47,42 +39,12 @@ export class ShortFileError extends Error {
   }
 }
 
-const DEFAULT_BUFFER_SIZE = 64 * 1024;
-
-/**
- * Writes bytes `range.start` to `range.end` (inclusive) of `file` to `sink`.
- * Throws `ShortFileError` if the file ends first; it never writes more than
- * the range, even if the file grew.
- *
- * @example
- * ```ts
- * import { writeRange } from "./range_body.ts";
- * import assert from "node:assert/strict";
- * const path = await Deno.makeTempFile();
- * await Deno.writeTextFile(path, "hello, world");
- * using file = await Deno.open(path);
- * const chunks: string[] = [];
- * await writeRange(file, { start: 7, end: 11 }, async (chunk) => {
- *   chunks.push(new TextDecoder().decode(chunk));
- * });
- * assert.equal(chunks.join(""), "world");
- * await Deno.remove(path);
- * ```
- */
-export async function writeRange(
-  file: Deno.FsFile,
-  range: ByteRange,
-  sink: BodySink,
-  options: RangeBodyOptions = {},
-): Promise<void> {
-  const buffer = options.buffer ?? new Uint8Array(DEFAULT_BUFFER_SIZE);
-  await copyRange(file, range, sink, buffer);
-}
-
 /**
  * Writes a `multipart/byteranges` body: each part's head, then its range
  * from `file`, then the closing delimiter, exactly
- * `multipart.contentLength` bytes in all unless it throws `ShortFileError`.
+ * `multipart.contentLength` bytes in all unless it throws `ShortFileError`
+ * (the file ended inside a range). It never writes more than a range, even
+ * if the file grew.
  *
  * @example
  * ```ts
@@ -111,12 +73,19 @@ export async function writeMultipartRanges(
   file: Deno.FsFile,
   multipart: MultipartByteranges,
   sink: BodySink,
-  options: RangeBodyOptions = {},
 ): Promise<void> {
-  const buffer = options.buffer ?? new Uint8Array(DEFAULT_BUFFER_SIZE);
   for (const part of multipart.parts) {
     await sink(part.head);
-    await copyRange(file, part.range, sink, buffer);
+    const { start, end } = part.range;
+    // readFileRange() does not seek for offset 0, trusting a file just
+    // opened; here a part at 0 may follow another part.
+    if (start === 0) await file.seek(0, Deno.SeekMode.Start);
+    let position = start;
+    for await (const chunk of readFileRange(file, start, end - start + 1)) {
+      await sink(chunk);
+      position += chunk.length;
+    }
+    if (position <= end) throw new ShortFileError(end + 1, position);
   }
   await sink(multipart.tail);
 }
@@ -135,23 +104,4 @@ export async function writeMultipartRanges(
 export function createBoundary(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function copyRange(
-  file: Deno.FsFile,
-  range: ByteRange,
-  sink: BodySink,
-  buffer: Uint8Array,
-): Promise<void> {
-  const end = range.end + 1;
-  let position = range.start;
-  await file.seek(position, Deno.SeekMode.Start);
-  while (position < end) {
-    const want = Math.min(buffer.length, end - position);
-    const read = await file.read(buffer.subarray(0, want));
-    if (read === null) throw new ShortFileError(end, position);
-    // read() may return fewer bytes than asked without being at the end.
-    await sink(buffer.subarray(0, read));
-    position += read;
-  }
 }

@@ -50,6 +50,20 @@ Deno.test("formatEtag() accepts a missing inode and a fractional mtime", () => {
   assert.equal(formatEtag({ size: 0, mtimeMs: 1.9 }), '"0-0-1"');
 });
 
+Deno.test("formatEtag() accepts any suffix of visible ASCII but DQUOTE", () => {
+  // A content hash (hex, base64, base64url) and a coding may both go here.
+  const every = Array.from(
+    { length: 0x7e - 0x20 },
+    (_, i) => String.fromCharCode(0x21 + i),
+  ).filter((c) => c !== '"').join("");
+  const hashes = ["9f86d081", "n4bQgYhMfWWaL+qgxVrQ/TxsrC4Is0V1sFbDwCgg="];
+  for (const suffix of [every, ...hashes, "Zm9v_-x-br"]) {
+    const etag = formatEtag(BASE, suffix);
+    assert.ok(etag.endsWith(`-${suffix}"`), suffix);
+    assert.equal(parseEtag(etag).tag, etag);
+  }
+});
+
 Deno.test("formatEtag() rejects a suffix that is not etagc", () => {
   for (const suffix of ['a"b', "a b", "", "é"]) {
     assert.throws(

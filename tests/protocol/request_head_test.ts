@@ -288,6 +288,108 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     400,
   ],
   [
+    "space in Host",
+    "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "slash in Host",
+    "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "unclosed IP-literal in Host",
+    "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "bytes after IP-literal in Host",
+    "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "non-digit port in Host",
+    "GET / HTTP/1.1\r\nHost: example.com:8o\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "two ports in Host",
+    "GET / HTTP/1.1\r\nHost: example.com:80:80\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "userinfo in Host",
+    "GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "bad pct-encoding in Host",
+    "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "short pct-encoding in Host",
+    "GET / HTTP/1.1\r\nHost: a%2\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "obs-text in Host",
+    "GET / HTTP/1.1\r\nHost: caf\xe9\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "bare IPv4 in brackets in Host",
+    "GET / HTTP/1.1\r\nHost: [127.0.0.1]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "bad IPv6 group in Host",
+    "GET / HTTP/1.1\r\nHost: [::g]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "two :: in IPv6 Host",
+    "GET / HTTP/1.1\r\nHost: [1::2::3]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "nine IPv6 groups in Host",
+    "GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7:8:9]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "IPv6 dotted quad out of range in Host",
+    "GET / HTTP/1.1\r\nHost: [::ffff:1.2.3.256]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "empty IPvFuture in Host",
+    "GET / HTTP/1.1\r\nHost: [v1.]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "invalid Host in 1.0",
+    "GET / HTTP/1.0\r\nHost: a b\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
     "Content-Length and Transfer-Encoding",
     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
     "ConflictingFraming",
@@ -348,6 +450,38 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     431,
   ],
 ];
+
+/** Host values (RFC 9112 §3.2, RFC 3986 §3.2.2) that must be accepted. */
+const VALID_HOSTS = [
+  "example.com",
+  "example.com:8080",
+  "127.0.0.1:80",
+  "[::1]:8080",
+  "xn--bcher-kva.example",
+  "EXAMPLE.com",
+  "localhost:",
+  "a%2Db.example",
+  "sub_domain.example~!$&'()*+,;=",
+  "1.2.3.999",
+  "[::]",
+  "[1:2:3:4:5:6:7:8]",
+  "[1:2:3:4:5:6:7::]",
+  "[::2:3:4:5:6:7:8]",
+  "[2001:DB8::ffff:192.0.2.1]:443",
+  "[v1.fe:80]",
+  "",
+];
+
+Deno.test("parseRequestHead() accepts a Host of uri-host and port, or empty", async (t) => {
+  for (const host of VALID_HOSTS) {
+    await t.step(JSON.stringify(host), () => {
+      const text = `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+      const parsed = parseRequestHead(bytes(text));
+      assert.equal(parsed?.consumed, text.length);
+      assert.equal(getField(parsed.head, "host"), host);
+    });
+  }
+});
 
 Deno.test("parseRequestHead() throws one typed error per malformation", async (t) => {
   for (const [name, text, code, status] of ERRORS) {

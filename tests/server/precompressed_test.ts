@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { chooseEncoding } from "../../protocol/accept_encoding.ts";
 import {
   findPrecompressedSiblings,
   PRECOMPRESSED_SUFFIXES,
-  selectPrecompressed,
+  type PrecompressedSibling,
 } from "../../server/precompressed.ts";
 
 const WWW = new URL("../fixtures/semantics/www/", import.meta.url).pathname;
@@ -11,7 +12,7 @@ const WWW = new URL("../fixtures/semantics/www/", import.meta.url).pathname;
 /** Runs `body` on a temporary `page.html` with the given sibling suffixes. */
 async function withFiles(
   siblings: string[],
-  body: (path: string, dir: string) => Promise<void>,
+  body: (path: string, dir: string) => void | Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
@@ -24,6 +25,23 @@ async function withFiles(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * What the handler does with the siblings: choose among them for the
+ * request's Accept-Encoding; `selected` is undefined to serve the original.
+ */
+function select(
+  path: string,
+  acceptEncoding: string | undefined,
+): { hasSiblings: boolean; selected?: PrecompressedSibling } {
+  const siblings = findPrecompressedSiblings(path);
+  if (siblings.length === 0) return { hasSiblings: false };
+  const coding = chooseEncoding(acceptEncoding, siblings.map((s) => s.coding));
+  return {
+    hasSiblings: true,
+    selected: siblings.find((s) => s.coding === coding),
+  };
 }
 
 /** [name, siblings present, Accept-Encoding, expected coding or undefined]. */
@@ -45,11 +63,11 @@ const ROWS: [string, string[], string | undefined, string | undefined][] = [
   ["no sibling at all", [], "gzip, br", undefined],
 ];
 
-Deno.test("selectPrecompressed() picks the sibling Accept-Encoding allows", async (t) => {
+Deno.test("findPrecompressedSiblings() with chooseEncoding() picks the sibling Accept-Encoding allows", async (t) => {
   for (const [name, siblings, acceptEncoding, expected] of ROWS) {
-    await t.step(`selectPrecompressed(): ${name}`, async () => {
-      await withFiles(siblings, async (path) => {
-        const choice = await selectPrecompressed(path, acceptEncoding);
+    await t.step(`findPrecompressedSiblings(): ${name}`, async () => {
+      await withFiles(siblings, (path) => {
+        const choice = select(path, acceptEncoding);
         assert.equal(choice.hasSiblings, siblings.length > 0);
         assert.equal(choice.selected?.coding, expected);
         if (choice.selected !== undefined) {
@@ -63,8 +81,8 @@ Deno.test("selectPrecompressed() picks the sibling Accept-Encoding allows", asyn
 });
 
 Deno.test("findPrecompressedSiblings() lists regular files in server order", async () => {
-  await withFiles([".gz", ".br"], async (path) => {
-    const siblings = await findPrecompressedSiblings(path);
+  await withFiles([".gz", ".br"], (path) => {
+    const siblings = findPrecompressedSiblings(path);
     assert.deepEqual(siblings.map((s) => s.coding), ["br", "gzip"]);
     assert.ok(siblings.every((s) => s.info.isFile));
   });
@@ -73,7 +91,7 @@ Deno.test("findPrecompressedSiblings() lists regular files in server order", asy
 Deno.test("findPrecompressedSiblings() ignores a directory named like a sibling", async () => {
   await withFiles([".br"], async (path) => {
     await Deno.mkdir(`${path}.gz`);
-    const siblings = await findPrecompressedSiblings(path);
+    const siblings = findPrecompressedSiblings(path);
     assert.deepEqual(siblings.map((s) => s.coding), ["br"]);
   });
 });
@@ -82,34 +100,40 @@ Deno.test("findPrecompressedSiblings() ignores a symbolic link named like a sibl
   await withFiles([], async (path, dir) => {
     await Deno.writeTextFile(`${dir}/elsewhere`, "outside");
     await Deno.symlink(`${dir}/elsewhere`, `${path}.gz`);
-    assert.deepEqual(await findPrecompressedSiblings(path), []);
-    const choice = await selectPrecompressed(path, "gzip");
+    assert.deepEqual(findPrecompressedSiblings(path), []);
+    const choice = select(path, "gzip");
     assert.deepEqual(choice, { hasSiblings: false });
   });
 });
 
 Deno.test("findPrecompressedSiblings() finds nothing for a missing file or directory", async () => {
-  await withFiles([], async (_path, dir) => {
-    assert.deepEqual(await findPrecompressedSiblings(`${dir}/missing.js`), []);
-    assert.deepEqual(
-      await findPrecompressedSiblings(`${dir}/no/such/dir/a.js`),
-      [],
-    );
+  await withFiles([], (_path, dir) => {
+    assert.deepEqual(findPrecompressedSiblings(`${dir}/missing.js`), []);
+    assert.deepEqual(findPrecompressedSiblings(`${dir}/no/such/dir/a.js`), []);
   });
 });
 
-Deno.test("selectPrecompressed() works on the semantics fixtures", async () => {
-  const app = await selectPrecompressed(`${WWW}app.js`, "gzip, deflate, br");
+Deno.test("findPrecompressedSiblings() works on the semantics fixtures", () => {
+  const app = select(`${WWW}app.js`, "gzip, deflate, br");
   assert.equal(app.selected?.coding, "br");
-  const css = await selectPrecompressed(
-    `${WWW}style.css`,
-    "br;q=1, gzip;q=0.5",
-  );
+  const css = select(`${WWW}style.css`, "br;q=1, gzip;q=0.5");
   assert.equal(css.selected?.coding, "gzip");
-  const plain = await selectPrecompressed(`${WWW}plain.txt`, "gzip, br");
+  const plain = select(`${WWW}plain.txt`, "gzip, br");
   assert.deepEqual(plain, { hasSiblings: false });
-  const trap = await selectPrecompressed(`${WWW}trap.txt`, "gzip");
+  const trap = select(`${WWW}trap.txt`, "gzip");
   assert.deepEqual(trap, { hasSiblings: false });
+});
+
+Deno.test("findPrecompressedSiblings() treats any stat error as no sibling", async () => {
+  await withFiles([".br", ".gz"], (path) => {
+    // ENOTDIR: the original is a file, not a directory.
+    assert.deepEqual(findPrecompressedSiblings(`${path}/a.js`), []);
+    // ENAMETOOLONG.
+    assert.deepEqual(
+      findPrecompressedSiblings(`${path}${"x".repeat(5000)}`),
+      [],
+    );
+  });
 });
 
 Deno.test("the fixture siblings decode to their originals", async () => {

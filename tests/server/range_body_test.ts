@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { createMultipartByteranges } from "../../protocol/multipart.ts";
 import { parseRange } from "../../protocol/range.ts";
+import { readFileRange } from "../../server/file_stream.ts";
 import {
   createBoundary,
   ShortFileError,
   writeMultipartRanges,
-  writeRange,
 } from "../../server/range_body.ts";
 import { parseMultipart } from "../fixtures/semantics/parse_multipart.ts";
 
 const FIXTURE = new URL("../fixtures/semantics/bytes.bin", import.meta.url);
 const FILE = Deno.readFileSync(FIXTURE);
 
-/** A sink that copies every chunk (they are views into a reused buffer). */
+/** A sink that copies every chunk (they may be views into a reused buffer). */
 function collector() {
   const chunks: Uint8Array[] = [];
   const sink = (chunk: Uint8Array) => {
@@ -31,63 +31,128 @@ function collector() {
   return { sink, chunks, bytes };
 }
 
-/** [name, start, end, buffer size]. */
+/** A one-part body for `range` of a `size`-byte file, boundary "B". */
+function onePart(start: number, end: number, size = FILE.length) {
+  return createMultipartByteranges({
+    boundary: "B",
+    contentType: "application/octet-stream",
+    ranges: [{ start, end }],
+    size,
+  });
+}
+
+/** [name, start, end, chunk size for readFileRange(), 0 for the default]. */
 const RANGE_ROWS: [string, number, number, number][] = [
   ["one byte", 0, 0, 64],
   ["the last byte", 4095, 4095, 64],
-  ["a range inside one buffer", 100, 163, 64],
-  ["a range spanning many buffer fills", 1, 4094, 7],
-  ["a range exactly one buffer long", 64, 127, 64],
-  ["the whole file with the default buffer", 0, 4095, 0],
+  ["a range inside one chunk", 100, 163, 64],
+  ["a range spanning many chunks", 1, 4094, 7],
+  ["a range exactly one chunk long", 64, 127, 64],
+  ["the whole file with the default chunk size", 0, 4095, 0],
 ];
 
-Deno.test("writeRange() writes exactly the range's bytes", async (t) => {
-  using file = await Deno.open(FIXTURE);
-  for (const [name, start, end, bufferSize] of RANGE_ROWS) {
-    await t.step(`writeRange(): ${name}`, async () => {
+Deno.test("writeMultipartRanges() writes exactly a part's bytes", async (t) => {
+  for (const [name, start, end] of RANGE_ROWS) {
+    await t.step(`writeMultipartRanges(): ${name}`, async () => {
+      using file = await Deno.open(FIXTURE);
+      const multipart = onePart(start, end);
       const out = collector();
-      const options = bufferSize === 0
-        ? {}
-        : { buffer: new Uint8Array(bufferSize) };
-      await writeRange(file, { start, end }, out.sink, options);
+      await writeMultipartRanges(file, multipart, out.sink);
+      const body = out.bytes();
+      assert.equal(body.length, multipart.contentLength);
+      const parts = parseMultipart(body, "B");
+      assert.equal(parts.length, 1);
+      assert.deepEqual(parts[0].data, FILE.slice(start, end + 1));
+    });
+  }
+});
+
+Deno.test("readFileRange() reads exactly the range in chunks of at most chunkSize", async (t) => {
+  for (const [name, start, end, chunkSize] of RANGE_ROWS) {
+    await t.step(`readFileRange(): ${name}`, async () => {
+      // A file of its own: readFileRange() trusts a new file to be at 0.
+      using file = await Deno.open(FIXTURE);
+      const options = chunkSize === 0 ? {} : { chunkSize };
+      const out = collector();
+      for await (
+        const chunk of readFileRange(file, start, end - start + 1, options)
+      ) {
+        await out.sink(chunk);
+      }
       assert.deepEqual(out.bytes(), FILE.slice(start, end + 1));
-      if (bufferSize > 0) {
+      if (chunkSize > 0) {
         assert.ok(
-          out.chunks.every((c) => c.length > 0 && c.length <= bufferSize),
+          out.chunks.every((c) => c.length > 0 && c.length <= chunkSize),
         );
       }
     });
   }
 });
 
-Deno.test("writeRange() hands out views of the caller's reusable buffer", async () => {
+Deno.test("readFileRange() hands out views of one reused buffer", async () => {
   using file = await Deno.open(FIXTURE);
-  const buffer = new Uint8Array(16);
   const seen: ArrayBufferLike[] = [];
-  await writeRange(file, { start: 10, end: 99 }, (chunk) => {
+  for await (const chunk of readFileRange(file, 10, 90, { chunkSize: 16 })) {
     seen.push(chunk.buffer);
-    return Promise.resolve();
-  }, { buffer });
+  }
   assert.ok(seen.length >= 6);
-  assert.ok(seen.every((b) => b === buffer.buffer));
+  assert.ok(seen.every((b) => b === seen[0]));
 });
 
-Deno.test("writeRange() throws ShortFileError when the file shrank", async () => {
+Deno.test("writeMultipartRanges() reads every part through one reused buffer", async () => {
+  using file = await Deno.open(FIXTURE);
+  const multipart = createMultipartByteranges({
+    boundary: "B",
+    contentType: "application/octet-stream",
+    ranges: [{ start: 10, end: 99 }, { start: 200, end: 299 }, {
+      start: 1000,
+      end: 3999,
+    }],
+    size: FILE.length,
+  });
+  const heads = new Set<ArrayBufferLike>(
+    [...multipart.parts.map((p) => p.head.buffer), multipart.tail.buffer],
+  );
+  const seen: ArrayBufferLike[] = [];
+  await writeMultipartRanges(file, multipart, (chunk) => {
+    if (!heads.has(chunk.buffer)) seen.push(chunk.buffer);
+    return Promise.resolve();
+  });
+  assert.ok(seen.length >= 3);
+  assert.ok(seen.every((b) => b === seen[0]));
+});
+
+Deno.test("writeMultipartRanges() reads a part at offset 0 after another part", async () => {
+  using file = await Deno.open(FIXTURE);
+  const multipart = createMultipartByteranges({
+    boundary: "B",
+    contentType: "application/octet-stream",
+    ranges: [{ start: 100, end: 199 }, { start: 0, end: 9 }],
+    size: FILE.length,
+  });
+  const out = collector();
+  await writeMultipartRanges(file, multipart, out.sink);
+  const parts = parseMultipart(out.bytes(), "B");
+  assert.deepEqual(parts[0].data, FILE.slice(100, 200));
+  assert.deepEqual(parts[1].data, FILE.slice(0, 10));
+});
+
+Deno.test("writeMultipartRanges() throws ShortFileError when the file shrank", async () => {
   const path = await Deno.makeTempFile();
   try {
     await Deno.writeFile(path, FILE.subarray(0, 100));
     using file = await Deno.open(path);
+    const multipart = onePart(40, 79, 100);
     await Deno.truncate(path, 50); // after the caller's stat said 100
     const out = collector();
     await assert.rejects(
-      () =>
-        writeRange(file, { start: 40, end: 79 }, out.sink, {
-          buffer: new Uint8Array(4),
-        }),
+      () => writeMultipartRanges(file, multipart, out.sink),
       ShortFileError,
     );
-    // What did get written is exactly what the file still had.
-    assert.deepEqual(out.bytes(), FILE.slice(40, 50));
+    // What did get written is exactly the head and what the file still had.
+    const head = multipart.parts[0].head;
+    assert.deepEqual(out.bytes().subarray(0, head.length), head);
+    assert.deepEqual(out.bytes().subarray(head.length), FILE.slice(40, 50));
   } finally {
     await Deno.remove(path);
   }
@@ -100,7 +165,11 @@ Deno.test("ShortFileError says where the file ended", async () => {
     using file = await Deno.open(path);
     let caught: unknown;
     try {
-      await writeRange(file, { start: 5, end: 19 }, () => Promise.resolve());
+      await writeMultipartRanges(
+        file,
+        onePart(5, 19, 20),
+        () => Promise.resolve(),
+      );
     } catch (error) {
       caught = error;
     }
@@ -117,15 +186,18 @@ Deno.test("ShortFileError says where the file ended", async () => {
   }
 });
 
-Deno.test("writeRange() never writes past the range when the file grew", async () => {
+Deno.test("writeMultipartRanges() never writes past a range when the file grew", async () => {
   const path = await Deno.makeTempFile();
   try {
     await Deno.writeFile(path, FILE.subarray(0, 10));
     using file = await Deno.open(path);
     await Deno.writeFile(path, FILE.subarray(10, 50), { append: true });
+    const multipart = onePart(0, 9, 10);
     const out = collector();
-    await writeRange(file, { start: 0, end: 9 }, out.sink);
-    assert.deepEqual(out.bytes(), FILE.slice(0, 10));
+    await writeMultipartRanges(file, multipart, out.sink);
+    assert.equal(out.bytes().length, multipart.contentLength);
+    const parts = parseMultipart(out.bytes(), "B");
+    assert.deepEqual(parts[0].data, FILE.slice(0, 10));
   } finally {
     await Deno.remove(path);
   }
@@ -151,9 +223,7 @@ Deno.test("writeMultipartRanges() streams contentLength bytes that parse back to
         size: FILE.length,
       });
       const out = collector();
-      await writeMultipartRanges(file, multipart, out.sink, {
-        buffer: new Uint8Array(32),
-      });
+      await writeMultipartRanges(file, multipart, out.sink);
       const body = out.bytes();
       assert.equal(body.length, multipart.contentLength);
       const parts = parseMultipart(body, boundary);

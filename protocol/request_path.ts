@@ -47,16 +47,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * ```
  */
 export function parseRequestPath(target: string): RequestPath {
-  let path = target;
-  if (path.charCodeAt(0) !== 0x2f) path = absoluteFormPath(target);
-  let query = "";
-  const hash = path.indexOf("#");
-  if (hash >= 0) path = path.slice(0, hash);
-  const question = path.indexOf("?");
-  if (question >= 0) {
-    query = path.slice(question);
-    path = path.slice(0, question);
-  }
+  let path = target.charCodeAt(0) === 0x2f ? target : absoluteFormPath(target);
+  const query = queryOf(path);
+  const end = path.search(/[?#]/);
+  if (end >= 0) path = path.slice(0, end);
 
   const raw = path.split("/");
   const segments: string[] = [];
@@ -136,4 +130,55 @@ function hexValue(c: number): number {
   const lower = c | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return -1;
+}
+
+/**
+ * The query of a request-target, with its `?`, or "" (a fragment, which a
+ * client should not send, is dropped).
+ *
+ * @example
+ * ```ts
+ * import { queryOf } from "./request_path.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(queryOf("/a?b=1#c"), "?b=1");
+ * assert.equal(queryOf("/a#c?d"), "");
+ * assert.equal(queryOf("/a"), "");
+ * ```
+ */
+export function queryOf(target: string): string {
+  const hash = target.indexOf("#");
+  const path = hash >= 0 ? target.slice(0, hash) : target;
+  const question = path.indexOf("?");
+  return question >= 0 ? path.slice(question) : "";
+}
+
+// RFC 3986 §3.4: query = *( pchar / "/" / "?" ), pchar = unreserved /
+// pct-encoded / sub-delims / ":" / "@". Anything else is escaped as a byte.
+const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g;
+
+/**
+ * Formats the path of a directory (segments and a trailing slash) with its
+ * query, for a Location field: plain ASCII whatever the client sent, and
+ * always starting with a single `/`, so it can never name another host.
+ *
+ * @example
+ * ```ts
+ * import { formatLocation } from "./request_path.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatLocation(["a b", "ü"], "?x=\"1\""), "/a%20b/%C3%BC/?x=%221%22");
+ * assert.equal(formatLocation([], ""), "/");
+ * ```
+ */
+export function formatLocation(
+  segments: readonly string[],
+  query: string,
+): string {
+  let location = "/";
+  for (const segment of segments) location += `${encodeURIComponent(segment)}/`;
+  // The query is still raw bytes, one character each: escape them as bytes.
+  return location +
+    query.replace(
+      NOT_QUERY,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+    );
 }

@@ -10,9 +10,9 @@ import { ERROR_STATUS, RequestError } from "../protocol/errors.ts";
 import type { HeadLimits } from "../protocol/limits.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
 import { readRequests } from "../protocol/request_reader.ts";
-import { formatResponseHead } from "../protocol/response_head.ts";
 import type { AccessLog } from "./access_log.ts";
-import { currentHttpDate, currentSecond } from "./clock.ts";
+import { currentSecond } from "./clock.ts";
+import { encodeResponse } from "./encode_response.ts";
 import { type ErrorReporter, isDisconnect } from "./error_report.ts";
 import type { Handler } from "./file_handler.ts";
 import { readFileRange } from "./file_stream.ts";
@@ -21,8 +21,8 @@ import {
   errorResponse,
   type MultipartBody,
   type Response,
+  SINGLE_WRITE_LIMIT,
 } from "./response.ts";
-import { SERVER_NAME } from "./version.ts";
 
 /** Options for {@linkcode Connection}. */
 export interface ConnectionOptions {
@@ -50,30 +50,6 @@ const LINGER_BYTES = 1 << 20;
 /** How long a shutdown waits for the first request of a fresh connection. */
 const FIRST_REQUEST_GRACE_MS = 1000;
 
-const encoder = new TextEncoder();
-
-/**
- * A response's head, and its body when that is in memory, as one buffer.
- * Every field value is built ASCII, so one character is one byte.
- */
-function encodeResponse(response: Response, keepAlive: boolean): Uint8Array {
-  const length = response.contentLength;
-  const text = formatResponseHead(
-    response.status,
-    `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n${response.fields}${
-      length === undefined ? "" : `Content-Length: ${length}\r\n`
-    }${keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"}`,
-  );
-  const body = response.body instanceof Uint8Array ? response.body : undefined;
-  const bytes = new Uint8Array(text.length + (body?.length ?? 0));
-  const { read } = encoder.encodeInto(text, bytes);
-  if (read !== text.length) {
-    throw new TypeError("Cannot send head: non-ASCII field value");
-  }
-  if (body !== undefined) bytes.set(body, text.length);
-  return bytes;
-}
-
 /** One accepted connection, served until either side ends it. */
 export class Connection {
   readonly #conn: Deno.TcpConn;
@@ -83,6 +59,8 @@ export class Connection {
   #phase: Phase = "head";
   #deadline: number;
   #requests = 0;
+  /** Whether any byte has arrived: a silent connection asked nothing. */
+  #received = false;
   #draining = false;
 
   constructor(conn: Deno.TcpConn, options: ConnectionOptions) {
@@ -115,18 +93,23 @@ export class Connection {
    */
   expire(now: number): void {
     if (now < this.#deadline || this.#phase === "closed") return;
-    if (this.#phase === "head") {
-      this.#phase = "lingering"; // nothing else writes from here on
-      this.#send(
-        errorResponse(ERROR_STATUS.RequestTimeout, "GET"),
-        undefined,
-        false,
-      )
-        .catch(() => {})
-        .finally(() => this.#close());
-    } else {
+    if (this.#phase !== "head" || (this.#draining && !this.#received)) {
       this.#close();
+      return;
     }
+    // From here on nothing else writes, and a head that still completes is
+    // ignored: the read already pending drains the client while we linger.
+    this.#enter("lingering", LINGER_MS);
+    this.#send(
+      errorResponse(ERROR_STATUS.RequestTimeout, "GET"),
+      undefined,
+      false,
+    )
+      .then(() => {
+        this.#deadline = performance.now() + LINGER_MS; // writing pushed it on
+        return this.#conn.closeWrite();
+      })
+      .catch(() => this.#close());
   }
 
   /** Stops keep-alive: an idle connection closes now, a busy one after its response. */
@@ -160,12 +143,14 @@ export class Connection {
         if (this.#draining && this.#requests > 0) this.#close();
       },
       onHeadStart: () => {
+        this.#received = true;
         if (this.#requests > 0) {
           this.#enter("head", this.#options.headerTimeoutMs);
         }
       },
     });
     for await (const head of requests) {
+      if (this.#phase === "lingering" || this.#phase === "closed") return;
       this.#requests++;
       this.#enter("busy", this.#options.idleTimeoutMs);
       let response: Response;
@@ -181,13 +166,10 @@ export class Connection {
       const keepAlive = head.keepAlive && !response.close && !this.#draining;
       const complete = await this.#send(response, head, keepAlive);
       if (!keepAlive || !complete) {
-        // A body we did not read may still be arriving: closing on it would
-        // reset the connection and could destroy the answer in flight.
-        if (
-          complete && (head.contentLength > 0 || head.chunked || response.close)
-        ) {
-          await this.#linger();
-        }
+        // Whatever the client sent after this request (a body, a pipelined
+        // request) would make close() reset the connection and could
+        // destroy the answer still in flight: half-close and drain first.
+        if (complete) await this.#linger();
         return;
       }
     }
@@ -217,7 +199,12 @@ export class Connection {
     const length = response.contentLength;
     const body = response.body;
     let sent = 0;
-    if (body === undefined || body instanceof Uint8Array) {
+    if (body instanceof Uint8Array && body.length > SINGLE_WRITE_LIMIT) {
+      // A big body from memory: no copy into the head's buffer.
+      await this.#write(encodeResponse(response, keepAlive, false));
+      await this.#write(body);
+      sent = body.length;
+    } else if (body === undefined || body instanceof Uint8Array) {
       // Head and body in one write: one segment for a small answer.
       const wire = response.wire;
       let bytes: Uint8Array | undefined;
@@ -339,6 +326,6 @@ function closeQuietly(file: Deno.FsFile): void {
   try {
     file.close();
   } catch {
-    // The readable stream closes its file at its end; closing twice is fine.
+    // Already closed: a handler's early exit and this one both tried.
   }
 }

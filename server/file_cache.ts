@@ -1,21 +1,21 @@
 /**
  * A cache of what request paths resolve to: real path, identity, validators,
  * precompressed siblings and, for small files, the bytes. A hit costs no
- * system call; an entry is checked against the disk again once it is older
+ * system call; an answer is checked against the disk again once it is older
  * than the staleness window, so a changed file is served fresh within it.
  *
  * @module
  */
 
-import { formatHttpDate } from "../protocol/date.ts";
 import { formatEtag } from "../protocol/etag.ts";
 import { parseRequestPath } from "../protocol/request_path.ts";
 import { mediaType } from "./media_type.ts";
 import {
-  PRECOMPRESSED_SUFFIXES,
+  findPrecompressedSiblings,
   type PrecompressedCoding,
 } from "./precompressed.ts";
 import { classifyError, resolvePath } from "./resolve_path.ts";
+import { SINGLE_WRITE_LIMIT } from "./response.ts";
 
 /** One file on disk: the original or a precompressed sibling. */
 export interface Representation {
@@ -24,16 +24,22 @@ export interface Representation {
   readonly size: number;
   /** Modification time in ms, or undefined where the platform has none. */
   readonly mtimeMs: number | undefined;
+  readonly dev: number;
   readonly ino: number | null;
-  /** Strong ETag from size, mtime and inode. */
+  /** Strong ETag from size, mtime and inode (and content, while racy). */
   readonly etag: string;
   /** `Content-Encoding` of a sibling; undefined for the original. */
   readonly coding: PrecompressedCoding | undefined;
   /** The content, for files up to the cache's size limit. */
   readonly bytes: Uint8Array | undefined;
+  /**
+   * Read so soon after its last change that a same-size rewrite within the
+   * same millisecond would not show in the stat: read again next time.
+   */
+  readonly racy: boolean;
 }
 
-/** A request path that names a file. */
+/** A file as a request path names it. */
 export interface FileEntry {
   readonly contentType: string;
   readonly original: Representation;
@@ -44,7 +50,8 @@ export interface FileEntry {
 /** What a request path names. */
 export type Lookup =
   | { readonly kind: "file"; readonly entry: FileEntry }
-  | { readonly kind: "redirect"; readonly location: string }
+  /** A directory asked for without its slash; the answer adds the query. */
+  | { readonly kind: "redirect"; readonly segments: readonly string[] }
   | { readonly kind: "not-found" }
   | { readonly kind: "forbidden" };
 
@@ -52,34 +59,57 @@ export type Lookup =
 export interface FileCacheOptions {
   /** Serve dotfiles. @default {false} */
   dotfiles?: boolean;
-  /** How long an entry is trusted before it is checked again, in ms. @default {500} */
+  /** How long an answer is trusted before it is checked again, in ms. @default {500} */
   maxStaleMs?: number;
-  /** Most entries kept. @default {4096} */
+  /** Most files kept. @default {4096} */
   maxEntries?: number;
-  /** Largest file whose bytes are kept in memory. @default {65536} */
+  /** Largest file whose bytes are kept in memory. @default {1048576} */
   maxFileSize?: number;
-  /** Most bytes of file content kept in memory. @default {67108864} */
+  /**
+   * Most memory for file contents, counting each small file three times:
+   * its bytes and the two complete responses built from them.
+   * @default {33554432}
+   */
   maxBytes?: number;
 }
 
-interface Slot {
-  entry: FileEntry;
-  checkedAt: number;
-  bytes: number;
+/** An answer for one request path, until it is checked again. */
+interface Known {
+  readonly checkedAt: number;
+  /** The file's key in the entry table, or the answer when it is no file. */
+  readonly answer: string | Lookup;
 }
 
+interface Slot {
+  readonly lookup: { readonly kind: "file"; readonly entry: FileEntry };
+  readonly bytes: number;
+}
+
+const NOT_FOUND: Lookup = { kind: "not-found" };
+const FORBIDDEN: Lookup = { kind: "forbidden" };
+/** Request paths longer than this are resolved every time, not remembered. */
+const MAX_KEY_LENGTH = 1024;
+/** A file changed this recently may change again unseen by its stat. */
+const RACY_MS = 2000;
+
 /**
- * Resolves request targets to files under one root, remembering the answer.
- * File system calls here are synchronous on purpose: they are metadata calls
- * answered from the kernel's caches in microseconds, cheaper than a
- * round trip through Deno's blocking thread pool, and they happen at most
- * once per path per staleness window.
+ * Resolves request targets to files under one root, remembering the answers
+ * (404s and 403s too, so that scanners cost no system calls either).
+ *
+ * Request paths are remembered separately from files, so aliases of one file
+ * (`/a`, `/./a`, `/%61`) share one copy of it. File system calls here are
+ * synchronous on purpose: they are metadata calls answered from the
+ * kernel's caches in microseconds, cheaper than a round trip through Deno's
+ * blocking thread pool, and they happen at most once per path per window.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { FileCache } from "./file_cache.ts";
- * const cache = new FileCache(Deno.realPathSync("www"));
- * const found = cache.lookup("/index.html");
+ * import assert from "node:assert/strict";
+ * const cache = new FileCache(Deno.realPathSync(new URL("../www", import.meta.url)));
+ * const found = cache.lookup("/index.html?query=ignored");
+ * assert.equal(found.kind === "file" && found.entry.contentType, "text/html");
+ * assert.equal(cache.lookup("/missing").kind, "not-found");
  * ```
  */
 export class FileCache {
@@ -89,6 +119,7 @@ export class FileCache {
   readonly #maxEntries: number;
   readonly #maxFileSize: number;
   readonly #maxBytes: number;
+  readonly #known = new Map<string, Known>();
   readonly #slots = new Map<string, Slot>();
   #bytes = 0;
 
@@ -97,8 +128,8 @@ export class FileCache {
     this.#dotfiles = options?.dotfiles ?? false;
     this.#maxStaleMs = options?.maxStaleMs ?? 500;
     this.#maxEntries = options?.maxEntries ?? 4096;
-    this.#maxFileSize = options?.maxFileSize ?? 65536;
-    this.#maxBytes = options?.maxBytes ?? 64 << 20;
+    this.#maxFileSize = options?.maxFileSize ?? 1 << 20;
+    this.#maxBytes = options?.maxBytes ?? 32 << 20;
   }
 
   /**
@@ -108,63 +139,82 @@ export class FileCache {
   lookup(target: string): Lookup {
     const key = pathOf(target);
     const now = performance.now();
-    const slot = this.#slots.get(key);
-    if (slot !== undefined && now - slot.checkedAt < this.#maxStaleMs) {
-      return { kind: "file", entry: slot.entry };
+    const known = this.#known.get(key);
+    if (known !== undefined && now - known.checkedAt < this.#maxStaleMs) {
+      const answer = known.answer;
+      if (typeof answer !== "string") return answer;
+      const slot = this.#slots.get(answer);
+      if (slot !== undefined) return slot.lookup;
     }
+    const answer = this.#resolve(target);
+    if (key.length <= MAX_KEY_LENGTH) {
+      // Re-inserted, so that the oldest checked go first when full.
+      this.#known.delete(key);
+      if (this.#known.size >= this.#maxEntries * 2) {
+        this.#known.delete(this.#known.keys().next().value!);
+      }
+      this.#known.set(key, { checkedAt: now, answer });
+    }
+    return typeof answer === "string"
+      ? this.#slots.get(answer)!.lookup
+      : answer;
+  }
+
+  /** Forgets what `target` named, e.g. after its file turned out to have changed. */
+  forget(target: string): void {
+    this.#known.delete(pathOf(target));
+  }
+
+  /** Resolves a target afresh: a file's key in the slots, or another answer. */
+  #resolve(target: string): string | Lookup {
     const path = parseRequestPath(target);
     const found = resolvePath(this.#root, path, { dotfiles: this.#dotfiles });
-    if (found.kind !== "file") {
-      if (slot !== undefined) this.#drop(key, slot);
-      if (found.kind === "redirect" && path.kind === "inside") {
-        return {
-          kind: "redirect",
-          location: redirectLocation(path.segments, path.query),
-        };
-      }
-      return found.kind === "redirect" ? { kind: "not-found" } : found;
+    switch (found.kind) {
+      case "not-found":
+        return NOT_FOUND;
+      case "forbidden":
+        return FORBIDDEN;
+      case "redirect":
+        return path.kind === "inside"
+          ? { kind: "redirect", segments: path.segments }
+          : NOT_FOUND;
     }
+    const contentType = mediaType(found.name);
+    const key = `${found.path}\0${contentType}`;
+    const slot = this.#slots.get(key);
+    let entry: FileEntry;
     try {
-      const entry = this.#load(found.path, found.name, slot?.entry);
-      if (slot !== undefined) this.#drop(key, slot);
-      this.#store(key, entry, now);
-      return { kind: "file", entry };
+      entry = this.#load(found.path, contentType, slot?.lookup.entry);
     } catch (error) {
       if (slot !== undefined) this.#drop(key, slot);
-      return { kind: classifyError(error) };
+      return classifyError(error) === "forbidden" ? FORBIDDEN : NOT_FOUND;
     }
+    if (entry !== slot?.lookup.entry) {
+      if (slot !== undefined) this.#drop(key, slot);
+      this.#store(key, entry);
+    }
+    return key;
   }
 
-  /** Forgets `target`, e.g. after its file turned out to have changed. */
-  forget(target: string): void {
-    const key = pathOf(target);
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) this.#drop(key, slot);
-  }
-
+  /** Describes a file and its siblings, reusing `previous` where nothing changed. */
   #load(
     path: string,
-    name: string,
+    contentType: string,
     previous: FileEntry | undefined,
   ): FileEntry {
     const original = this.#read(path, undefined, previous?.original);
-    const encoded: Representation[] = [];
-    for (const [coding, suffix] of Object.entries(PRECOMPRESSED_SUFFIXES)) {
-      const siblingPath = path + suffix;
-      let info: Deno.FileInfo;
-      try {
-        // lstat: a sibling that is a symlink could point anywhere; skip it.
-        info = Deno.lstatSync(siblingPath);
-      } catch {
-        continue;
-      }
-      if (!info.isFile) continue;
-      const before = previous?.encoded.find((r) => r.coding === coding);
-      encoded.push(
-        this.#read(siblingPath, coding as PrecompressedCoding, before),
-      );
-    }
-    return { contentType: mediaType(name), original, encoded };
+    const encoded = findPrecompressedSiblings(path).map((sibling) =>
+      this.#read(
+        sibling.path,
+        sibling.coding,
+        previous?.encoded.find((r) => r.coding === sibling.coding),
+      )
+    );
+    const unchanged = previous !== undefined &&
+      previous.original === original &&
+      previous.encoded.length === encoded.length &&
+      previous.encoded.every((r, i) => r === encoded[i]);
+    return unchanged ? previous : { contentType, original, encoded };
   }
 
   /** Stats `path` and reads it if small, reusing `previous` if unchanged. */
@@ -179,8 +229,10 @@ export class FileCache {
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
       const mtimeMs = info.mtime?.getTime();
       if (
-        previous !== undefined && previous.size === info.size &&
-        previous.mtimeMs === mtimeMs && previous.ino === info.ino
+        previous !== undefined && !previous.racy &&
+        previous.size === info.size &&
+        previous.mtimeMs === mtimeMs && previous.ino === info.ino &&
+        previous.dev === info.dev
       ) {
         return previous;
       }
@@ -197,28 +249,44 @@ export class FileCache {
         if (filled < bytes.length) bytes = bytes.subarray(0, filled);
       }
       const size = bytes?.length ?? info.size;
-      return {
+      // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
+      const racy = bytes !== undefined && mtimeMs !== undefined &&
+        Date.now() - mtimeMs < RACY_MS;
+      const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
+        s !== undefined
+      );
+      const representation: Representation = {
         path,
         size,
         mtimeMs,
+        dev: info.dev,
         ino: info.ino,
         etag: formatEtag(
           { size, mtimeMs: mtimeMs ?? 0, ino: info.ino },
-          coding,
+          suffix.length > 0 ? suffix.join("-") : undefined,
         ),
         coding,
         bytes,
+        racy,
       };
+      // Unchanged after all: keep the old object, and with it what was built on it.
+      return previous !== undefined && previous.etag === representation.etag &&
+          previous.racy === racy && sameBytes(previous.bytes, bytes)
+        ? previous
+        : representation;
     } finally {
       file.close();
     }
   }
 
-  #store(key: string, entry: FileEntry, now: number): void {
-    let bytes = entry.original.bytes?.length ?? 0;
-    for (const r of entry.encoded) bytes += r.bytes?.length ?? 0;
-    // Evict least recently stored first: Map iteration is insertion order,
-    // and entries are re-inserted whenever they are checked again.
+  #store(key: string, entry: FileEntry): void {
+    let bytes = 0;
+    for (const r of [entry.original, ...entry.encoded]) {
+      const size = r.bytes?.length ?? 0;
+      // A small file's two complete responses (see Wire) hold it again.
+      bytes += size <= SINGLE_WRITE_LIMIT ? 3 * size : size;
+    }
+    // Evict the least recently stored first: Map iteration is insertion order.
     for (const [oldKey, old] of this.#slots) {
       if (
         this.#slots.size < this.#maxEntries &&
@@ -226,7 +294,7 @@ export class FileCache {
       ) break;
       this.#drop(oldKey, old);
     }
-    this.#slots.set(key, { entry, checkedAt: now, bytes });
+    this.#slots.set(key, { lookup: { kind: "file", entry }, bytes });
     this.#bytes += bytes;
   }
 
@@ -237,16 +305,8 @@ export class FileCache {
   }
 }
 
-/** The last-modified date of a representation, as sent. */
-export function lastModified(
-  representation: Representation,
-): string | undefined {
-  const ms = representation.mtimeMs;
-  return ms === undefined ? undefined : formatHttpDate(new Date(ms));
-}
-
-// The cache key: the target without query or fragment, which never change
-// what file is served.
+// The key: the target without query or fragment, which never change what
+// file is served.
 function pathOf(target: string): string {
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
@@ -255,15 +315,21 @@ function pathOf(target: string): string {
   return target;
 }
 
-// The same path with its slash; segments are re-encoded so the Location
-// value is plain ASCII whatever the client sent.
-function redirectLocation(segments: readonly string[], query: string): string {
-  let location = "/";
-  for (const segment of segments) location += `${encodeURIComponent(segment)}/`;
-  // The query is still raw bytes, one character each: escape them as bytes.
-  return location +
-    query.replace(
-      /[^\x21-\x7e]/g,
-      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
-    );
+function sameBytes(
+  a: Uint8Array | undefined,
+  b: Uint8Array | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** FNV-1a, 32 bits, in base 36: tells two contents apart, cheaply. */
+function hash(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h = Math.imul(h ^ bytes[i], 0x01000193);
+  }
+  return (h >>> 0).toString(36);
 }

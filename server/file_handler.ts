@@ -15,6 +15,7 @@ import {
   isRangeApplicable,
 } from "../protocol/preconditions.ts";
 import { formatContentRange, parseRange } from "../protocol/range.ts";
+import { formatLocation, queryOf } from "../protocol/request_path.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
 import {
   FileCache,
@@ -28,6 +29,7 @@ import {
   errorResponse,
   formatFields,
   type Response,
+  SINGLE_WRITE_LIMIT,
   type Wire,
 } from "./response.ts";
 
@@ -60,17 +62,26 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
   const cacheControl = options.cacheControl === undefined
     ? ""
     : formatFields(["Cache-Control", options.cacheControl]);
-  const prepared = new WeakMap<Representation, Prepared>();
+  // Per entry, since the entry's siblings decide Vary for every representation.
+  const prepared = new WeakMap<FileEntry, Map<Representation, Prepared>>();
   const prepare = (entry: FileEntry, representation: Representation) => {
-    let fields = prepared.get(representation);
+    let forEntry = prepared.get(entry);
+    if (forEntry === undefined) {
+      forEntry = new Map();
+      prepared.set(entry, forEntry);
+    }
+    let fields = forEntry.get(representation);
     if (fields === undefined) {
       fields = prepareFields(entry, representation, cacheControl);
-      prepared.set(representation, fields);
+      forEntry.set(representation, fields);
     }
     return fields;
   };
 
-  return async (head) => {
+  const handle = async (
+    head: RequestHead,
+    retried: boolean,
+  ): Promise<Response> => {
     const method = head.method;
     if (method !== "GET" && method !== "HEAD") {
       return errorResponse(405, method, ALLOW);
@@ -82,10 +93,14 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       case "not-found":
         return errorResponse(404, method);
       case "redirect":
+        // The query is this request's: the cached answer is for the path.
         return errorResponse(
           301,
           method,
-          formatFields(["Location", found.location]),
+          formatFields([
+            "Location",
+            formatLocation(found.segments, queryOf(head.target)),
+          ]),
         );
     }
     const entry = found.entry;
@@ -103,7 +118,11 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
         fields: fields.full,
         contentLength: chosen.size,
         body: isHead || chosen.size === 0 ? undefined : chosen.bytes,
-        wire: isHead ? fields.headWire : fields.getWire,
+        wire: chosen.size > SINGLE_WRITE_LIMIT
+          ? undefined
+          : isHead
+          ? fields.headWire
+          : fields.getWire,
       };
     }
 
@@ -112,17 +131,26 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     let file: Deno.FsFile | undefined;
     let current = chosen;
     if (chosen.bytes === undefined) {
+      let opened;
       try {
-        file = await Deno.open(chosen.path);
-        current = describe(chosen, await file.stat());
+        opened = await openSame(chosen);
       } catch (error) {
-        file?.close();
         cache.forget(head.target);
         return errorResponse(
           classifyError(error) === "forbidden" ? 403 : 404,
           method,
         );
       }
+      if (opened === undefined) {
+        // The path no longer leads to the file that was checked (replaced,
+        // or swapped for a link or a FIFO): check it again, once.
+        cache.forget(head.target);
+        return retried
+          ? errorResponse(503, method, "Retry-After: 1\r\n")
+          : await handle(head, true);
+      }
+      file = opened.file;
+      current = describe(chosen, opened.info);
     }
     const fields = current === chosen
       ? prepare(entry, chosen)
@@ -140,6 +168,35 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     ) file.close();
     return response;
   };
+  return (head) => handle(head, false);
+}
+
+/**
+ * Opens a cached file if its path still leads to the very file that was
+ * checked to be inside the root; `undefined` if it does not any more.
+ */
+async function openSame(
+  representation: Representation,
+): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
+  // lstat, before opening: a symlink put in its place must not be followed,
+  // and a FIFO must not be opened (that would block).
+  const before = Deno.lstatSync(representation.path);
+  if (!isSame(representation, before)) return undefined;
+  const file = await Deno.open(representation.path);
+  try {
+    const info = await file.stat();
+    if (isSame(representation, info)) return { file, info };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  file.close();
+  return undefined;
+}
+
+function isSame(representation: Representation, info: Deno.FileInfo): boolean {
+  return info.isFile && info.ino === representation.ino &&
+    info.dev === representation.dev;
 }
 
 /** Field lines of one representation, formatted once. */
@@ -305,21 +362,14 @@ function isConditional(head: RequestHead): boolean {
   return false;
 }
 
-/** A representation as an open file's stat describes it now. */
+/** A representation as an open file's stat describes it now (same inode). */
 function describe(cached: Representation, info: Deno.FileInfo): Representation {
-  if (!info.isFile) throw new Deno.errors.NotFound("No longer a regular file");
   const mtimeMs = info.mtime?.getTime();
-  if (
-    cached.size === info.size && cached.mtimeMs === mtimeMs &&
-    cached.ino === info.ino
-  ) {
-    return cached;
-  }
+  if (cached.size === info.size && cached.mtimeMs === mtimeMs) return cached;
   return {
     ...cached,
     size: info.size,
     mtimeMs,
-    ino: info.ino,
     etag: formatEtag(
       { size: info.size, mtimeMs: mtimeMs ?? 0, ino: info.ino },
       cached.coding,

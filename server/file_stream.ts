@@ -45,7 +45,8 @@ export function readFileRange(
   const chunkSize = options?.chunkSize ?? CHUNK_SIZE;
   let buffer: Uint8Array | undefined;
   let remaining = length;
-  let positioned = offset === 0;
+  // Seek even to 0: the file may have been read from before.
+  let positioned = false;
   const release = () => {
     if (
       buffer !== undefined && buffer.length === CHUNK_SIZE &&

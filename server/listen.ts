@@ -6,17 +6,16 @@
  */
 
 import type { HeadLimits } from "../protocol/limits.ts";
-import { formatResponseHead } from "../protocol/response_head.ts";
 import { AccessLog } from "./access_log.ts";
-import { currentHttpDate } from "./clock.ts";
 import { Connection } from "./connection.ts";
 import {
   createErrorReporter,
   type ErrorReporter,
   isDisconnect,
 } from "./error_report.ts";
+import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
-import { SERVER_NAME } from "./version.ts";
+import { errorResponse } from "./response.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -142,6 +141,8 @@ export function serve(options: ServeOptions): Server {
         conn = await listener.accept();
       } catch (error) {
         if (stopping || error instanceof Deno.errors.BadResource) break;
+        // A client that reset before we accepted it: nothing to do.
+        if (isDisconnect(error)) continue;
         // Out of descriptors (EMFILE) and the like: wait instead of spinning.
         report("accept", error);
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -178,6 +179,10 @@ export function serve(options: ServeOptions): Server {
         for (const connection of connections) connection.drain();
         graceTimer = setTimeout(() => {
           for (const connection of connections) connection.abort();
+          // A handler stuck in a blocking call (say, opening a FIFO swapped
+          // in under the root) would otherwise hold the exit forever.
+          connections.clear();
+          settle();
         }, options.shutdownGraceMs ?? 5000);
         settle();
       }
@@ -186,20 +191,12 @@ export function serve(options: ServeOptions): Server {
   };
 }
 
-const encoder = new TextEncoder();
-
 /** Answers 503 to a connection over the limit and closes it gracefully. */
 async function refuse(conn: Deno.TcpConn): Promise<void> {
-  const body = "503 Service Unavailable\n";
-  const head = formatResponseHead(
-    503,
-    `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n` +
-      "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n" +
-      `Content-Length: ${body.length}\r\nConnection: close\r\n`,
-  );
+  const response = errorResponse(503, "GET", "Retry-After: 1\r\n", true);
   const timer = setTimeout(() => closeQuietly(conn), 1000);
   try {
-    await conn.write(encoder.encode(head + body));
+    await conn.write(encodeResponse(response, false));
     await conn.closeWrite();
     const scratch = new Uint8Array(4096);
     while ((await conn.read(scratch)) !== null);

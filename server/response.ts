@@ -59,6 +59,13 @@ export interface Wire {
   close: Uint8Array | undefined;
 }
 
+/**
+ * Bodies up to this size go out in the same write as their head, and their
+ * complete responses may be kept as a {@linkcode Wire}; bigger ones are
+ * written after their head, without a copy.
+ */
+export const SINGLE_WRITE_LIMIT = 65536;
+
 /** An empty {@linkcode Wire}. */
 export function createWire(): Wire {
   return { second: -1, keepAlive: undefined, close: undefined };

@@ -161,6 +161,8 @@ Deno.test("SIGINT stops accepting, lets a download in flight finish, exits 0", a
       probe.close();
       await new Promise((resolve) => setTimeout(resolve, 25));
     } catch (error) {
+      // A connection the kernel queued just as the listener closed is reset.
+      if (error instanceof Deno.errors.ConnectionReset) continue;
       assert.ok(error instanceof Deno.errors.ConnectionRefused, String(error));
       refused = true;
     }

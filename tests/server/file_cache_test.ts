@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { FileCache, type FileEntry } from "../../server/file_cache.ts";
+import { tempDir } from "./_harness.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function entryOf(cache: FileCache, target: string): FileEntry {
+  const found = cache.lookup(target);
+  assert.equal(found.kind, "file", `${target} is a file`);
+  return (found as { entry: FileEntry }).entry;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("FileCache keeps one copy of a file whatever alias names it", () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "alias");
+  const cache = new FileCache(dir.path);
+  const first = entryOf(cache, "/a.txt");
+  for (
+    const alias of [
+      "/./a.txt",
+      "//a.txt",
+      "/%61.txt",
+      "/x/../a.txt",
+      "http://h/a.txt",
+    ]
+  ) {
+    assert.equal(entryOf(cache, alias), first, alias);
+  }
+});
+
+Deno.test("FileCache answers a hit without touching the disk, then checks again", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/gone.txt`, "here");
+  const cache = new FileCache(dir.path, { maxStaleMs: 200 });
+  assert.equal(cache.lookup("/gone.txt").kind, "file");
+  Deno.removeSync(`${dir.path}/gone.txt`);
+  assert.equal(
+    cache.lookup("/gone.txt").kind,
+    "file",
+    "trusted within the window",
+  );
+  await sleep(250);
+  assert.equal(
+    cache.lookup("/gone.txt").kind,
+    "not-found",
+    "checked again after it",
+  );
+});
+
+Deno.test("FileCache remembers a 404 for the window too", async () => {
+  using dir = tempDir();
+  const cache = new FileCache(dir.path, { maxStaleMs: 200 });
+  assert.equal(cache.lookup("/late.txt").kind, "not-found");
+  Deno.writeTextFileSync(`${dir.path}/late.txt`, "now");
+  assert.equal(cache.lookup("/late.txt").kind, "not-found");
+  await sleep(250);
+  assert.equal(cache.lookup("/late.txt").kind, "file");
+});
+
+Deno.test("FileCache re-reads a racy file whose rewrite left its stat unchanged", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/racy.txt`;
+  const when = new Date();
+  Deno.writeTextFileSync(path, "OLD-CONTENT");
+  Deno.utimeSync(path, when, when);
+  const cache = new FileCache(dir.path, { maxStaleMs: 100 });
+  const before = entryOf(cache, "/racy.txt").original;
+  assert.equal(before.racy, true);
+  // Same size, same inode, same mtime to the millisecond: the stat cannot tell.
+  Deno.writeTextFileSync(path, "NEW-CONTENT");
+  Deno.utimeSync(path, when, when);
+  await sleep(150);
+  const after = entryOf(cache, "/racy.txt").original;
+  assert.equal(decoder.decode(after.bytes), "NEW-CONTENT");
+  assert.notEqual(after.etag, before.etag, "a new content gets a new ETag");
+});
+
+Deno.test("FileCache drops the content hash from the ETag once a file is old enough", () => {
+  using dir = tempDir();
+  const path = `${dir.path}/old.txt`;
+  Deno.writeTextFileSync(path, "settled");
+  const old = new Date(Date.now() - 60_000);
+  Deno.utimeSync(path, old, old);
+  const cache = new FileCache(dir.path);
+  const representation = entryOf(cache, "/old.txt").original;
+  assert.equal(representation.racy, false);
+  assert.match(representation.etag, /^"[0-9a-z]+-[0-9a-z]+-[0-9a-z]+"$/);
+});
+
+Deno.test("FileCache sees a precompressed sibling that appears later", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/v.txt`, "plain");
+  const cache = new FileCache(dir.path, { maxStaleMs: 100 });
+  const before = entryOf(cache, "/v.txt");
+  assert.equal(before.encoded.length, 0);
+  Deno.writeFileSync(`${dir.path}/v.txt.gz`, encoder.encode("not really gzip"));
+  await sleep(150);
+  const after = entryOf(cache, "/v.txt");
+  assert.notEqual(
+    after,
+    before,
+    "a new entry, so fields built on the old one are not reused",
+  );
+  assert.deepEqual(after.encoded.map((r) => r.coding), ["gzip"]);
+});
+
+Deno.test("FileCache keeps within its byte budget", () => {
+  using dir = tempDir();
+  const content = new Uint8Array(10_000);
+  for (let i = 0; i < 20; i++) {
+    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
+  }
+  // Room for three files counted three times each (bytes and two responses).
+  const cache = new FileCache(dir.path, { maxBytes: 3 * 3 * 10_000 });
+  const entries = Array.from(
+    { length: 20 },
+    (_, i) => entryOf(cache, `/f${i}.bin`),
+  );
+  // The last ones stay; the first ones were evicted and come back as new entries.
+  assert.equal(entryOf(cache, "/f19.bin"), entries[19]);
+  assert.notEqual(entryOf(cache, "/f0.bin"), entries[0]);
+});

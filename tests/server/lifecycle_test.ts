@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import {
+  fetchRaw,
+  get,
+  header,
+  RawClient,
+  startServer,
+  SUITE_ROOT,
+  tempDir,
+  text,
+} from "./_harness.ts";
+
+const PAGE = "/httptest/wikipedia_russia.html";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const PAGE_SIZE = 954824;
+
+Deno.test("a Connection: close answer survives a pipelined request the server never reads", async () => {
+  await using server = startServer({ root: SUITE_ROOT });
+  using client = await RawClient.connect(server.port);
+  // The second request arrives while the big answer is still on its way:
+  // closing on those unread bytes would reset the connection mid-answer.
+  await client.send(
+    `GET ${PAGE} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`,
+  );
+  await sleep(100);
+  await client.send(`GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n`);
+  await sleep(100);
+  const response = await client.readResponse();
+  assert.equal(response.status, 200);
+  assert.equal(response.body.length, PAGE_SIZE);
+  assert.equal(await client.serverClosed(), true);
+});
+
+Deno.test("connections reset before accept do not stall the accept loop", async () => {
+  await using server = startServer({ root: SUITE_ROOT });
+  // SO_LINGER 0 makes close() send a reset at once; Deno cannot set it, python can.
+  const script = `
+import socket, struct
+for _ in range(50):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.connect(("127.0.0.1", ${server.port}))
+    s.close()
+`;
+  const status = await new Deno.Command("python3", { args: ["-c", script] })
+    .output();
+  assert.equal(status.code, 0, new TextDecoder().decode(status.stderr));
+  const response = await fetchRaw(server.port, get("/httptest/dir2/page.html"));
+  assert.equal(response.status, 200);
+  assert.deepEqual(server.reports, [], "resets are not unexpected errors");
+});
+
+Deno.test("a big file swapped for a symlink out of the root is refused at once", async () => {
+  using outside = tempDir();
+  using dir = tempDir();
+  const secret = "s".repeat(2 << 20);
+  Deno.writeTextFileSync(`${outside.path}/secret.txt`, secret);
+  Deno.writeTextFileSync(`${dir.path}/big.txt`, "b".repeat(2 << 20));
+  await using server = startServer({ root: dir.path });
+  assert.equal((await fetchRaw(server.port, get("/big.txt"))).status, 200);
+  // Within the cache's window, the path is replaced by a link to the outside.
+  Deno.removeSync(`${dir.path}/big.txt`);
+  Deno.symlinkSync(`${outside.path}/secret.txt`, `${dir.path}/big.txt`);
+  const response = await fetchRaw(server.port, get("/big.txt"));
+  assert.equal(response.status, 403);
+  assert.ok(!text(response).includes("sss"), "no byte of the outside file");
+});
+
+Deno.test("a big file swapped for a FIFO is refused, not opened", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/big.txt`, "b".repeat(2 << 20));
+  await using server = startServer({ root: dir.path });
+  assert.equal((await fetchRaw(server.port, get("/big.txt"))).status, 200);
+  Deno.removeSync(`${dir.path}/big.txt`);
+  const mkfifo = await new Deno.Command("mkfifo", {
+    args: [`${dir.path}/big.txt`],
+  }).output();
+  assert.equal(mkfifo.code, 0);
+  const response = await fetchRaw(server.port, get("/big.txt"));
+  assert.equal(response.status, 403);
+});
+
+Deno.test("a redirect escapes the query into plain RFC 3986 characters", async () => {
+  await using server = startServer({ root: SUITE_ROOT });
+  const response = await fetchRaw(
+    server.port,
+    `GET /httptest/dir2?a="<b>"&c=\xfc HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`,
+  );
+  assert.equal(response.status, 301);
+  assert.equal(
+    header(response, "location"),
+    "/httptest/dir2/?a=%22%3Cb%3E%22&c=%FC",
+  );
+});
+
+Deno.test("a head completed after its 408 gets no second answer", async () => {
+  await using server = startServer({ root: SUITE_ROOT, headerTimeout: 0.5 });
+  using client = await RawClient.connect(server.port);
+  await client.send("GET /httptest/dir2/page.html HTTP/1.1\r\nHost: t\r\n");
+  const timeout = await client.readResponse();
+  assert.equal(timeout.status, 408);
+  assert.equal(header(timeout, "connection"), "close");
+  await client.send("\r\n").catch(() => {});
+  assert.equal(
+    await client.serverClosed(),
+    true,
+    "closed with nothing after the 408",
+  );
+});

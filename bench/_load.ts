@@ -1,0 +1,67 @@
+/**
+ * Runs one bounded client against one server while sampling its memory.
+ *
+ * @module
+ */
+import {
+  type ClientFamily,
+  createClientCommand,
+  type LoadSettings,
+} from "./_clients.ts";
+import { readTreeCpuSeconds } from "./_cpu.ts";
+import { sampleRss } from "./_rss.ts";
+import type { RunningServer } from "./_server_process.ts";
+import type { ModeSpec, RunRecord } from "./_types.ts";
+
+/** Runs `mode` once against `server`; a client failure becomes `error`. */
+export async function runLoad(
+  family: ClientFamily,
+  server: RunningServer,
+  mode: ModeSpec,
+  load: LoadSettings,
+  round: number,
+): Promise<RunRecord> {
+  const client = createClientCommand(
+    family,
+    mode,
+    server.origin + mode.path,
+    load,
+  );
+  const cpuBefore = readTreeCpuSeconds(server.pid);
+  const stopSampling = sampleRss(server.pid);
+  const output = await new Deno.Command(client.argv[0], {
+    args: client.argv.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const peak = stopSampling();
+  const serverCpuSeconds = readTreeCpuSeconds(server.pid) - cpuBefore;
+  const base = {
+    server: server.spec.id,
+    mode: mode.id,
+    round,
+    peakTreeRssBytes: peak.treeBytes,
+    peakProcessRssBytes: peak.processBytes,
+    serverCpuSeconds,
+    command: client.argv.join(" "),
+  };
+  const stdout = new TextDecoder().decode(output.stdout);
+  try {
+    return { ...base, ...client.parse(stdout) };
+  } catch (error) {
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    const reason = [`exit ${output.code}`, (error as Error).message, stderr]
+      .filter((s) => s).join("; ");
+    return {
+      ...base,
+      value: 0,
+      requests: 0,
+      failed: 0,
+      non2xx: 0,
+      bytes: 0,
+      seconds: 0,
+      error: reason.slice(0, 500),
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Renders a suite result as Markdown: a ratio table for the README, then the
+ * full table with ranges, errors and memory, then how it was measured.
+ *
+ * @module
+ */
+import type { Cell, SuiteResult } from "./_types.ts";
+import { formatMiB, formatShort, formatValue } from "./_units.ts";
+
+/** The Markdown report of `result`. */
+export function formatMarkdown(result: SuiteResult): string {
+  const label = labeller(result);
+  const ref = label(result.reference);
+  const servers = started(result);
+  const lines = [
+    `## ${result.title}`,
+    "",
+    `Median of ${result.settings.rounds} round(s). In brackets: ratio to ` +
+    `${ref}'s median, then [the same ratio for work per server ` +
+    "CPU-second, which other load on the machine disturbs much less]. " +
+    "Higher is better.",
+    "",
+    `| Mode | ${servers.map(label).join(" | ")} |`,
+    `| --- | ${servers.map(() => "---:").join(" | ")} |`,
+  ];
+  for (const mode of result.modes) {
+    const row = servers.map((id) => summarise(find(result, mode.id, id)));
+    lines.push(`| ${mode.label} | ${row.join(" | ")} |`);
+  }
+  lines.push(
+    "",
+    `| Mode | Server | Median | Min–max | × ${ref} | Per CPU-s | ` +
+      `× ${ref} | Failed | Non-2xx | Errors | Peak RSS tree / process |`,
+    `|${" --- |".repeat(2)}${" ---: |".repeat(9)}`,
+  );
+  for (const cell of result.cells) {
+    const mode = result.modes.find((m) => m.id === cell.mode)!;
+    const columns = [
+      mode.label,
+      label(cell.server),
+      formatValue(cell.median, cell.metric),
+      range(cell),
+      cell.ratio?.toFixed(2) ?? "–",
+      perCpu(cell),
+      cell.perCpuRatio?.toFixed(2) ?? "–",
+      cell.failed,
+      cell.non2xx,
+      cell.errors,
+      `${formatMiB(cell.peakTreeRssBytes)} / ` +
+      formatMiB(cell.peakProcessRssBytes),
+    ];
+    lines.push(`| ${columns.join(" | ")} |`);
+  }
+  lines.push("", ...describeRun(result), "");
+  return lines.join("\n");
+}
+
+function summarise(cell: Cell | undefined): string {
+  if (!cell || cell.values.length === 0) return "error";
+  const value = formatValue(cell.median, cell.metric);
+  if (cell.ratio === undefined) return value;
+  const cpu = cell.perCpuRatio?.toFixed(2) ?? "–";
+  return `${value} (${cell.ratio.toFixed(2)}× [${cpu}×])`;
+}
+
+function perCpu(cell: Cell): string {
+  if (!(cell.perCpuSecond > 0)) return "–";
+  return cell.metric === "req/s"
+    ? `${formatShort(cell.perCpuSecond, "req/s")} req`
+    : `${formatShort(cell.perCpuSecond, "bytes/s")}B`;
+}
+
+function describeRun(result: SuiteResult): string[] {
+  const m = result.machine;
+  const s = result.settings;
+  const lines = [
+    `Command: \`${result.command}\``,
+    "",
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memTotal}, ${m.kernel}; ` +
+    `${m.deno}; ${m.nginx}; ${m.wrk}; ${m.ab}; oha: ${m.oha}; ` +
+    `commit ${m.commit}. Load average at start ${m.loadAverageAtStart}, ` +
+    `at end ${result.loadAverageAtEnd}.`,
+    "",
+    `Client: ${s.client === "oha" ? "oha" : "ab and wrk (wrk -t1)"}, ` +
+    `${s.requests} requests per ab run, ${s.durationSeconds} s per wrk run, ` +
+    `${s.rounds} round(s) alternating the servers. ` +
+    (result.pinned
+      ? "Servers pinned to CPU 0, client to CPU 1 (taskset)."
+      : "Nothing pinned."),
+    "",
+    "Servers:",
+    "",
+  ];
+  for (const server of result.servers) {
+    const log = server.accessLogBytes
+      ? ` (access log: ${server.accessLogBytes} bytes)`
+      : "";
+    const what = server.error
+      ? `not started: ${server.error.split("\n")[0]}`
+      : `\`${server.command}\`${log}`;
+    lines.push(`- ${server.label}: ${what}`);
+    for (const problem of server.problems) lines.push(`  - wrong: ${problem}`);
+  }
+  return lines;
+}
+
+function range(cell: Cell): string {
+  if (cell.values.length === 0) return "–";
+  return `${formatShort(cell.min, cell.metric)}–${
+    formatShort(cell.max, cell.metric)
+  }`;
+}
+
+function started(result: SuiteResult): string[] {
+  return result.servers.filter((s) => !s.error).map((s) => s.id);
+}
+
+function find(result: SuiteResult, mode: string, server: string) {
+  return result.cells.find((c) => c.mode === mode && c.server === server);
+}
+
+function labeller(result: SuiteResult): (id: string) => string {
+  return (id) => result.servers.find((s) => s.id === id)?.label ?? id;
+}

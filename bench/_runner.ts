@@ -1,0 +1,182 @@
+/**
+ * Runs one suite: start every server, check it, warm it up, then alternate
+ * the servers round by round for each mode, and fold the runs into cells.
+ *
+ * @module
+ */
+import type { ClientFamily, LoadSettings } from "./_clients.ts";
+import type { MachineInfo } from "./_machine.ts";
+import { MODES } from "./_modes.ts";
+import { runLoad } from "./_load.ts";
+import { checkServer } from "./_sanity.ts";
+import { type RunningServer, startServer } from "./_server_process.ts";
+import { aggregate } from "./_stats.ts";
+import type { SuiteSpec } from "./_suites.ts";
+import type {
+  ModeSpec,
+  RunRecord,
+  ServerOutcome,
+  ServerSpec,
+  SuiteResult,
+} from "./_types.ts";
+import { formatValue } from "./_units.ts";
+
+/** How a suite is run. */
+export interface RunSettings {
+  family: ClientFamily;
+  rounds: number;
+  requests: number;
+  durationSeconds: number;
+  ohaJsonFlag?: string[];
+  /** Document root with the fixtures. */
+  root: string;
+  /** Parent of each server's private state directory. */
+  stateDir: string;
+  /** Project directory: the servers' working directory. */
+  cwd: string;
+  httpdPath: string;
+}
+
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
+const PAUSE_MS = 300;
+
+/** Runs `suite` and returns its result; servers are always stopped. */
+export async function runSuite(
+  suite: SuiteSpec,
+  settings: RunSettings,
+  machine: MachineInfo,
+  command: string,
+): Promise<SuiteResult> {
+  const startedAt = new Date().toISOString();
+  const load: LoadSettings = {
+    requests: settings.requests,
+    durationSeconds: settings.durationSeconds,
+    cpu: suite.pinned ? CLIENT_CPU : undefined,
+    ohaJsonFlag: settings.ohaJsonFlag,
+  };
+  const outcomes: ServerOutcome[] = [];
+  const running: RunningServer[] = [];
+  const runs: RunRecord[] = [];
+  try {
+    for (const spec of suite.servers) {
+      const server = await start(spec, suite, settings, outcomes);
+      if (server) running.push(server);
+    }
+    for (const server of running) await warmUp(settings.family, server, load);
+    for (const mode of suite.modes) {
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const server of running) {
+          const run = await runLoad(settings.family, server, mode, load, round);
+          runs.push(run);
+          report(suite.name, run, settings.rounds, mode);
+          await pause(PAUSE_MS);
+        }
+      }
+    }
+  } finally {
+    for (const server of running) await server.stop();
+  }
+  for (const server of running) {
+    const outcome = outcomes.find((o) => o.id === server.spec.id);
+    if (outcome) outcome.accessLogBytes = await fileSize(server.accessLogPath);
+  }
+  return {
+    name: suite.name,
+    title: suite.title,
+    reference: suite.reference,
+    pinned: suite.pinned,
+    command,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    loadAverageAtEnd: Deno.readTextFileSync("/proc/loadavg").trim(),
+    machine,
+    settings: {
+      client: settings.family,
+      rounds: settings.rounds,
+      requests: settings.requests,
+      durationSeconds: settings.durationSeconds,
+    },
+    servers: outcomes,
+    modes: suite.modes,
+    cells: aggregate(
+      runs,
+      suite.modes,
+      running.map((s) => s.spec.id),
+      suite.reference,
+    ),
+    runs,
+  };
+}
+
+async function start(
+  spec: ServerSpec,
+  suite: SuiteSpec,
+  settings: RunSettings,
+  outcomes: ServerOutcome[],
+): Promise<RunningServer | undefined> {
+  const outcome: ServerOutcome = {
+    id: spec.id,
+    label: spec.label,
+    problems: [],
+  };
+  outcomes.push(outcome);
+  try {
+    const server = await startServer(spec, {
+      root: settings.root,
+      port: freePort(),
+      stateDir: `${settings.stateDir}/${suite.name}-${spec.id}`,
+      httpdPath: settings.httpdPath,
+      cpu: suite.pinned ? SERVER_CPU : undefined,
+    }, settings.cwd);
+    outcome.command = server.command.join(" ");
+    outcome.problems = await checkServer(server.origin);
+    for (const problem of outcome.problems) {
+      console.warn(`[${suite.name}] ${spec.id}: ${problem}`);
+    }
+    return server;
+  } catch (error) {
+    outcome.error = (error as Error).message;
+    console.warn(`[${suite.name}] skipping ${spec.id}: ${outcome.error}`);
+    return undefined;
+  }
+}
+
+/** JIT and caches first, so round 1 is not a cold start. */
+async function warmUp(
+  family: ClientFamily,
+  server: RunningServer,
+  load: LoadSettings,
+): Promise<void> {
+  const requests = Math.min(load.requests, 10_000);
+  await runLoad(family, server, MODES["ab-k-1k"], { ...load, requests }, 0);
+}
+
+function report(suite: string, run: RunRecord, rounds: number, mode: ModeSpec) {
+  const what = `[${suite}] ${run.mode} ${run.round}/${rounds} ${run.server}`;
+  if (run.error) {
+    console.log(`${what}: error: ${run.error}`);
+    return;
+  }
+  const rss = (run.peakTreeRssBytes / 2 ** 20).toFixed(0);
+  console.log(
+    `${what}: ${formatValue(run.value, mode.metric)} ` +
+      `(${run.failed} failed, ${run.non2xx} non-2xx, ${rss} MiB)`,
+  );
+}
+
+/** A port free right now on loopback (the kernel picks it). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await Deno.stat(path).catch(() => ({ size: 0 }))).size;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,78 @@
+/**
+ * Folds the runs of a suite into one cell per (mode, server): median, range,
+ * ratio to the reference server, error counts and peak memory.
+ *
+ * @module
+ */
+import type { Cell, ModeSpec, RunRecord } from "./_types.ts";
+
+/** Median of a non-empty list; NaN for an empty one. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[mid]
+    : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** One cell per mode and server, in the given orders. */
+export function aggregate(
+  runs: readonly RunRecord[],
+  modes: readonly ModeSpec[],
+  serverIds: readonly string[],
+  referenceId: string,
+): Cell[] {
+  const cells: Cell[] = [];
+  for (const mode of modes) {
+    const row = serverIds.map((server) =>
+      createCell(
+        runs.filter((r) => r.mode === mode.id && r.server === server),
+        mode,
+        server,
+      )
+    );
+    const reference = row.find((c) => c.server === referenceId);
+    for (const cell of row) {
+      if (reference && reference.median > 0 && cell.values.length > 0) {
+        cell.ratio = cell.median / reference.median;
+      }
+      if (reference && reference.perCpuSecond > 0 && cell.perCpuSecond > 0) {
+        cell.perCpuRatio = cell.perCpuSecond / reference.perCpuSecond;
+      }
+      cells.push(cell);
+    }
+  }
+  return cells;
+}
+
+function createCell(
+  runs: readonly RunRecord[],
+  mode: ModeSpec,
+  server: string,
+): Cell {
+  const ok = runs.filter((r) => r.error === undefined);
+  const values = ok.map((r) => r.value);
+  const work = (r: RunRecord) => mode.metric === "req/s" ? r.requests : r.bytes;
+  const perCpu = ok.filter((r) => r.serverCpuSeconds > 0)
+    .map((r) => work(r) / r.serverCpuSeconds);
+  const sum = (pick: (r: RunRecord) => number) =>
+    runs.reduce((total, r) => total + pick(r), 0);
+  const peak = (pick: (r: RunRecord) => number) =>
+    runs.reduce((top, r) => Math.max(top, pick(r)), 0);
+  return {
+    server,
+    mode: mode.id,
+    metric: mode.metric,
+    median: median(values),
+    min: values.length ? Math.min(...values) : NaN,
+    max: values.length ? Math.max(...values) : NaN,
+    perCpuSecond: median(perCpu),
+    failed: sum((r) => r.failed),
+    non2xx: sum((r) => r.non2xx),
+    errors: runs.length - ok.length,
+    peakTreeRssBytes: peak((r) => r.peakTreeRssBytes),
+    peakProcessRssBytes: peak((r) => r.peakProcessRssBytes),
+    values,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Request head parser throughput: `deno bench bench/parser_bench.ts`.
+ * iter/s is requests parsed per second.
+ *
+ * @module
+ */
+import { parseRequestHead } from "../protocol/request_head.ts";
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+// What `ab -k` sends.
+const AB = encode(
+  "GET /1k.html HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: 127.0.0.1:8080\r\n" +
+    "User-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+);
+// What wrk sends.
+const WRK = encode("GET /1k.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+// A browser's navigation request.
+const BROWSER = encode(
+  "GET /httptest/wikipedia_russia.html?lang=ru HTTP/1.1\r\n" +
+    "Host: localhost:8080\r\n" +
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n" +
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n" +
+    "Accept-Language: ru-RU,ru;q=0.8,en-US;q=0.5,en;q=0.3\r\n" +
+    "Accept-Encoding: gzip, deflate, br, zstd\r\n" +
+    "Connection: keep-alive\r\n" +
+    "Upgrade-Insecure-Requests: 1\r\n" +
+    "Sec-Fetch-Dest: document\r\n" +
+    "Sec-Fetch-Mode: navigate\r\n" +
+    "Sec-Fetch-Site: none\r\n" +
+    'If-None-Match: "e8fc8-18c3f2a1b40-1a2b3c"\r\n' +
+    "If-Modified-Since: Tue, 05 Mar 2024 10:00:00 GMT\r\n\r\n",
+);
+// Sixteen wrk requests pipelined in one read.
+const PIPELINED = encode(
+  "GET /1k.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".repeat(16),
+);
+
+Deno.bench("parseRequestHead() ab -k request", { group: "head" }, () => {
+  parseRequestHead(AB);
+});
+
+Deno.bench(
+  "parseRequestHead() wrk request",
+  { group: "head", baseline: true },
+  () => {
+    parseRequestHead(WRK);
+  },
+);
+
+Deno.bench("parseRequestHead() browser request, 12 fields", {
+  group: "head",
+}, () => {
+  parseRequestHead(BROWSER);
+});
+
+Deno.bench("parseRequestHead() browser request in two reads", {
+  group: "head",
+}, () => {
+  const half = BROWSER.length >> 1;
+  parseRequestHead(BROWSER.subarray(0, half));
+  parseRequestHead(BROWSER, { scanFrom: half });
+});
+
+Deno.bench("parseRequestHead() 16 pipelined wrk requests", () => {
+  let offset = 0;
+  while (offset < PIPELINED.length) {
+    const parsed = parseRequestHead(PIPELINED.subarray(offset));
+    if (parsed === undefined) throw new Error("Cannot parse pipelined input");
+    offset += parsed.consumed;
+  }
+});

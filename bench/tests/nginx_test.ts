@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { createDocumentRoot } from "../_fixtures.ts";
+import { hasProgram } from "../_machine.ts";
+import { formatNginxConf } from "../_nginx_conf.ts";
+import { checkServer } from "../_sanity.ts";
+import { startServer } from "../_server_process.ts";
+
+const HAS_NGINX = await hasProgram("nginx");
+if (!HAS_NGINX) {
+  console.warn("SKIPPED: nginx is not installed (apt-get install nginx)");
+}
+
+Deno.test("formatNginxConf() mirrors Debian's static-file defaults", () => {
+  const conf = formatNginxConf({
+    root: "/srv/root",
+    port: 8081,
+    workers: 2,
+    stateDir: "/tmp/state",
+    accessLog: false,
+  });
+  for (
+    const line of [
+      "worker_processes 2;",
+      "daemon off;",
+      "pid /tmp/state/nginx.pid;",
+      "error_log /tmp/state/error.log warn;",
+      "sendfile on;",
+      "access_log off;",
+      "listen 127.0.0.1:8081;",
+      "root /srv/root;",
+      "try_files ${uri}index.html =404;",
+    ]
+  ) {
+    assert.ok(conf.includes(line), `missing: ${line}`);
+  }
+});
+
+Deno.test({
+  name: "startServer() runs nginx that serves every fixture and 404s an " +
+    "index-less directory",
+  ignore: !HAS_NGINX,
+  async fn() {
+    const root = await createDocumentRoot();
+    const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const server = await startServer(
+      { id: "nginx", label: "nginx", kind: "nginx", workers: 1 },
+      { root, port, stateDir, httpdPath: "httpd.ts" },
+      stateDir,
+    );
+    try {
+      assert.deepEqual(await checkServer(server.origin), []);
+    } finally {
+      await server.stop();
+      await Deno.remove(root, { recursive: true });
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
+});

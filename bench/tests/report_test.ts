@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { formatMarkdown } from "../_report_md.ts";
+import { formatSvg } from "../_report_svg.ts";
+import type { SuiteResult } from "../_types.ts";
+import { aggregate, median } from "../_stats.ts";
+import type { ModeSpec, RunRecord } from "../_types.ts";
+
+const MODE: ModeSpec = {
+  id: "wrk-1k",
+  label: "1 KB, wrk <c100>",
+  path: "/1k.html",
+  tool: "wrk",
+  connections: 100,
+  metric: "req/s",
+};
+
+function run(server: string, round: number, value: number): RunRecord {
+  return {
+    server,
+    mode: MODE.id,
+    round,
+    value,
+    requests: 1000,
+    failed: server === "a" ? 1 : 0,
+    non2xx: 0,
+    bytes: 1,
+    seconds: 1,
+    peakTreeRssBytes: round * 2 ** 20,
+    peakProcessRssBytes: 2 ** 20,
+    serverCpuSeconds: server === "a" ? 0.5 : 1,
+    command: "wrk",
+  };
+}
+
+const RUNS = [
+  run("a", 1, 30),
+  run("ref", 1, 10),
+  run("a", 2, 10),
+  run("ref", 2, 20),
+  run("a", 3, 20),
+  run("ref", 3, 30),
+];
+
+Deno.test("median() takes the middle value or the mean of the two middle ones", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
+});
+
+Deno.test("aggregate() gives median, range, ratio, sums and peaks per server", () => {
+  const [a, ref] = aggregate(RUNS, [MODE], ["a", "ref"], "ref");
+  assert.equal(a.median, 20);
+  assert.equal(a.min, 10);
+  assert.equal(a.max, 30);
+  assert.equal(a.ratio, 1);
+  assert.equal(a.failed, 3);
+  assert.equal(a.peakTreeRssBytes, 3 * 2 ** 20);
+  assert.equal(a.perCpuSecond, 2000);
+  assert.equal(a.perCpuRatio, 2);
+  assert.equal(ref.ratio, 1);
+  assert.equal(ref.perCpuSecond, 1000);
+});
+
+Deno.test("aggregate() leaves errored runs out of the figures and counts them", () => {
+  const broken = { ...run("a", 4, 0), error: "exit 124" };
+  const [a] = aggregate([...RUNS, broken], [MODE], ["a", "ref"], "ref");
+  assert.deepEqual(a.values, [30, 10, 20]);
+  assert.equal(a.errors, 1);
+});
+
+function result(): SuiteResult {
+  return {
+    name: "compare",
+    title: "A vs ref",
+    reference: "ref",
+    pinned: true,
+    command: "deno run -A bench/run.ts --quick",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    finishedAt: "2026-01-01T00:01:00.000Z",
+    loadAverageAtEnd: "0.5",
+    machine: {
+      cpus: 2,
+      cpuModel: "Test CPU",
+      memTotal: "1 GiB RAM",
+      kernel: "linux 6",
+      deno: "deno 2",
+      nginx: "nginx/1.22.1",
+      wrk: "wrk 4.1.0",
+      ab: "ApacheBench, Version 2.3",
+      oha: "not installed",
+      commit: "abc123",
+      loadAverageAtStart: "0.1",
+    },
+    settings: {
+      client: "ab-wrk",
+      rounds: 3,
+      requests: 50000,
+      durationSeconds: 10,
+    },
+    servers: [
+      { id: "a", label: "Server A", command: "a --serve", problems: [] },
+      {
+        id: "ref",
+        label: "Reference",
+        command: "ref",
+        problems: ["GET /x: 500"],
+      },
+      {
+        id: "gone",
+        label: "Gone",
+        error: "Cannot start gone: exited",
+        problems: [],
+      },
+    ],
+    modes: [MODE],
+    cells: aggregate(RUNS, [MODE], ["a", "ref"], "ref"),
+    runs: RUNS,
+  };
+}
+
+Deno.test("formatMarkdown() shows ratios, ranges, failures and how it was run", () => {
+  const md = formatMarkdown(result());
+  assert.match(md, /^## A vs ref$/m);
+  assert.match(md, /\| Mode \| Server A \| Reference \|/);
+  assert.ok(md.includes(
+    "| 1 KB, wrk <c100> | 20 req/s (1.00× [2.00×]) | 20 req/s (1.00× [1.00×]) |",
+  ));
+  assert.ok(md.includes(
+    "| Server A | 20 req/s | 10–30 | 1.00 | 2.0k req | 2.00 | 3 | 0 | 0 | " +
+      "3 MiB / 1 MiB |",
+  ));
+  assert.match(md, /Command: `deno run -A bench\/run\.ts --quick`/);
+  assert.match(md, /2 × Test CPU/);
+  assert.match(md, /- Gone: not started: Cannot start gone: exited/);
+  assert.ok(md.includes("\n  - wrong: GET /x: 500\n"));
+});
+
+Deno.test("formatSvg() draws one bar per result and escapes text", () => {
+  const svg = formatSvg(result());
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, /<\/svg>\n$/);
+  assert.match(svg, /1 KB, wrk &lt;c100&gt;/);
+  assert.doesNotMatch(svg, /<c100>/);
+  // Background, two legend swatches, two bars.
+  assert.equal(svg.match(/<rect /g)?.length, 5);
+  assert.ok(svg.includes("1.00× · 20 req/s · 2.00× per CPU-s · 3 failed"));
+});

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { V8_FLAGS } from "../server/runtime_flags.ts";
 import type { ServerSpec } from "./_types.ts";
 
 /** Where and how a server runs. */
@@ -41,6 +42,7 @@ function serverArgv(spec: ServerSpec, ctx: ServerContext): string[] {
         deno,
         "run",
         ...permissions,
+        V8_FLAGS,
         ctx.httpdPath,
         "-r",
         ctx.root,
@@ -69,6 +71,7 @@ function serverArgv(spec: ServerSpec, ctx: ServerContext): string[] {
         "run",
         "--allow-net=127.0.0.1",
         `--allow-read=${ctx.root}`,
+        V8_FLAGS, // the same heap settings as httpd, for a fair RSS figure
         BASELINE,
         ctx.root,
         `${ctx.port}`,

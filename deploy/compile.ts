@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { V8_FLAGS } from "../server/runtime_flags.ts";
 
 /** Exit status when the denort runtime is unavailable. */
 export const EXIT_NO_RUNTIME = 3;
@@ -84,6 +85,7 @@ export function createCompileArgs(options: CompileOptions): string[] {
   const args = [
     "compile",
     "--unstable-net",
+    V8_FLAGS,
     "--no-prompt",
     "--allow-net",
     root === undefined ? "--allow-read" : `--allow-read=${root}`,

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { V8_FLAGS } from "./runtime_flags.ts";
+
 /** What a worker command is built from. */
 export interface WorkerCommandOptions {
   /** CLI arguments shared by every worker, without the supervisor's flags. */
@@ -61,7 +63,8 @@ export function formatNetPermission(hostname: string, port: number): string {
  *   standalone: false,
  * }, 2);
  * // ["run", "--allow-read=/srv/www", "--allow-net=127.0.0.1:8080",
- * //  "--unstable-net", "file:///app/httpd.ts", "--quiet", "-r", "/srv/www",
+ * //  "--unstable-net", "--v8-flags=--max-semi-space-size=2",
+ * //  "file:///app/httpd.ts", "--quiet", "-r", "/srv/www",
  * //  "-p", "8080", "--worker-id", "2"]
  * ```
  */
@@ -90,6 +93,7 @@ export function createWorkerArgs(
     // Explicit so workers can use reusePort even when the supervisor was
     // started with --unstable-net instead of a deno.json that says so.
     "--unstable-net",
+    V8_FLAGS,
     options.workerModule,
     ...programArgs,
   ];

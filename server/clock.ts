@@ -1,6 +1,9 @@
 /**
- * Formatted times, computed at most once per second: every response needs
- * a Date field and every log line a timestamp.
+ * A coarse clock for the hot path: every response needs a Date field, every
+ * log line a timestamp and every phase of a connection a deadline, and
+ * reading the time is a call into the runtime each time. A running server
+ * calls {@linkcode tick} ten times a second; between ticks these are
+ * variable reads.
  *
  * @module
  */
@@ -12,6 +15,33 @@ const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
 let second = -1;
 let httpDate = "";
 let logDate = "";
+let monotonic = performance.now();
+
+/**
+ * Reads the time: the values below hold until the next call. Whoever needs
+ * them current (the server's sweeper) calls this often enough.
+ *
+ * @example
+ * ```ts
+ * import { coarseNow, tick } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * const before = coarseNow();
+ * await new Promise((resolve) => setTimeout(resolve, 20));
+ * tick();
+ * assert.ok(coarseNow() - before >= 20);
+ * ```
+ */
+export function tick(): void {
+  monotonic = performance.now();
+  refresh();
+}
+
+/** `performance.now()` as of the last {@linkcode tick}. */
+export function coarseNow(): number {
+  return monotonic;
+}
+
+refresh();
 
 function refresh(): void {
   const now = Date.now();
@@ -40,7 +70,6 @@ function refresh(): void {
  * ```
  */
 export function currentSecond(): number {
-  refresh();
   return second;
 }
 
@@ -55,7 +84,6 @@ export function currentSecond(): number {
  * ```
  */
 export function currentHttpDate(): string {
-  refresh();
   return httpDate;
 }
 
@@ -70,6 +98,5 @@ export function currentHttpDate(): string {
  * ```
  */
 export function currentLogDate(): string {
-  refresh();
   return logDate;
 }

@@ -11,7 +11,7 @@ import type { HeadLimits } from "../protocol/limits.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
 import { readRequests } from "../protocol/request_reader.ts";
 import type { AccessLog } from "./access_log.ts";
-import { currentSecond } from "./clock.ts";
+import { coarseNow, currentSecond } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import { type ErrorReporter, isDisconnect } from "./error_report.ts";
 import type { Handler } from "./file_handler.ts";
@@ -67,7 +67,7 @@ export class Connection {
     this.#conn = conn;
     this.#options = options;
     this.#client = (conn.remoteAddr as Deno.NetAddr).hostname ?? "-";
-    this.#deadline = performance.now() + options.headerTimeoutMs;
+    this.#deadline = coarseNow() + options.headerTimeoutMs;
   }
 
   /** Serves requests until the connection ends; never throws. */
@@ -106,7 +106,7 @@ export class Connection {
       false,
     )
       .then(() => {
-        this.#deadline = performance.now() + LINGER_MS; // writing pushed it on
+        this.#deadline = coarseNow() + LINGER_MS; // writing pushed it on
         return this.#conn.closeWrite();
       })
       .catch(() => this.#close());
@@ -121,7 +121,7 @@ export class Connection {
       // moment to arrive (and is answered with Connection: close).
       this.#deadline = Math.min(
         this.#deadline,
-        performance.now() + FIRST_REQUEST_GRACE_MS,
+        coarseNow() + FIRST_REQUEST_GRACE_MS,
       );
     } else if (this.#phase === "idle") this.#close();
   }
@@ -155,7 +155,9 @@ export class Connection {
       this.#enter("busy", this.#options.idleTimeoutMs);
       let response: Response;
       try {
-        response = await this.#options.handler(head);
+        // A cache hit answers synchronously: no promise to wait for.
+        const answer = this.#options.handler(head);
+        response = answer instanceof Promise ? await answer : answer;
       } catch (error) {
         if (!(error instanceof RequestError)) {
           this.#options.report("handler", error);
@@ -280,7 +282,7 @@ export class Connection {
     let offset = 0;
     while (offset < bytes.length) {
       // A send that makes no progress for the idle timeout ends the connection.
-      this.#deadline = performance.now() + this.#options.idleTimeoutMs;
+      this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
       offset += await this.#conn.write(bytes.subarray(offset));
     }
   }
@@ -308,7 +310,7 @@ export class Connection {
   #enter(phase: Phase, timeoutMs: number): void {
     if (this.#phase === "closed") return;
     this.#phase = phase;
-    this.#deadline = performance.now() + timeoutMs;
+    this.#deadline = coarseNow() + timeoutMs;
   }
 
   #close(): void {

@@ -133,12 +133,11 @@ export class FileCache {
   }
 
   /**
-   * What `target` names. Throws a `RequestError` (400) for a target that is
-   * not a decodable path.
+   * What `target` names, as of `now` (a `performance.now()` value). Throws
+   * a `RequestError` (400) for a target that is not a decodable path.
    */
-  lookup(target: string): Lookup {
+  lookup(target: string, now: number = performance.now()): Lookup {
     const key = pathOf(target);
-    const now = performance.now();
     const known = this.#known.get(key);
     if (known !== undefined && now - known.checkedAt < this.#maxStaleMs) {
       const answer = known.answer;

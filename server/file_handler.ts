@@ -23,6 +23,7 @@ import {
   type Representation,
 } from "./file_cache.ts";
 import { createBoundary } from "./range_body.ts";
+import { coarseNow } from "./clock.ts";
 import { classifyError } from "./resolve_path.ts";
 import {
   createWire,
@@ -44,7 +45,7 @@ export interface FileHandlerOptions {
 }
 
 /** Answers one request. */
-export type Handler = (head: RequestHead) => Promise<Response>;
+export type Handler = (head: RequestHead) => Response | Promise<Response>;
 
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);
 
@@ -78,15 +79,17 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     return fields;
   };
 
-  const handle = async (
+  // Synchronous up to the point where a file must be opened, so that a
+  // cache hit is answered without a promise.
+  const handle = (
     head: RequestHead,
     retried: boolean,
-  ): Promise<Response> => {
+  ): Response | Promise<Response> => {
     const method = head.method;
     if (method !== "GET" && method !== "HEAD") {
       return errorResponse(405, method, ALLOW);
     }
-    const found = cache.lookup(head.target);
+    const found = cache.lookup(head.target, coarseNow());
     switch (found.kind) {
       case "forbidden":
         return errorResponse(403, method);
@@ -126,32 +129,41 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       };
     }
 
-    // Big files are opened per request and described by the open file's
-    // own stat, so length, validators and bytes agree even mid-change.
-    let file: Deno.FsFile | undefined;
-    let current = chosen;
-    if (chosen.bytes === undefined) {
-      let opened;
-      try {
-        opened = await openSame(chosen);
-      } catch (error) {
-        cache.forget(head.target);
-        return errorResponse(
-          classifyError(error) === "forbidden" ? 403 : 404,
-          method,
-        );
-      }
-      if (opened === undefined) {
-        // The path no longer leads to the file that was checked (replaced,
-        // or swapped for a link or a FIFO): check it again, once.
-        cache.forget(head.target);
-        return retried
-          ? errorResponse(503, method, "Retry-After: 1\r\n")
-          : await handle(head, true);
-      }
-      file = opened.file;
-      current = describe(chosen, opened.info);
+    if (chosen.bytes !== undefined) {
+      return respond(head, entry, chosen, prepare(entry, chosen), undefined);
     }
+    return openAndRespond(head, entry, chosen, retried);
+  };
+
+  // Big files are opened per request and described by the open file's own
+  // stat, so length, validators and bytes agree even mid-change.
+  const openAndRespond = async (
+    head: RequestHead,
+    entry: FileEntry,
+    chosen: Representation,
+    retried: boolean,
+  ): Promise<Response> => {
+    const method = head.method;
+    let opened;
+    try {
+      opened = await openSame(chosen);
+    } catch (error) {
+      cache.forget(head.target);
+      return errorResponse(
+        classifyError(error) === "forbidden" ? 403 : 404,
+        method,
+      );
+    }
+    if (opened === undefined) {
+      // The path no longer leads to the file that was checked (replaced,
+      // or swapped for a link or a FIFO): check it again, once.
+      cache.forget(head.target);
+      return retried
+        ? errorResponse(503, method, "Retry-After: 1\r\n")
+        : await handle(head, true);
+    }
+    const file = opened.file;
+    const current = describe(chosen, opened.info);
     const fields = current === chosen
       ? prepare(entry, chosen)
       : prepareFields(entry, current, cacheControl);
@@ -159,13 +171,11 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     try {
       response = respond(head, entry, current, fields, file);
     } catch (error) {
-      file?.close();
+      file.close();
       throw error;
     }
     const body = response.body;
-    if (
-      file !== undefined && (body === undefined || body instanceof Uint8Array)
-    ) file.close();
+    if (body === undefined || body instanceof Uint8Array) file.close();
     return response;
   };
   return (head) => handle(head, false);

@@ -13,6 +13,7 @@ import {
   type ErrorReporter,
   isDisconnect,
 } from "./error_report.ts";
+import { coarseNow, tick } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
 import { errorResponse } from "./response.ts";
@@ -62,8 +63,8 @@ export interface Server {
   readonly finished: Promise<void>;
 }
 
-/** How often deadlines are checked. */
-const SWEEP_MS = 250;
+/** How often the clock is read and deadlines are checked. */
+const SWEEP_MS = 100;
 /** Connections being refused with a 503 at once, beyond which they are just closed. */
 const MAX_REFUSING = 256;
 
@@ -122,9 +123,11 @@ export function serve(options: ServeOptions): Server {
   let accepting = true;
 
   const sweeper = setInterval(() => {
-    const now = performance.now();
+    tick();
+    const now = coarseNow();
     for (const connection of connections) connection.expire(now);
   }, SWEEP_MS);
+  tick();
 
   const settle = () => {
     if (!stopping || accepting || connections.size > 0) return;

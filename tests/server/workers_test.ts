@@ -566,6 +566,7 @@ Deno.test("createWorkerArgs() scopes permissions under deno run", () => {
       "--allow-read=/srv/www",
       "--allow-net=[::1]:8080",
       "--unstable-net",
+      "--v8-flags=--max-semi-space-size=2",
       "file:///app/httpd.ts",
       "--host",
       "::1",

@@ -168,10 +168,14 @@ export class Connection {
       const keepAlive = head.keepAlive && !response.close && !this.#draining;
       const complete = await this.#send(response, head, keepAlive);
       if (!keepAlive || !complete) {
-        // Whatever the client sent after this request (a body, a pipelined
-        // request) would make close() reset the connection and could
-        // destroy the answer still in flight: half-close and drain first.
-        if (complete) await this.#linger();
+        // When we end a connection the client meant to keep, or a body may
+        // still be arriving, unread bytes would make close() reset it and
+        // could destroy the answer in flight: half-close and drain first.
+        // A client that asked to close may send nothing more (RFC 9112
+        // 9.6), so it is spared the extra round trip.
+        const clientClosing = !head.keepAlive && head.contentLength === 0 &&
+          !head.chunked;
+        if (complete && !clientClosing) await this.#linger();
         return;
       }
     }

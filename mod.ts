@@ -15,13 +15,40 @@
  * @module
  */
 
+export {
+  chooseEncoding,
+  parseAcceptEncoding,
+} from "./protocol/accept_encoding.ts";
 export { formatHttpDate, parseHttpDate } from "./protocol/date.ts";
 export {
   ERROR_STATUS,
   RequestError,
   type RequestErrorCode,
 } from "./protocol/errors.ts";
+export {
+  type EntityTag,
+  formatEtag,
+  parseEtag,
+  parseEtagList,
+} from "./protocol/etag.ts";
+export { settleFraming } from "./protocol/framing.ts";
 export { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./protocol/limits.ts";
+export {
+  createMultipartByteranges,
+  type MultipartByteranges,
+} from "./protocol/multipart.ts";
+export {
+  evaluatePreconditions,
+  isRangeApplicable,
+  type PreconditionResult,
+  type Validators,
+} from "./protocol/preconditions.ts";
+export {
+  type ByteRange,
+  formatContentRange,
+  parseRange,
+  type RangeResult,
+} from "./protocol/range.ts";
 export {
   getField,
   type ParsedRequestHead,
@@ -29,7 +56,12 @@ export {
   type ParseRequestHeadOptions,
   type RequestHead,
 } from "./protocol/request_head.ts";
-export { parseRequestPath, type RequestPath } from "./protocol/request_path.ts";
+export {
+  formatLocation,
+  parseRequestPath,
+  queryOf,
+  type RequestPath,
+} from "./protocol/request_path.ts";
 export {
   type ByteSource,
   readRequests,
@@ -38,6 +70,11 @@ export {
 export { formatResponseHead } from "./protocol/response_head.ts";
 export { STATUS, STATUS_TEXT, type StatusCode } from "./protocol/status.ts";
 export {
+  FileCache,
+  type FileCacheOptions,
+  type Lookup,
+} from "./server/file_cache.ts";
+export {
   createFileHandler,
   type FileHandlerOptions,
   type Handler,
@@ -45,7 +82,10 @@ export {
 export { serve, type ServeOptions, type Server } from "./server/listen.ts";
 export { mediaType } from "./server/media_type.ts";
 export {
+  type Body,
   errorResponse,
   type FileBody,
+  formatFields,
+  type MultipartBody,
   type Response,
 } from "./server/response.ts";

@@ -54,7 +54,6 @@ const FIRST_REQUEST_GRACE_MS = 1000;
 export class Connection {
   readonly #conn: Deno.TcpConn;
   readonly #options: ConnectionOptions;
-  readonly #client: string;
   // A new connection owes its first head within the header timeout.
   #phase: Phase = "head";
   #deadline: number;
@@ -66,7 +65,6 @@ export class Connection {
   constructor(conn: Deno.TcpConn, options: ConnectionOptions) {
     this.#conn = conn;
     this.#options = options;
-    this.#client = (conn.remoteAddr as Deno.NetAddr).hostname ?? "-";
     this.#deadline = coarseNow() + options.headerTimeoutMs;
   }
 
@@ -243,7 +241,7 @@ export class Connection {
     }
     if (this.#options.log !== undefined) {
       this.#options.log.record({
-        client: this.#client,
+        client: (this.#conn.remoteAddr as Deno.NetAddr).hostname ?? "-",
         requestLine: head &&
           `${head.method} ${head.target} HTTP/1.${head.minorVersion}`,
         status: response.status,

@@ -1,38 +1,30 @@
 /**
- * The static file handler: GET and HEAD of files under the document root,
- * with validators, preconditions, ranges and precompressed siblings
- * (RFC 9110 §8.8, §13, §14, §12.5.3).
+ * The static file handler: GET and HEAD of files under the document root.
+ * It finds the file (through the cache), picks the representation
+ * Accept-Encoding prefers, answers a plain GET of a small file from memory,
+ * opens big ones, and leaves the rest to `serveContent()`.
  *
  * @module
  */
 
 import { chooseEncoding } from "../protocol/accept_encoding.ts";
-import { formatHttpDate } from "../protocol/date.ts";
 import { formatEtag } from "../protocol/etag.ts";
-import { createMultipartByteranges } from "../protocol/multipart.ts";
-import {
-  evaluatePreconditions,
-  isRangeApplicable,
-} from "../protocol/preconditions.ts";
-import { formatContentRange, parseRange } from "../protocol/range.ts";
-import { formatLocation, queryOf } from "../protocol/request_path.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
+import { formatLocation, queryOf } from "../protocol/request_path.ts";
+import { coarseNow } from "./clock.ts";
 import {
   FileCache,
   type FileEntry,
   type Representation,
 } from "./file_cache.ts";
-import { createBoundary } from "./range_body.ts";
-import { coarseNow } from "./clock.ts";
 import { classifyError } from "./resolve_path.ts";
 import {
-  createWire,
   errorResponse,
   formatFields,
   type Response,
   SINGLE_WRITE_LIMIT,
-  type Wire,
 } from "./response.ts";
+import { type Prepared, prepareFields, serveContent } from "./serve_content.ts";
 
 /** Options for {@linkcode createFileHandler}. */
 export interface FileHandlerOptions {
@@ -130,7 +122,13 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     }
 
     if (chosen.bytes !== undefined) {
-      return respond(head, entry, chosen, prepare(entry, chosen), undefined);
+      return serveContent(
+        head,
+        entry,
+        chosen,
+        prepare(entry, chosen),
+        undefined,
+      );
     }
     return openAndRespond(head, entry, chosen, retried);
   };
@@ -169,7 +167,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       : prepareFields(entry, current, cacheControl);
     let response: Response;
     try {
-      response = respond(head, entry, current, fields, file);
+      response = serveContent(head, entry, current, fields, file);
     } catch (error) {
       file.close();
       throw error;
@@ -207,143 +205,6 @@ async function openSame(
 function isSame(representation: Representation, info: Deno.FileInfo): boolean {
   return info.isFile && info.ino === representation.ino &&
     info.dev === representation.dev;
-}
-
-/** Field lines of one representation, formatted once. */
-interface Prepared {
-  /** Content-Type and the rest: a 200's fields. */
-  readonly full: string;
-  /** Everything but Content-Type (a multipart 206 has its own). */
-  readonly common: string;
-  /** What a 304 repeats of a 200 (RFC 9110 §15.4.5). */
-  readonly notModified: string;
-  /** Vary and Cache-Control, which every answer for the file carries. */
-  readonly always: string;
-  /** The plain 200 to GET, as sent. */
-  readonly getWire: Wire;
-  /** The plain 200 to HEAD, as sent. */
-  readonly headWire: Wire;
-}
-
-function prepareFields(
-  entry: FileEntry,
-  representation: Representation,
-  cacheControl: string,
-): Prepared {
-  const modified = representation.mtimeMs === undefined ? "" : formatFields([
-    "Last-Modified",
-    formatHttpDate(new Date(representation.mtimeMs)),
-  ]);
-  const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
-    cacheControl;
-  const validators = `ETag: ${representation.etag}\r\n${modified}`;
-  const encoding = representation.coding === undefined
-    ? ""
-    : `Content-Encoding: ${representation.coding}\r\n`;
-  const common = `${encoding}${validators}Accept-Ranges: bytes\r\n${always}`;
-  return {
-    full: `Content-Type: ${entry.contentType}\r\n${common}`,
-    common,
-    notModified: validators + always,
-    always,
-    getWire: createWire(),
-    headWire: createWire(),
-  };
-}
-
-/** The full answer once preconditions or a range are involved. */
-function respond(
-  head: RequestHead,
-  entry: FileEntry,
-  representation: Representation,
-  fields: Prepared,
-  file: Deno.FsFile | undefined,
-): Response {
-  const method = head.method;
-  const header = (name: string) => getField(head, name);
-  const validators = {
-    etag: representation.etag,
-    lastModified: representation.mtimeMs,
-  };
-  const precondition = evaluatePreconditions({ method, header }, validators);
-  if (precondition === "not-modified") {
-    return {
-      status: 304,
-      fields: fields.notModified,
-      contentLength: undefined,
-    };
-  }
-  if (precondition === "precondition-failed") {
-    return errorResponse(412, method, fields.always);
-  }
-
-  const size = representation.size;
-  const bytes = representation.bytes;
-  const range = isRangeApplicable(header("if-range"), validators)
-    ? parseRange(header("range"), size)
-    : parseRange(undefined, size);
-  if (range.kind === "unsatisfiable") {
-    return errorResponse(
-      416,
-      method,
-      `Content-Range: ${
-        formatContentRange(size)
-      }\r\nAccept-Ranges: bytes\r\n${fields.always}`,
-    );
-  }
-  const isHead = method === "HEAD";
-  if (range.kind === "ignored") {
-    return {
-      status: 200,
-      fields: fields.full,
-      contentLength: size,
-      body: isHead || size === 0
-        ? undefined
-        : bytes ?? { kind: "file", file: file!, offset: 0, length: size },
-    };
-  }
-  if (range.ranges.length === 1) {
-    const { start, end } = range.ranges[0];
-    return {
-      status: 206,
-      fields: `${fields.full}Content-Range: ${
-        formatContentRange(size, range.ranges[0])
-      }\r\n`,
-      contentLength: end - start + 1,
-      body: isHead ? undefined : bytes?.subarray(start, end + 1) ??
-        { kind: "file", file: file!, offset: start, length: end - start + 1 },
-    };
-  }
-  const multipart = createMultipartByteranges({
-    boundary: createBoundary(),
-    contentType: entry.contentType,
-    ranges: range.ranges,
-    size,
-  });
-  let body: Response["body"];
-  if (!isHead) {
-    if (bytes === undefined) {
-      body = { kind: "multipart", file: file!, multipart };
-    } else {
-      const joined = new Uint8Array(multipart.contentLength);
-      let offset = 0;
-      for (const part of multipart.parts) {
-        joined.set(part.head, offset);
-        offset += part.head.length;
-        const slice = bytes.subarray(part.range.start, part.range.end + 1);
-        joined.set(slice, offset);
-        offset += slice.length;
-      }
-      joined.set(multipart.tail, offset);
-      body = joined;
-    }
-  }
-  return {
-    status: 206,
-    fields: `Content-Type: ${multipart.contentType}\r\n${fields.common}`,
-    contentLength: multipart.contentLength,
-    body,
-  };
 }
 
 /** Picks the representation Accept-Encoding prefers. */

@@ -1,0 +1,167 @@
+/**
+ * The core every file answer goes through (like Go's serveContent): the
+ * fields of a representation, formatted once, and the choice between 200,
+ * 206, 304, 412 and 416.
+ *
+ * @module
+ */
+
+import { formatHttpDate } from "../protocol/date.ts";
+import { createMultipartByteranges } from "../protocol/multipart.ts";
+import {
+  evaluatePreconditions,
+  isRangeApplicable,
+} from "../protocol/preconditions.ts";
+import { formatContentRange, parseRange } from "../protocol/range.ts";
+import { getField, type RequestHead } from "../protocol/request_head.ts";
+import type { FileEntry, Representation } from "./file_cache.ts";
+import { createBoundary } from "./range_body.ts";
+import {
+  createWire,
+  errorResponse,
+  formatFields,
+  type Response,
+  type Wire,
+} from "./response.ts";
+
+/** Field lines of one representation, formatted once. */
+export interface Prepared {
+  /** Content-Type and the rest: a 200's fields. */
+  readonly full: string;
+  /** Everything but Content-Type (a multipart 206 has its own). */
+  readonly common: string;
+  /** What a 304 repeats of a 200 (RFC 9110 §15.4.5). */
+  readonly notModified: string;
+  /** Vary and Cache-Control, which every answer for the file carries. */
+  readonly always: string;
+  /** The plain 200 to GET, as sent. */
+  readonly getWire: Wire;
+  /** The plain 200 to HEAD, as sent. */
+  readonly headWire: Wire;
+}
+
+export function prepareFields(
+  entry: FileEntry,
+  representation: Representation,
+  cacheControl: string,
+): Prepared {
+  const modified = representation.mtimeMs === undefined ? "" : formatFields([
+    "Last-Modified",
+    formatHttpDate(new Date(representation.mtimeMs)),
+  ]);
+  const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
+    cacheControl;
+  const validators = `ETag: ${representation.etag}\r\n${modified}`;
+  const encoding = representation.coding === undefined
+    ? ""
+    : `Content-Encoding: ${representation.coding}\r\n`;
+  const common = `${encoding}${validators}Accept-Ranges: bytes\r\n${always}`;
+  return {
+    full: `Content-Type: ${entry.contentType}\r\n${common}`,
+    common,
+    notModified: validators + always,
+    always,
+    getWire: createWire(),
+    headWire: createWire(),
+  };
+}
+
+/**
+ * The answer to a GET or HEAD of a file once its representation is chosen:
+ * preconditions (RFC 9110 13.2.2), then Range, then the 200. `file` is the
+ * open file when the bytes are not in memory; the caller closes it unless
+ * the response's body streams from it.
+ */
+export function serveContent(
+  head: RequestHead,
+  entry: FileEntry,
+  representation: Representation,
+  fields: Prepared,
+  file: Deno.FsFile | undefined,
+): Response {
+  const method = head.method;
+  const header = (name: string) => getField(head, name);
+  const validators = {
+    etag: representation.etag,
+    lastModified: representation.mtimeMs,
+  };
+  const precondition = evaluatePreconditions({ method, header }, validators);
+  if (precondition === "not-modified") {
+    return {
+      status: 304,
+      fields: fields.notModified,
+      contentLength: undefined,
+    };
+  }
+  if (precondition === "precondition-failed") {
+    return errorResponse(412, method, fields.always);
+  }
+
+  const size = representation.size;
+  const bytes = representation.bytes;
+  const range = isRangeApplicable(header("if-range"), validators)
+    ? parseRange(header("range"), size)
+    : parseRange(undefined, size);
+  if (range.kind === "unsatisfiable") {
+    return errorResponse(
+      416,
+      method,
+      `Content-Range: ${
+        formatContentRange(size)
+      }\r\nAccept-Ranges: bytes\r\n${fields.always}`,
+    );
+  }
+  const isHead = method === "HEAD";
+  if (range.kind === "ignored") {
+    return {
+      status: 200,
+      fields: fields.full,
+      contentLength: size,
+      body: isHead || size === 0
+        ? undefined
+        : bytes ?? { kind: "file", file: file!, offset: 0, length: size },
+    };
+  }
+  if (range.ranges.length === 1) {
+    const { start, end } = range.ranges[0];
+    return {
+      status: 206,
+      fields: `${fields.full}Content-Range: ${
+        formatContentRange(size, range.ranges[0])
+      }\r\n`,
+      contentLength: end - start + 1,
+      body: isHead ? undefined : bytes?.subarray(start, end + 1) ??
+        { kind: "file", file: file!, offset: start, length: end - start + 1 },
+    };
+  }
+  const multipart = createMultipartByteranges({
+    boundary: createBoundary(),
+    contentType: entry.contentType,
+    ranges: range.ranges,
+    size,
+  });
+  let body: Response["body"];
+  if (!isHead) {
+    if (bytes === undefined) {
+      body = { kind: "multipart", file: file!, multipart };
+    } else {
+      const joined = new Uint8Array(multipart.contentLength);
+      let offset = 0;
+      for (const part of multipart.parts) {
+        joined.set(part.head, offset);
+        offset += part.head.length;
+        const slice = bytes.subarray(part.range.start, part.range.end + 1);
+        joined.set(slice, offset);
+        offset += slice.length;
+      }
+      joined.set(multipart.tail, offset);
+      body = joined;
+    }
+  }
+  return {
+    status: 206,
+    fields: `Content-Type: ${multipart.contentType}\r\n${fields.common}`,
+    contentLength: multipart.contentLength,
+    body,
+  };
+}

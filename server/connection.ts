@@ -24,16 +24,19 @@ import {
   SINGLE_WRITE_LIMIT,
 } from "./response.ts";
 
-/** Options for {@linkcode Connection}. */
+/** Options for {@linkcode Connection}; `serve()` builds them once for all. */
 export interface ConnectionOptions {
+  /** Answers each request; may answer synchronously. */
   handler: Handler;
   /** Where exchanges are logged; none when undefined. */
   log: AccessLog | undefined;
+  /** Where errors that no client can cause are reported. */
   report: ErrorReporter;
-  /** Time allowed for a whole request head (and for a new connection's first one). */
+  /** Time allowed for a whole request head (and for a new connection's first one), in ms. */
   headerTimeoutMs: number;
-  /** Time an idle keep-alive connection, or a stalled send, is kept. */
+  /** Time an idle keep-alive connection, or a stalled send, is kept, in ms. */
   idleTimeoutMs: number;
+  /** Head size limits. @default {DEFAULT_HEAD_LIMITS} */
   limits?: HeadLimits;
 }
 

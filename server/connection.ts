@@ -13,7 +13,11 @@ import { readRequests } from "../protocol/request_reader.ts";
 import type { AccessLog } from "./access_log.ts";
 import { coarseNow, currentSecond } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
-import { type ErrorReporter, isDisconnect } from "./error_report.ts";
+import {
+  closeQuietly,
+  type ErrorReporter,
+  isDisconnect,
+} from "./error_report.ts";
 import type { Handler } from "./file_handler.ts";
 import { readFileRange } from "./file_stream.ts";
 import { ShortFileError, writeMultipartRanges } from "./range_body.ts";
@@ -321,18 +325,6 @@ export class Connection {
   #close(): void {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the peer's reset.
-    }
-  }
-}
-
-function closeQuietly(file: Deno.FsFile): void {
-  try {
-    file.close();
-  } catch {
-    // Already closed: a handler's early exit and this one both tried.
+    closeQuietly(this.#conn);
   }
 }

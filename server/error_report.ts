@@ -56,3 +56,23 @@ export function createErrorReporter(
     write(`httpd.ts: unexpected error in ${context}${more}: ${message}`);
   };
 }
+
+/**
+ * Closes a file, socket or listener that may already be closed (by the
+ * peer's reset, a stream's end, or another path through the same cleanup).
+ *
+ * @example
+ * ```ts
+ * import { closeQuietly } from "./error_report.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * closeQuietly(listener);
+ * closeQuietly(listener); // no BadResource
+ * ```
+ */
+export function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Already closed: there is nothing left to release.
+  }
+}

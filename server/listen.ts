@@ -9,6 +9,7 @@ import type { HeadLimits } from "../protocol/limits.ts";
 import { AccessLog } from "./access_log.ts";
 import { Connection } from "./connection.ts";
 import {
+  closeQuietly,
   createErrorReporter,
   type ErrorReporter,
   isDisconnect,
@@ -208,13 +209,5 @@ async function refuse(conn: Deno.TcpConn): Promise<void> {
   } finally {
     clearTimeout(timer);
     closeQuietly(conn);
-  }
-}
-
-function closeQuietly(resource: { close(): void }): void {
-  try {
-    resource.close();
-  } catch {
-    // Already closed.
   }
 }

@@ -71,11 +71,9 @@ export function settleFraming(
         ? value
         : `${transferEncoding}, ${value}`;
     } else if (name === "connection") {
-      for (const token of value.split(",")) {
-        const option = token.trim().toLowerCase();
-        if (option === "close") close = true;
-        else if (option === "keep-alive") keepAliveToken = true;
-      }
+      const options = connectionOptions(value);
+      close ||= options.close;
+      keepAliveToken ||= options.keepAlive;
     }
   }
   if (hosts > 1) {
@@ -128,6 +126,26 @@ export function settleFraming(
     contentLength,
     chunked,
   };
+}
+
+const CLOSE = { close: true, keepAlive: false };
+const KEEP_ALIVE = { close: false, keepAlive: true };
+
+// Connection = #connection-option; options are case-insensitive tokens.
+function connectionOptions(
+  value: string,
+): { close: boolean; keepAlive: boolean } {
+  // What nearly every client sends, without splitting.
+  if (value === "keep-alive" || value === "Keep-Alive") return KEEP_ALIVE;
+  if (value === "close") return CLOSE;
+  let close = false;
+  let keepAlive = false;
+  for (const token of value.split(",")) {
+    const option = token.trim().toLowerCase();
+    if (option === "close") close = true;
+    else if (option === "keep-alive") keepAlive = true;
+  }
+  return { close, keepAlive };
 }
 
 // Content-Length = 1*DIGIT; a list ("5, 5") counts as invalid here.

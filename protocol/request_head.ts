@@ -209,7 +209,7 @@ function parseRequestLine(
       "Cannot parse request line: invalid method",
     );
   }
-  const method = latin1(buf, start, i);
+  const method = intern(buf, start, i, METHODS, false) ?? latin1(buf, start, i);
   const targetStart = ++i;
   while (i < end && TARGET[buf[i]]) i++;
   if (i === targetStart) {
@@ -308,7 +308,8 @@ function parseField(
       : "invalid byte in field name";
     throw new RequestError("InvalidHeader", `Cannot parse header: ${why}`);
   }
-  const name = latin1(buf, start, i).toLowerCase();
+  const name = intern(buf, start, i, FIELD_NAMES, true) ??
+    latin1(buf, start, i).toLowerCase();
   i++;
   while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
   let valueEnd = end;
@@ -331,6 +332,73 @@ function parseField(
 
 function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
+}
+
+/**
+ * Strings that arrive in nearly every request, by length, so that the parser
+ * can return a constant instead of building (and lower-casing) a new string.
+ */
+function byLength(words: readonly string[]): (readonly string[])[] {
+  const table: string[][] = [];
+  for (const word of words) (table[word.length] ??= []).push(word);
+  return table;
+}
+
+const METHODS = byLength(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]);
+const FIELD_NAMES = byLength([
+  "host",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "connection",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "cookie",
+  "referer",
+  "range",
+  "if-range",
+  "if-none-match",
+  "if-modified-since",
+  "cache-control",
+  "pragma",
+  "priority",
+  "upgrade-insecure-requests",
+  "sec-fetch-dest",
+  "sec-fetch-mode",
+  "sec-fetch-site",
+  "sec-fetch-user",
+]);
+
+/** Maps A–Z to a–z and every other byte to itself. */
+const LOWER = new Uint8Array(256).map((_, b) =>
+  b >= 0x41 && b <= 0x5a ? b + 0x20 : b
+);
+
+/**
+ * The word of `table` the bytes spell (ignoring ASCII case when asked), or
+ * `undefined` when they spell none.
+ */
+function intern(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  table: readonly (readonly string[])[],
+  ignoreCase: boolean,
+): string | undefined {
+  const words = table[end - start];
+  if (words === undefined) return undefined;
+  for (const word of words) {
+    let i = 0;
+    while (
+      i < word.length &&
+      (ignoreCase ? LOWER[buf[start + i]] : buf[start + i]) ===
+        word.charCodeAt(i)
+    ) i++;
+    if (i === word.length) return word;
+  }
+  return undefined;
 }
 
 /** Bytes to a string, one character per byte. */

@@ -98,6 +98,30 @@ Deno.test("parseRequestHead() returns method, target, version and fields as sent
   assert.equal(getField(obs, "x-name"), "caf\xe9");
 });
 
+Deno.test("parseRequestHead() lower-cases every field name, common or not, and keeps the method's case", () => {
+  const { head } = parseRequestHead(bytes(
+    "get / HTTP/1.1\r\nHOST: x\r\nUser-AGENT: u\r\nAccept-Encodinh: e\r\n" +
+      "X-Custom-Name: c\r\nCONTENT-length: 0\r\n\r\n",
+  ))!;
+  assert.equal(head.method, "get", "methods are case-sensitive");
+  assert.deepEqual(head.fields, [
+    "host",
+    "x",
+    "user-agent",
+    "u",
+    "accept-encodinh",
+    "e",
+    "x-custom-name",
+    "c",
+    "content-length",
+    "0",
+  ]);
+  for (const method of ["GET", "HEAD", "POST", "GETS", "HEAd", "PATCH"]) {
+    const line = `${method} / HTTP/1.1\r\nHost: x\r\n\r\n`;
+    assert.equal(parseRequestHead(bytes(line))!.head.method, method);
+  }
+});
+
 const FRAMING: [
   string,
   { keepAlive: boolean; contentLength: number; chunked: boolean },
@@ -124,6 +148,31 @@ const FRAMING: [
   }],
   ["GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", {
     keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.0\r\nConnection: KEEP-ALIVE\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", {
+    keepAlive: false,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n", {
+    keepAlive: false,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n", {
+    keepAlive: false,
     contentLength: 0,
     chunked: false,
   }],

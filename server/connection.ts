@@ -171,7 +171,19 @@ export class Connection {
         response = errorResponse(status, head.method, "", true);
       }
       const keepAlive = head.keepAlive && !response.close && !this.#draining;
-      const complete = await this.#send(response, head, keepAlive);
+      const bytes = wholeResponse(response, keepAlive);
+      let complete = true;
+      if (bytes === undefined) {
+        complete = await this.#send(response, head, keepAlive);
+      } else {
+        // The common case, awaited here rather than through #send and
+        // #write: each async layer costs a promise per request.
+        this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
+        const written = await this.#conn.write(bytes);
+        if (written < bytes.length) await this.#write(bytes.subarray(written));
+        const body = response.body;
+        this.#log(head, response, body instanceof Uint8Array ? body.length : 0);
+      }
       if (!keepAlive || !complete) {
         // When we end a connection the client meant to keep, or a body may
         // still be arriving, unread bytes would make close() reset it and
@@ -209,34 +221,17 @@ export class Connection {
   ): Promise<boolean> {
     const length = response.contentLength;
     const body = response.body;
+    const bytes = wholeResponse(response, keepAlive);
     let sent = 0;
-    if (body instanceof Uint8Array && body.length > SINGLE_WRITE_LIMIT) {
+    if (bytes !== undefined) {
+      await this.#write(bytes);
+      sent = body instanceof Uint8Array ? body.length : 0;
+    } else if (body instanceof Uint8Array) {
       // A big body from memory: no copy into the head's buffer.
       await this.#write(encodeResponse(response, keepAlive, false));
       await this.#write(body);
       sent = body.length;
-    } else if (body === undefined || body instanceof Uint8Array) {
-      // Head and body in one write: one segment for a small answer.
-      const wire = response.wire;
-      let bytes: Uint8Array | undefined;
-      if (wire !== undefined) {
-        const second = currentSecond();
-        if (wire.second !== second) {
-          wire.second = second;
-          wire.keepAlive = wire.close = undefined;
-        }
-        bytes = keepAlive ? wire.keepAlive : wire.close;
-      }
-      if (bytes === undefined) {
-        bytes = encodeResponse(response, keepAlive);
-        if (wire !== undefined) {
-          if (keepAlive) wire.keepAlive = bytes;
-          else wire.close = bytes;
-        }
-      }
-      await this.#write(bytes);
-      sent = body?.length ?? 0;
-    } else {
+    } else if (body !== undefined) {
       try {
         await this.#write(encodeResponse(response, keepAlive));
         sent = body.kind === "file"
@@ -246,18 +241,21 @@ export class Connection {
         closeQuietly(body.file);
       }
     }
-    if (this.#options.log !== undefined) {
-      this.#options.log.record({
-        client: (this.#conn.remoteAddr as Deno.NetAddr).hostname ?? "-",
-        requestLine: head &&
-          `${head.method} ${head.target} HTTP/1.${head.minorVersion}`,
-        status: response.status,
-        bytes: sent,
-        referer: head && getField(head, "referer"),
-        userAgent: head && getField(head, "user-agent"),
-      });
-    }
+    this.#log(head, response, sent);
     return body === undefined || sent === length;
+  }
+
+  #log(head: RequestHead | undefined, response: Response, sent: number): void {
+    if (this.#options.log === undefined) return;
+    this.#options.log.record({
+      client: (this.#conn.remoteAddr as Deno.NetAddr).hostname ?? "-",
+      requestLine: head &&
+        `${head.method} ${head.target} HTTP/1.${head.minorVersion}`,
+      status: response.status,
+      bytes: sent,
+      referer: head && getField(head, "referer"),
+      userAgent: head && getField(head, "user-agent"),
+    });
   }
 
   /** Pipes `length` bytes of the file from `offset`; resolves to the bytes sent. */
@@ -327,4 +325,34 @@ export class Connection {
     this.#phase = "closed";
     closeQuietly(this.#conn);
   }
+}
+
+/**
+ * A response small enough to go out in one write, head and body together
+ * (one segment for a small answer), or `undefined` for one that is not.
+ * Kept in the response's wire, when it has one, for the rest of the second.
+ */
+function wholeResponse(
+  response: Response,
+  keepAlive: boolean,
+): Uint8Array | undefined {
+  const body = response.body;
+  if (
+    body !== undefined &&
+    !(body instanceof Uint8Array && body.length <= SINGLE_WRITE_LIMIT)
+  ) return undefined;
+  const wire = response.wire;
+  if (wire === undefined) return encodeResponse(response, keepAlive);
+  const second = currentSecond();
+  if (wire.second !== second) {
+    wire.second = second;
+    wire.keepAlive = wire.close = undefined;
+  }
+  let bytes = keepAlive ? wire.keepAlive : wire.close;
+  if (bytes === undefined) {
+    bytes = encodeResponse(response, keepAlive);
+    if (keepAlive) wire.keepAlive = bytes;
+    else wire.close = bytes;
+  }
+  return bytes;
 }

@@ -40,12 +40,16 @@ export interface ReadRequestsOptions {
 /** The first read buffer size; it grows up to the head limit when needed. */
 const INITIAL_BUFFER = 4096;
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
  * Yields each request head read from `source`, in order, from any
  * segmentation: several pipelined requests in one read or one request over
  * many reads. Ends when the source ends between requests, or after a request
  * whose body cannot be skipped (its `keepAlive` is then `false`). Throws a
  * `RequestError` for a malformed head; I/O errors of the source pass through.
+ *
+ * Like any iterator `for await` drives, it expects one `next()` at a time.
  *
  * @example
  * ```ts
@@ -67,87 +71,172 @@ const INITIAL_BUFFER = 4096;
  * assert.deepEqual(targets, ["/a", "/b"]);
  * ```
  */
-export async function* readRequests(
+export function readRequests(
   source: ByteSource,
   options?: ReadRequestsOptions,
-): AsyncGenerator<RequestHead, void, undefined> {
-  const limits = options?.limits ?? DEFAULT_HEAD_LIMITS;
-  const maxDiscarded = options?.maxDiscardedBody ?? 65536;
-  // One byte more than the head limit, so an oversized head is seen as such.
-  const maxBuffer = limits.maxHeadSize + 1;
-  let buf = new Uint8Array(Math.min(INITIAL_BUFFER, maxBuffer));
-  let start = 0; // first unconsumed byte
-  let end = 0; // one past the last byte read
-  let scanned = 0; // bytes after `start` the parser has already seen
-  let newHead = true;
+): AsyncIterableIterator<RequestHead, undefined, undefined> {
+  return new RequestReader(source, options);
+}
 
-  while (true) {
-    if (start === end) {
-      start = end = scanned = 0;
-      options?.onIdle?.();
-      const n = await source.read(buf);
-      if (n === null) return;
-      end = n;
+/**
+ * The iterator behind {@linkcode readRequests}. A head already in the
+ * buffer (pipelined) is returned without awaiting anything; otherwise one
+ * async call reads until a head is complete. An async generator would cost
+ * several more promises per request, on the path every request takes.
+ */
+class RequestReader
+  implements AsyncIterableIterator<RequestHead, undefined, undefined> {
+  readonly #source: ByteSource;
+  readonly #limits: HeadLimits;
+  readonly #maxDiscarded: number;
+  /** One byte more than the head limit, so an oversized head is seen as such. */
+  readonly #maxBuffer: number;
+  readonly #onHeadStart: (() => void) | undefined;
+  readonly #onIdle: (() => void) | undefined;
+  #buf: Uint8Array;
+  /** First unconsumed byte. */
+  #start = 0;
+  /** One past the last byte read. */
+  #end = 0;
+  /** Bytes after `#start` the parser has already seen. */
+  #scanned = 0;
+  /** Body bytes of the last request still to be skipped. */
+  #body = 0;
+  #newHead = true;
+  #done = false;
+
+  constructor(source: ByteSource, options: ReadRequestsOptions | undefined) {
+    this.#source = source;
+    this.#limits = options?.limits ?? DEFAULT_HEAD_LIMITS;
+    this.#maxDiscarded = options?.maxDiscardedBody ?? 65536;
+    this.#maxBuffer = this.#limits.maxHeadSize + 1;
+    this.#onHeadStart = options?.onHeadStart;
+    this.#onIdle = options?.onIdle;
+    this.#buf = new Uint8Array(Math.min(INITIAL_BUFFER, this.#maxBuffer));
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<RequestHead, undefined>> {
+    let head: RequestHead | undefined;
+    try {
+      head = this.#done ? undefined : this.#take();
+    } catch (error) {
+      this.#done = true;
+      return Promise.reject(error);
     }
-    if (newHead) {
-      newHead = false;
-      options?.onHeadStart?.();
+    if (head !== undefined) {
+      return Promise.resolve({ done: false, value: head });
     }
-    const parsed = parseRequestHead(buf.subarray(start, end), {
-      scanFrom: scanned,
-      limits,
-    });
-    if (parsed === undefined) {
-      scanned = end - start;
-      if (end === buf.length) {
-        if (start > 0) {
-          buf.copyWithin(0, start, end);
-          end -= start;
-          start = 0;
-        } else {
-          const bigger = new Uint8Array(Math.min(buf.length * 2, maxBuffer));
-          bigger.set(buf);
-          buf = bigger;
+    if (this.#done) return Promise.resolve(DONE);
+    return this.#read();
+  }
+
+  return(): Promise<IteratorResult<RequestHead, undefined>> {
+    this.#done = true;
+    return Promise.resolve(DONE);
+  }
+
+  /** Reads until a head is complete or the source ends. */
+  async #read(): Promise<IteratorResult<RequestHead, undefined>> {
+    try {
+      while (true) {
+        const room = this.#room();
+        const n = await this.#source.read(room);
+        if (n === null) {
+          // Between requests the client is done; mid-head or mid-body it
+          // left, and there is nobody to answer.
+          this.#done = true;
+          return DONE;
         }
+        this.#end += n;
+        const head = this.#take();
+        if (head !== undefined) return { done: false, value: head };
+        if (this.#done) return DONE;
       }
-      if (end === buf.length) {
-        // Unreachable while the parser enforces the head limit; a read into
-        // no room would return 0 forever, so fail loudly instead of spinning.
-        throw new RequestError(
-          "HeaderSectionTooLarge",
-          `Cannot parse header: head larger than ${limits.maxHeadSize} bytes`,
-        );
-      }
-      const n = await source.read(buf.subarray(end));
-      if (n === null) return; // the client left mid-head: nobody to answer
-      end += n;
-      continue;
+    } catch (error) {
+      this.#done = true;
+      throw error;
     }
+  }
 
+  /**
+   * The next head from what is buffered, skipping the last request's body
+   * first; `undefined` when more bytes are needed.
+   */
+  #take(): RequestHead | undefined {
+    if (this.#body > 0) {
+      const skipped = Math.min(this.#body, this.#end - this.#start);
+      this.#start += skipped;
+      this.#body -= skipped;
+      if (this.#body > 0) return undefined;
+    }
+    if (this.#start === this.#end) return undefined;
+    if (this.#newHead) {
+      this.#newHead = false;
+      this.#onHeadStart?.();
+    }
+    const parsed = parseRequestHead(
+      this.#buf.subarray(this.#start, this.#end),
+      {
+        scanFrom: this.#scanned,
+        limits: this.#limits,
+      },
+    );
+    if (parsed === undefined) {
+      this.#scanned = this.#end - this.#start;
+      return undefined;
+    }
     const { head, consumed } = parsed;
-    start += consumed;
-    scanned = 0;
-    newHead = true;
+    this.#start += consumed;
+    this.#scanned = 0;
+    this.#newHead = true;
     // A client that sent Expect: 100-continue may never send its body now
     // that it gets a final answer instead: waiting for it would stall.
-    const skippable = !head.chunked && head.contentLength <= maxDiscarded &&
+    const skippable = !head.chunked &&
+      head.contentLength <= this.#maxDiscarded &&
       (head.contentLength === 0 || getField(head, "expect") === undefined);
     if (!skippable) {
-      yield { ...head, keepAlive: false };
-      return;
+      this.#done = true;
+      return { ...head, keepAlive: false };
     }
-    yield head;
-    if (!head.keepAlive) return;
+    if (head.keepAlive) this.#body = head.contentLength;
+    else this.#done = true;
+    return head;
+  }
 
-    let body = head.contentLength;
-    const buffered = Math.min(body, end - start);
-    start += buffered;
-    body -= buffered;
-    while (body > 0) {
-      start = end = 0;
-      const n = await source.read(buf.subarray(0, Math.min(buf.length, body)));
-      if (n === null) return;
-      body -= n;
+  /** Where the next read goes: after a partial head, or the whole buffer. */
+  #room(): Uint8Array {
+    if (this.#start === this.#end) {
+      this.#start = this.#end = this.#scanned = 0;
+      if (this.#body === 0) this.#onIdle?.();
+      return this.#buf;
     }
+    // A partial head: make room after it, moving it to the front or
+    // growing the buffer up to the head limit.
+    if (this.#end === this.#buf.length) {
+      if (this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      } else {
+        const bigger = new Uint8Array(
+          Math.min(this.#buf.length * 2, this.#maxBuffer),
+        );
+        bigger.set(this.#buf);
+        this.#buf = bigger;
+      }
+    }
+    if (this.#end === this.#buf.length) {
+      // Unreachable while the parser enforces the head limit; a read into
+      // no room would return 0 forever, so fail loudly instead of spinning.
+      throw new RequestError(
+        "HeaderSectionTooLarge",
+        `Cannot parse header: head larger than ${this.#limits.maxHeadSize} bytes`,
+      );
+    }
+    return this.#buf.subarray(this.#end);
   }
 }

@@ -150,3 +150,34 @@ Deno.test("readRequests() signals the start of each head and each idle wait", as
   ) events.push(head.target);
   assert.deepEqual(events, ["idle", "head", "/1", "head", "/2", "idle"]);
 });
+
+Deno.test("readRequests() reads once for heads pipelined in one segment", async () => {
+  let reads = 0;
+  const inner = pieces(encoder.encode(PIPELINE), () => 1 << 20);
+  const counting: ByteSource = {
+    read(buffer) {
+      reads++;
+      return inner.read(buffer);
+    },
+  };
+  const targets = [];
+  for await (const head of readRequests(counting)) targets.push(head.target);
+  assert.deepEqual(targets, EXPECTED);
+  // The body of /2 and the heads after it all came in the first read; /5
+  // closes the connection, so nothing more is read.
+  assert.equal(reads, 1);
+});
+
+Deno.test("readRequests() stays done after return() or an error", async () => {
+  const input = encoder.encode("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3));
+  const requests = readRequests(pieces(input, () => 1 << 20));
+  assert.equal((await requests.next()).value?.target, "/1");
+  assert.deepEqual(await requests.return!(), { done: true, value: undefined });
+  assert.deepEqual(await requests.next(), { done: true, value: undefined });
+
+  const bad = readRequests(
+    pieces(encoder.encode("GET / HTTP/1.1\r\n\r\n"), () => 1 << 20),
+  );
+  await assert.rejects(bad.next(), RequestError);
+  assert.deepEqual(await bad.next(), { done: true, value: undefined });
+});

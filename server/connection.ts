@@ -68,6 +68,8 @@ export class Connection {
   /** Whether any byte has arrived: a silent connection asked nothing. */
   #received = false;
   #draining = false;
+  /** Whether anything was written yet, and whether Nagle is off. */
+  #writes: "none" | "some" | "nodelay" = "none";
 
   constructor(conn: Deno.TcpConn, options: ConnectionOptions) {
     this.#conn = conn;
@@ -78,9 +80,6 @@ export class Connection {
   /** Serves requests until the connection ends; never throws. */
   async serve(): Promise<void> {
     try {
-      // Header and body go out in separate writes for big files; without
-      // TCP_NODELAY, Nagle and delayed ACKs add 40 ms to such responses.
-      this.#conn.setNoDelay(true);
       await this.#serveRequests();
     } catch (error) {
       if (error instanceof RequestError) await this.#refuse(error);
@@ -178,7 +177,7 @@ export class Connection {
       } else {
         // The common case, awaited here rather than through #send and
         // #write: each async layer costs a promise per request.
-        this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
+        this.#beforeWrite();
         const written = await this.#conn.write(bytes);
         if (written < bytes.length) await this.#write(bytes.subarray(written));
         const body = response.body;
@@ -288,9 +287,25 @@ export class Connection {
   async #write(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {
-      // A send that makes no progress for the idle timeout ends the connection.
-      this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
+      this.#beforeWrite();
       offset += await this.#conn.write(bytes.subarray(offset));
+    }
+  }
+
+  /**
+   * Before each socket write: a send that makes no progress for the idle
+   * timeout ends the connection; and the second write turns off Nagle's
+   * algorithm (TCP_NODELAY), which would hold a small write back while an
+   * earlier one is unacknowledged, until the client's delayed ACK (40 ms).
+   * A connection that writes once, one answer to a client that then
+   * closes, is spared the system call.
+   */
+  #beforeWrite(): void {
+    this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
+    if (this.#writes === "none") this.#writes = "some";
+    else if (this.#writes === "some") {
+      this.#writes = "nodelay";
+      this.#conn.setNoDelay(true);
     }
   }
 

@@ -43,6 +43,15 @@ const INITIAL_BUFFER = 4096;
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
+ * Read buffers of finished readers, for new ones to reuse: a connection
+ * that asks once and leaves would otherwise cost an allocation outside the
+ * heap and its later release by the garbage collector.
+ */
+const spareBuffers: Uint8Array[] = [];
+const MAX_SPARE_BUFFERS = 256;
+const NO_BUFFER = new Uint8Array(0);
+
+/**
  * Yields each request head read from `source`, in order, from any
  * segmentation: several pipelined requests in one read or one request over
  * many reads. Ends when the source ends between requests, or after a request
@@ -104,6 +113,8 @@ class RequestReader
   #body = 0;
   #newHead = true;
   #done = false;
+  /** Whether a read into the buffer is in flight. */
+  #reading = false;
 
   constructor(source: ByteSource, options: ReadRequestsOptions | undefined) {
     this.#source = source;
@@ -112,7 +123,9 @@ class RequestReader
     this.#maxBuffer = this.#limits.maxHeadSize + 1;
     this.#onHeadStart = options?.onHeadStart;
     this.#onIdle = options?.onIdle;
-    this.#buf = new Uint8Array(Math.min(INITIAL_BUFFER, this.#maxBuffer));
+    const size = Math.min(INITIAL_BUFFER, this.#maxBuffer);
+    this.#buf = (size === INITIAL_BUFFER ? spareBuffers.pop() : undefined) ??
+      new Uint8Array(size);
   }
 
   [Symbol.asyncIterator](): this {
@@ -124,7 +137,7 @@ class RequestReader
     try {
       head = this.#done ? undefined : this.#take();
     } catch (error) {
-      this.#done = true;
+      this.#finish();
       return Promise.reject(error);
     }
     if (head !== undefined) {
@@ -135,8 +148,19 @@ class RequestReader
   }
 
   return(): Promise<IteratorResult<RequestHead, undefined>> {
-    this.#done = true;
+    this.#finish();
     return Promise.resolve(DONE);
+  }
+
+  /** Ends the iteration and gives the buffer back once no read uses it. */
+  #finish(): void {
+    this.#done = true;
+    if (this.#reading || this.#buf === NO_BUFFER) return;
+    if (
+      this.#buf.length === INITIAL_BUFFER &&
+      spareBuffers.length < MAX_SPARE_BUFFERS
+    ) spareBuffers.push(this.#buf);
+    this.#buf = NO_BUFFER;
   }
 
   /** Reads until a head is complete or the source ends. */
@@ -144,11 +168,17 @@ class RequestReader
     try {
       while (true) {
         const room = this.#room();
-        const n = await this.#source.read(room);
-        if (n === null) {
-          // Between requests the client is done; mid-head or mid-body it
-          // left, and there is nobody to answer.
-          this.#done = true;
+        let n: number | null;
+        this.#reading = true;
+        try {
+          n = await this.#source.read(room);
+        } finally {
+          this.#reading = false;
+        }
+        // Between requests the client is done; mid-head or mid-body it
+        // left, and there is nobody to answer.
+        if (n === null || this.#done) {
+          this.#finish();
           return DONE;
         }
         this.#end += n;
@@ -157,7 +187,7 @@ class RequestReader
         if (this.#done) return DONE;
       }
     } catch (error) {
-      this.#done = true;
+      this.#finish();
       throw error;
     }
   }
@@ -199,11 +229,11 @@ class RequestReader
       head.contentLength <= this.#maxDiscarded &&
       (head.contentLength === 0 || getField(head, "expect") === undefined);
     if (!skippable) {
-      this.#done = true;
+      this.#finish();
       return { ...head, keepAlive: false };
     }
     if (head.keepAlive) this.#body = head.contentLength;
-    else this.#done = true;
+    else this.#finish();
     return head;
   }
 

@@ -181,3 +181,46 @@ Deno.test("readRequests() stays done after return() or an error", async () => {
   await assert.rejects(bad.next(), RequestError);
   assert.deepEqual(await bad.next(), { done: true, value: undefined });
 });
+
+/** A source that records the buffers it is given, answering from `input`. */
+function recording(input: string) {
+  const buffers: ArrayBufferLike[] = [];
+  const inner = pieces(encoder.encode(input), () => 1 << 20);
+  const source: ByteSource = {
+    read(buffer) {
+      buffers.push(buffer.buffer);
+      return inner.read(buffer);
+    },
+  };
+  return { source, buffers };
+}
+
+Deno.test("readRequests() hands a finished reader's buffer to the next one", async () => {
+  const first = recording("GET /1 HTTP/1.0\r\n\r\n");
+  await collect(first.source);
+  const second = recording("GET /2 HTTP/1.0\r\n\r\n");
+  await collect(second.source);
+  assert.equal(second.buffers[0], first.buffers[0]);
+});
+
+Deno.test("readRequests() keeps its buffer while a read into it is pending", async () => {
+  const pending = Promise.withResolvers<number | null>();
+  const buffers: ArrayBufferLike[] = [];
+  const stalled = readRequests({
+    read(buffer) {
+      buffers.push(buffer.buffer);
+      return pending.promise;
+    },
+  });
+  const next = stalled.next();
+  await stalled.return!();
+  // Another reader must not get the buffer the stalled read still fills.
+  const other = recording("GET /2 HTTP/1.0\r\n\r\n");
+  await collect(other.source);
+  assert.notEqual(other.buffers[0], buffers[0]);
+  pending.resolve(null);
+  assert.deepEqual(await next, { done: true, value: undefined });
+  const later = recording("GET /3 HTTP/1.0\r\n\r\n");
+  await collect(later.source);
+  assert.equal(later.buffers[0], buffers[0], "given back once the read ended");
+});

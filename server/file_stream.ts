@@ -21,6 +21,12 @@ export interface ReadFileRangeOptions {
  * connection does, costs no allocation per chunk or per response. Large reads are what makes streaming fast:
  * the per-read overhead of a 16 KiB chunk dominates at gigabytes a second.
  *
+ * Reads are synchronous, on the event loop: a chunk from the page cache is
+ * copied in tens of microseconds, less than Deno's hand-off of an async
+ * read to its blocking thread pool and back (10 MB files: about 10% more
+ * throughput). The price is that a read from a cold, slow disk holds the
+ * loop for its duration, as nginx's default `sendfile` does.
+ *
  * @example
  * ```ts
  * import { readFileRange } from "./file_stream.ts";
@@ -57,15 +63,15 @@ export function readFileRange(
     buffer = undefined;
   };
   return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+    pull(controller) {
       if (!positioned) {
-        await file.seek(offset, Deno.SeekMode.Start);
+        file.seekSync(offset, Deno.SeekMode.Start);
         positioned = true;
       }
       buffer ??= chunkSize === CHUNK_SIZE
         ? spare.pop() ?? new Uint8Array(CHUNK_SIZE)
         : new Uint8Array(chunkSize);
-      const n = remaining === 0 ? null : await file.read(
+      const n = remaining === 0 ? null : file.readSync(
         buffer.subarray(0, Math.min(buffer.length, remaining)),
       );
       if (n === null || n === 0) {

@@ -31,6 +31,9 @@ const BROWSER = encode(
     'If-None-Match: "e8fc8-18c3f2a1b40-1a2b3c"\r\n' +
     "If-Modified-Since: Tue, 05 Mar 2024 10:00:00 GMT\r\n\r\n",
 );
+// What a keep-alive connection parsed just before: the same request again.
+const AB_HEAD = parseRequestHead(AB)!.head;
+const BROWSER_HEAD = parseRequestHead(BROWSER)!.head;
 // Sixteen wrk requests pipelined in one read.
 const PIPELINED = encode(
   "GET /1k.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".repeat(16),
@@ -38,6 +41,18 @@ const PIPELINED = encode(
 
 Deno.bench("parseRequestHead() ab -k request", { group: "head" }, () => {
   parseRequestHead(AB);
+});
+
+Deno.bench("parseRequestHead() ab -k request after the same one", {
+  group: "head",
+}, () => {
+  parseRequestHead(AB, { previous: AB_HEAD });
+});
+
+Deno.bench("parseRequestHead() browser request after the same one", {
+  group: "head",
+}, () => {
+  parseRequestHead(BROWSER, { previous: BROWSER_HEAD });
 });
 
 Deno.bench(

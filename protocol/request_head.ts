@@ -55,6 +55,13 @@ export interface ParseRequestHeadOptions {
   scanFrom?: number;
   /** Size limits. @default {DEFAULT_HEAD_LIMITS} */
   limits?: HeadLimits;
+  /**
+   * The previous head of the same connection. A target or field value that
+   * repeats it byte for byte, at the same place, reuses its string instead
+   * of building a new one: a client sends the same Host, User-Agent,
+   * Accept... with every request of a connection. The result is the same.
+   */
+  previous?: RequestHead;
 }
 
 /**
@@ -126,9 +133,18 @@ export function parseRequestHead(
   }
   if (headEnd + 1 - start > limits.maxHeadSize) throw headTooLarge(limits);
 
-  const { method, target, minorVersion } = line ??
+  const { method, targetStart, targetEnd, minorVersion } = line ??
     parseRequestLine(buf, start, lineEnd);
-  const fields = parseFields(buf, lineEnd + 1, headEnd, limits);
+  const previous = options?.previous;
+  const target = reuse(previous?.target, buf, targetStart, targetEnd) ??
+    latin1(buf, targetStart, targetEnd);
+  const fields = parseFields(
+    buf,
+    lineEnd + 1,
+    headEnd,
+    limits,
+    previous?.fields,
+  );
   return {
     head: settleFraming(method, target, minorVersion, fields),
     consumed: headEnd + 1,
@@ -189,7 +205,9 @@ function hasBareCr(buf: Uint8Array, from: number): boolean {
 
 interface RequestLine {
   method: string;
-  target: string;
+  /** Where the request-target's bytes start and end. */
+  targetStart: number;
+  targetEnd: number;
   minorVersion: 0 | 1;
 }
 
@@ -227,8 +245,12 @@ function parseRequestLine(
         : "Cannot parse request line: invalid byte in request target",
     );
   }
-  const target = latin1(buf, targetStart, i);
-  return { method, target, minorVersion: parseVersion(buf, i + 1, end) };
+  return {
+    method,
+    targetStart,
+    targetEnd: i,
+    minorVersion: parseVersion(buf, i + 1, end),
+  };
 }
 
 // HTTP-version = "HTTP/" DIGIT "." DIGIT
@@ -261,6 +283,7 @@ function parseFields(
   from: number,
   headEnd: number,
   limits: HeadLimits,
+  previous: readonly string[] | undefined,
 ): string[] {
   const fields: string[] = [];
   let lineStart = from;
@@ -276,7 +299,7 @@ function parseFields(
         `Cannot parse header: more than ${limits.maxHeaderFields} fields`,
       );
     }
-    parseField(buf, lineStart, end, fields);
+    parseField(buf, lineStart, end, fields, previous);
     lineStart = lf + 1;
   }
   return fields;
@@ -287,6 +310,7 @@ function parseField(
   start: number,
   end: number,
   out: string[],
+  previous: readonly string[] | undefined,
 ): void {
   const first = buf[start];
   if (first === SP || first === HTAB) {
@@ -327,7 +351,11 @@ function parseField(
       );
     }
   }
-  out.push(name, latin1(buf, i, valueEnd));
+  // The same field at the same place in the previous head: maybe the same value.
+  const repeated = previous !== undefined && previous[out.length] === name
+    ? reuse(previous[out.length + 1], buf, i, valueEnd)
+    : undefined;
+  out.push(name, repeated ?? latin1(buf, i, valueEnd));
 }
 
 function isDigit(byte: number): boolean {
@@ -399,6 +427,20 @@ function intern(
     if (i === word.length) return word;
   }
   return undefined;
+}
+
+/** `text` if the bytes spell it, one character per byte; else `undefined`. */
+function reuse(
+  text: string | undefined,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): string | undefined {
+  if (text === undefined || text.length !== end - start) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== buf[start + i]) return undefined;
+  }
+  return text;
 }
 
 /** Bytes to a string, one character per byte. */

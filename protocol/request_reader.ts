@@ -115,6 +115,8 @@ class RequestReader
   #done = false;
   /** Whether a read into the buffer is in flight. */
   #reading = false;
+  /** The last head parsed, whose strings the next one may reuse. */
+  #previous: RequestHead | undefined;
 
   constructor(source: ByteSource, options: ReadRequestsOptions | undefined) {
     this.#source = source;
@@ -213,6 +215,7 @@ class RequestReader
       {
         scanFrom: this.#scanned,
         limits: this.#limits,
+        previous: this.#previous,
       },
     );
     if (parsed === undefined) {
@@ -220,6 +223,7 @@ class RequestReader
       return undefined;
     }
     const { head, consumed } = parsed;
+    this.#previous = head;
     this.#start += consumed;
     this.#scanned = 0;
     this.#newHead = true;

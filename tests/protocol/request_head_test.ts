@@ -626,3 +626,25 @@ Deno.test("parseRequestHead() gives the same error for every split of a malforme
     assert.equal(caught.code, code, name);
   }
 });
+
+Deno.test("parseRequestHead() gives the same head whatever previous head it is handed", () => {
+  const heads = [
+    "GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: ua/1\r\nAccept: */*\r\n\r\n",
+    // The same request again.
+    "GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: ua/1\r\nAccept: */*\r\n\r\n",
+    // Same lengths, other bytes: target, a value, obs-text in a value.
+    "GET /b HTTP/1.1\r\nHost: y\r\nUser-Agent: ua/2\r\nAccept: \xe9/*\r\n\r\n",
+    // The same values in another order, and a field fewer.
+    "GET /b HTTP/1.1\r\nUser-Agent: ua/2\r\nHost: y\r\n\r\n",
+    // A value that only starts like the previous one, and one more field.
+    "HEAD /bb HTTP/1.1\r\nUser-Agent: ua/22\r\nHost: y\r\nAccept: */*\r\n\r\n",
+    "GET / HTTP/1.0\r\n\r\n",
+  ].map(latin1Bytes);
+  for (const input of heads) {
+    const fresh = parseRequestHead(input)!;
+    for (const other of heads) {
+      const previous = parseRequestHead(other)!.head;
+      assert.deepEqual(parseRequestHead(input, { previous }), fresh);
+    }
+  }
+});

@@ -244,6 +244,7 @@ export class Connection {
     return body === undefined || sent === length;
   }
 
+  /** Records the exchange in the access log, when there is one. */
   #log(head: RequestHead | undefined, response: Response, sent: number): void {
     if (this.#options.log === undefined) return;
     this.#options.log.record({

@@ -5,18 +5,8 @@
  * @module
  */
 
-import { join } from "node:path";
-import {
-  type CollectedChild,
-  pollUntil,
-  REPO_ROOT,
-  spawnCollected,
-  stopChild,
-  type StopResult,
-} from "./_process.ts";
-
-/** The startup line every run prints once on stderr (the CLI contract). */
-const LISTENING = /listening on http:\/\/(\S+):(\d+)/;
+import { HTTPD, REPO_ROOT, startChild } from "../_child.ts";
+import type { CollectedChild, StopResult } from "./_process.ts";
 
 /** A running httpd child. */
 export interface RunningHttpd {
@@ -37,40 +27,27 @@ export async function startHttpd(
   root: string,
   timeoutMs = 60_000,
 ): Promise<RunningHttpd> {
-  const child = spawnCollected(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(REPO_ROOT, "httpd.ts"),
-      "-r",
-      root,
-      "-p",
-      "0",
-      "--host",
-      "127.0.0.1",
-    ],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-  });
-  try {
-    const port = await pollUntil(
-      child,
-      () => {
-        for (const line of child.stderr) {
-          const match = LISTENING.exec(line);
-          if (match) return Number(match[2]);
-        }
-        return undefined;
-      },
-      timeoutMs,
-      "the httpd startup line",
-    );
-    return { port, child, stop: () => stopChild(child) };
-  } catch (error) {
-    await stopChild(child, "SIGKILL");
-    const stderr = child.stderr.slice(-20).join("\n");
-    throw new Error(
-      `Cannot start httpd: ${(error as Error).message}\n${stderr}`,
-    );
-  }
+  const started = await startChild(
+    Deno.execPath(),
+    ["run", "-A", HTTPD, "-r", root, "-p", "0", "--host", "127.0.0.1"],
+    {
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "lines",
+      startTimeoutMs: timeoutMs,
+      graceMs: 10_000,
+    },
+  );
+  const child: CollectedChild = {
+    process: started.process,
+    stdout: started.stdoutLines,
+    // The shared runner keeps stderr as text (its last 64 KiB), so the
+    // lines are cut on demand; only failure messages read them.
+    get stderr() {
+      return started.stderr().split("\n").filter((line) => line !== "");
+    },
+    drained: started.drained,
+    abandon: started.abandon,
+  };
+  return { port: started.port, child, stop: () => started.stop() };
 }

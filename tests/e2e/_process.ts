@@ -7,16 +7,16 @@
  */
 
 import { delimiter, join } from "node:path";
+import {
+  readLines,
+  REPO_ROOT,
+  type StopResult,
+  SUITE_ROOT,
+} from "../_child.ts";
 
-/** The repository root, found from this file so no path is hard-coded. */
-export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname
-  .replace(/\/$/, "");
-
-/** The public suite's data, which sits beside the repository (`../shared`). */
-export const SUITE_ROOT: string = new URL(
-  "../../../shared/suite-root/",
-  import.meta.url,
-).pathname.replace(/\/$/, "");
+// The repository root and the public suite's data beside it (`../shared`),
+// the line reader and the stop result are shared with tests/_child.ts.
+export { readLines, REPO_ROOT, type StopResult, SUITE_ROOT };
 
 /** Resolves after `ms` milliseconds; the timer is always cleared. */
 export function sleep(ms: number): Promise<void> {
@@ -67,34 +67,6 @@ export async function findExecutable(
     }
   }
   return undefined;
-}
-
-/**
- * Reads a byte stream to its end, calling `onLine` for every complete line
- * (without the line break). Resolves at end of stream, or early and quietly
- * when `signal` aborts: a grandchild that inherited the pipe could otherwise
- * keep it open after the child itself is gone.
- */
-export async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  let pending = "";
-  const text = stream.pipeThrough(new TextDecoderStream(), { signal });
-  try {
-    for await (const chunk of text) {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        onLine(pending.slice(0, newline).replace(/\r$/, ""));
-        pending = pending.slice(newline + 1);
-      }
-    }
-  } catch (error) {
-    if (!signal?.aborted) throw error;
-  }
-  if (pending !== "") onLine(pending);
 }
 
 /** A spawned child whose stdout and stderr are collected as lines. */
@@ -159,14 +131,6 @@ export async function pollUntil<T>(
     await sleep(50);
   }
   throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-}
-
-/** How a stopped child ended. */
-export interface StopResult {
-  /** The exit status. */
-  status: Deno.CommandStatus;
-  /** True when the polite signal was not enough and SIGKILL was sent. */
-  killed: boolean;
 }
 
 /**

@@ -5,17 +5,14 @@
  * @module
  */
 
+import { HTTPD, REPO_ROOT as ROOT, startChild, SUITE_ROOT } from "../_child.ts";
 import { fetchRaw, LOOPBACK, sleep } from "./_raw.ts";
 
-/** The repository root, found from this file so no path is hard-coded. */
-export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname;
+/** The repository root, with a trailing slash as these tests always had. */
+export const REPO_ROOT: string = `${ROOT}/`;
 
-/** The public suite's data, used as document root. */
-export const SUITE_ROOT: string = new URL(
-  "../../../shared/suite-root/",
-  import.meta.url,
-)
-  .pathname.replace(/\/$/, "");
+// The public suite's data, used as document root.
+export { SUITE_ROOT };
 
 /** A small known file of the suite and its exact content. */
 export const SMALL_PATH = "/httptest/dir2/page.html";
@@ -23,9 +20,6 @@ export const SMALL_PATH = "/httptest/dir2/page.html";
 export const BIG_PATH = "/httptest/wikipedia_russia.html";
 /** Size in bytes of {@linkcode BIG_PATH}. */
 export const BIG_SIZE = 954824;
-
-const LISTENING = /listening on http:\/\/(\S+):(\d+)/;
-const STDERR_KEEP = 64 * 1024;
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -134,11 +128,11 @@ export function rssKiBOf(pid: number): number {
 export async function startServer(
   options: ServerOptions = {},
 ): Promise<Server> {
-  const args = [
+  const child = await startChild(Deno.execPath(), [
     "run",
     ...(options.permissions ?? ["-A"]),
     `--config=${REPO_ROOT}deno.json`,
-    `${REPO_ROOT}httpd.ts`,
+    HTTPD,
     "-r",
     options.root ?? SUITE_ROOT,
     "-p",
@@ -149,104 +143,32 @@ export async function startServer(
     "1",
     ...(options.quiet ?? true ? ["--quiet"] : []),
     ...(options.args ?? []),
-  ];
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
+  ], {
     cwd: REPO_ROOT,
-    stdin: "null",
-    // The access log is not needed by these tests and a full pipe would
-    // block the server, so it is discarded.
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    // A server under attack may take a while to finish its connections.
+    graceMs: 15_000,
+    disposeSignal: "SIGTERM",
   });
-  let stderrText = "";
-  let resolvePort: (port: number) => void = () => {};
-  const portFound = new Promise<number>((resolve) => (resolvePort = resolve));
-  // Draining stderr for the whole life of the child keeps the pipe from
-  // filling and lets failures show what the server said.
-  const drained = (async () => {
-    const reader = child.stderr.pipeThrough(new TextDecoderStream())
-      .getReader();
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        stderrText = (stderrText + value).slice(-STDERR_KEEP);
-        const match = LISTENING.exec(stderrText);
-        if (match !== null) resolvePort(Number(match[2]));
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  })();
-
-  const stop = async (): Promise<Deno.CommandStatus> => {
-    if (!exited) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // It exited between the check and the signal.
-      }
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), 15_000);
-    });
-    const first = await Promise.race([status, late]);
-    clearTimeout(timer);
-    if (first === "late") {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    const result = await status;
-    await drained;
-    return result;
-  };
-
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const startTimeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(
-      () => resolve("timeout"),
-      options.startTimeoutMs ?? 60_000,
-    );
-  });
-  const first = await Promise.race([portFound, status, startTimeout]);
-  clearTimeout(timer);
-  if (typeof first !== "number") {
-    await stop();
-    throw new Error(
-      `Server did not start (${
-        typeof first === "string" ? first : `exit ${first.code}`
-      }): ${stderrText}`,
-    );
-  }
   const pid = child.pid;
   return {
-    port: first,
+    port: child.port,
     pid,
-    alive: () => !exited,
-    status,
-    stderr: () => stderrText,
+    alive: child.alive,
+    status: child.status,
+    stderr: child.stderr,
     complaints: () => {
-      const match = LISTENING.exec(stderrText);
-      if (match === null) return stderrText;
-      const lineEnd = stderrText.indexOf("\n", match.index);
-      return lineEnd < 0 ? "" : stderrText.slice(lineEnd + 1);
+      const text = child.stderr();
+      const start = text.indexOf(child.startupLine);
+      // The startup line left the kept tail: everything is a complaint.
+      if (start < 0) return text;
+      return text.slice(start + child.startupLine.length + 1);
     },
     fdCount: () => processTree(pid).reduce((sum, p) => sum + fdCountOf(p), 0),
     rssKiB: () => processTree(pid).reduce((sum, p) => sum + rssKiBOf(p), 0),
-    stop,
+    stop: async () => (await child.stop()).status,
     async [Symbol.asyncDispose]() {
-      await stop();
+      await child[Symbol.asyncDispose]();
     },
   };
 }

@@ -7,19 +7,13 @@
  */
 
 import { serve, type ServeOptions } from "../../server/listen.ts";
+import { HTTPD, REPO_ROOT, startChild, SUITE_ROOT } from "../_child.ts";
 
-/** The repository root, as a file system path. */
-export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname
-  .replace(/\/$/, "");
-/** The command line entry point. */
-export const HTTPD: string = `${REPO_ROOT}/httpd.ts`;
+// The repository root (no trailing slash), the command line entry point and
+// the public suite's data beside the repository: shared with every suite.
+export { HTTPD, REPO_ROOT, SUITE_ROOT };
 /** The committed fixture root with awkward names. */
 export const FIXTURE_ROOT: string = `${REPO_ROOT}/tests/fixtures/www`;
-/** The public suite's data, read-only, beside the repository. */
-export const SUITE_ROOT: string = new URL(
-  "../../../shared/suite-root",
-  import.meta.url,
-).pathname.replace(/\/$/, "");
 
 /** How long any single wait on the network or a child may take. */
 export const DEADLINE_MS = 10_000;
@@ -101,7 +95,7 @@ export interface CliServer extends AsyncDisposable {
   readonly pid: number;
   /** The startup line the server printed. */
   readonly startupLine: string;
-  /** Everything read from stderr so far. */
+  /** Everything read from stderr so far (the last 64 KiB). */
   stderr(): string;
   /** Sends a signal and waits (bounded) for the exit status. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
@@ -109,95 +103,39 @@ export interface CliServer extends AsyncDisposable {
   status(): Promise<Deno.CommandStatus>;
 }
 
-const STARTUP =
-  /^httpd\.ts: listening on http:\/\/127\.0\.0\.1:(\d+) root=.+ workers=1$/m;
-
 /**
  * Runs `deno run PERMISSIONS httpd.ts ARGS -p 0 --host 127.0.0.1` and waits
  * for its startup line on stderr, which tells the port. Stdout (the access
  * log) is discarded; stderr keeps being read so the child never blocks on it.
+ * Every wait, the startup and each stop, is bounded by {@linkcode DEADLINE_MS},
+ * after which the child is killed; disposing kills it at once.
  */
 export async function startCli(options: StartCliOptions): Promise<CliServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(options.permissions ?? ["-A"]),
-      HTTPD,
-      ...options.args,
-      "-p",
-      "0",
-      "--host",
-      "127.0.0.1",
-    ],
+  const child = await startChild(Deno.execPath(), [
+    "run",
+    ...(options.permissions ?? ["-A"]),
+    HTTPD,
+    ...options.args,
+    "-p",
+    "0",
+    "--host",
+    "127.0.0.1",
+  ], {
     cwd: options.cwd ?? REPO_ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-
-  let text = "";
-  const { promise: started, resolve: resolveStarted } = Promise.withResolvers<
-    string | undefined
-  >();
-  const pump = (async () => {
-    for await (
-      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      text += chunk;
-      const match = STARTUP.exec(text);
-      if (match !== null) resolveStarted(match[0]);
-    }
-    resolveStarted(undefined);
-  })();
-
-  let exited: Deno.CommandStatus | undefined;
-  const waitExit = async (): Promise<Deno.CommandStatus> => {
-    if (exited !== undefined) return exited;
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }, DEADLINE_MS);
-    try {
-      exited = await child.status;
-      await pump;
-      return exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const signal = (name: Deno.Signal) => {
-    try {
-      child.kill(name);
-    } catch {
-      // Already exited.
-    }
-  };
-
-  const line = await withDeadline(started, "the startup line", () => {
-    signal("SIGKILL");
+    startTimeoutMs: DEADLINE_MS,
+    graceMs: DEADLINE_MS,
+    disposeSignal: "SIGKILL",
   });
-  if (line === undefined) {
-    await waitExit();
-    throw new Error(`httpd.ts did not start; stderr:\n${text}`);
-  }
-  const port = Number(STARTUP.exec(line)![1]);
+  const exit = async (signal: Deno.Signal | null) =>
+    (await child.stop(signal)).status;
   return {
-    port,
+    port: child.port,
     pid: child.pid,
-    startupLine: line,
-    stderr: () => text,
-    stop: (name: Deno.Signal = "SIGTERM") => {
-      if (exited === undefined) signal(name);
-      return waitExit();
-    },
-    status: waitExit,
-    async [Symbol.asyncDispose]() {
-      if (exited === undefined) signal("SIGKILL");
-      await waitExit();
-    },
+    startupLine: child.startupLine,
+    stderr: child.stderr,
+    stop: (signal: Deno.Signal = "SIGTERM") => exit(signal),
+    status: () => exit(null),
+    [Symbol.asyncDispose]: () => child[Symbol.asyncDispose](),
   };
 }
 

@@ -5,30 +5,30 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT as ROOT, startChild, SUITE_ROOT } from "../_child.ts";
 
-/** The repository root (the directory holding deno.json). */
-export const REPO_ROOT: string = fileURLToPath(
-  new URL("../../", import.meta.url),
-);
+/**
+ * The repository root (the directory holding deno.json), with the trailing
+ * slash these tests always had.
+ */
+export const REPO_ROOT: string = `${ROOT}/`;
 
-/** The public suite's document root, used read-only. */
-export const SUITE_ROOT: string = fileURLToPath(
-  new URL("../../../shared/suite-root", import.meta.url),
-);
+// The public suite's document root, used read-only.
+export { SUITE_ROOT };
 
 /** A large file of the suite and its size in bytes. */
 export const SUITE_FILE = "/httptest/wikipedia_russia.html";
-
-const LISTENING = /listening on http:\/\/(\S+):(\d+)/;
 
 /** A running server process started by {@linkcode startServer}. */
 export interface RunningServer {
   child: Deno.ChildProcess;
   port: number;
-  /** Everything the server wrote on stderr so far. */
+  /** What the server wrote on stderr so far (the last 64 KiB). */
   stderr(): string;
-  /** Sends `signal` and resolves with the exit status once it has exited. */
+  /**
+   * Sends `signal` and resolves with the exit status once it has exited
+   * (SIGKILL after 30 s).
+   */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
@@ -46,66 +46,28 @@ export function findFreePort(): number {
 /**
  * Spawns `program args` and resolves once it prints the startup line. Stdout
  * is discarded and stderr is drained in the background so a chatty server
- * never blocks on a full pipe.
+ * never blocks on a full pipe. `stop` gives the server 30 s to exit after
+ * its signal, then kills it.
  */
 export async function startServer(
   program: string,
   args: string[],
   options: { cwd?: string; readyTimeoutMs?: number } = {},
 ): Promise<RunningServer> {
-  const child = new Deno.Command(program, {
-    args,
+  const child = await startChild(program, args, {
     cwd: options.cwd ?? REPO_ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  let onLine: (() => void) | undefined;
-  const drained = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      text += decoder.decode(chunk, { stream: true });
-      onLine?.();
-    }
-  })();
-  let exited: Deno.CommandStatus | undefined;
-  const status = child.status.then((s) => (exited = s));
-
-  const stop = async (signal: Deno.Signal = "SIGTERM") => {
-    if (exited === undefined) {
-      try {
-        child.kill(signal);
-      } catch {
-        // Already gone between the check and the kill.
-      }
-    }
-    const result = await status;
-    await drained;
-    return result;
-  };
-
-  const deadline = options.readyTimeoutMs ?? 30_000;
-  const port = await new Promise<number | undefined>((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), deadline);
-    const check = () => {
-      const match = text.match(LISTENING);
-      if (match || exited !== undefined) {
-        clearTimeout(timer);
-        resolve(match ? Number(match[2]) : undefined);
-      }
-    };
-    onLine = check;
-    status.then(check);
-    check();
+    startTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    // Generous: a compiled binary or a container may be slow to wind down,
+    // and a graceful stop that needs SIGKILL fails its test anyway.
+    graceMs: 30_000,
   });
-  if (port === undefined) {
-    await stop("SIGKILL");
-    throw new Error(
-      `Server did not start (${program} ${args.join(" ")}):\n${text}`,
-    );
-  }
-  return { child, port, stderr: () => text, stop };
+  return {
+    child: child.process,
+    port: child.port,
+    stderr: child.stderr,
+    stop: async (signal: Deno.Signal = "SIGTERM") =>
+      (await child.stop(signal)).status,
+  };
 }
 
 /** A parsed HTTP response. */

@@ -3,8 +3,9 @@
  * spawn it, drain its stderr for its whole life, wait (bounded) for the
  * `httpd.ts: listening on ...` startup line, and stop it with a signal and a
  * bounded SIGKILL fallback that always reaps. The suites' helpers
- * (tests/server/_harness.ts, tests/hardening/_server.ts, tests/ship/_server.ts,
- * tests/e2e/_httpd.ts) are thin wrappers that add their own defaults.
+ * (tests/server/_harness.ts and _semantics_cli.ts, tests/hardening/_server.ts,
+ * tests/ship/_server.ts, tests/e2e/_httpd.ts) are thin wrappers that add
+ * their own defaults.
  *
  * @module
  */
@@ -83,6 +84,8 @@ export interface StartedChild extends AsyncDisposable {
   readonly status: Promise<Deno.CommandStatus>;
   /** Every stdout line so far, in order (always empty unless collected). */
   readonly stdoutLines: string[];
+  /** Everything read from stdout so far, as sent (empty unless collected). */
+  stdout(): string;
   /** Resolves once stdout and stderr reached their end or were abandoned. */
   readonly drained: Promise<void>;
   /** Whether the process is still running. */
@@ -128,16 +131,29 @@ export async function readLines(
   onLine: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<void> {
+  const lines = splitLines(onLine);
+  await readText(stream, lines.push, signal);
+  lines.end();
+}
+
+/** Cuts text arriving in chunks into lines, without their line breaks. */
+function splitLines(onLine: (line: string) => void) {
   let pending = "";
-  await readText(stream, (chunk) => {
-    pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      onLine(pending.slice(0, newline).replace(/\r$/, ""));
-      pending = pending.slice(newline + 1);
-    }
-  }, signal);
-  if (pending !== "") onLine(pending);
+  return {
+    push(chunk: string): void {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        onLine(pending.slice(0, newline).replace(/\r$/, ""));
+        pending = pending.slice(newline + 1);
+      }
+    },
+    /** Passes on a last line that had no line break. */
+    end(): void {
+      if (pending !== "") onLine(pending);
+      pending = "";
+    },
+  };
 }
 
 /** Reads a byte stream as text chunks until its end or until `signal` aborts. */
@@ -197,14 +213,15 @@ export async function startChild(
     found.resolve(match[0]);
   }, abort.signal);
   const stdoutLines: string[] = [];
+  let stdoutText = "";
+  const lines = splitLines((line) => stdoutLines.push(line));
   const drained = Promise.all([
     stderrDone,
     collect
-      ? readLines(
-        process.stdout,
-        (line) => stdoutLines.push(line),
-        abort.signal,
-      )
+      ? readText(process.stdout, (chunk) => {
+        stdoutText += chunk;
+        lines.push(chunk);
+      }, abort.signal).then(lines.end)
       : undefined,
   ]).then(() => {});
   // Once the child is gone its output ends too, unless a grandchild still
@@ -261,6 +278,7 @@ export async function startChild(
     startupLine: first,
     status,
     stdoutLines,
+    stdout: () => stdoutText,
     drained,
     alive: () => !exited,
     stderr: () => stderrText,

@@ -5,127 +5,54 @@
  * @module
  */
 
-import { DEADLINE_MS, HTTPD, REPO_ROOT } from "./_harness.ts";
+import { startChild } from "../_child.ts";
+import { DEADLINE_MS, HTTPD } from "./_harness.ts";
 
 /** A running `httpd.ts` child with its output captured. */
 export interface LoggedCli extends AsyncDisposable {
   readonly port: number;
   /** Everything read from stdout so far. */
   stdout(): string;
-  /** Everything read from stderr so far. */
+  /** What the child wrote on stderr so far (the last 64 KiB). */
   stderr(): string;
   /**
-   * Waits (bounded) until stdout holds at least `count` lines; resolves to
-   * them. Rejects with what it has when the deadline passes.
+   * Waits (bounded) until stdout holds at least `count` lines, or the child
+   * exits; resolves to the lines. Rejects with what it has when the
+   * deadline passes.
    */
   waitForLines(count: number): Promise<string[]>;
   /** SIGTERM, then waits (bounded) for the exit and the end of both outputs. */
   stop(): Promise<Deno.CommandStatus>;
 }
 
-const STARTUP = /^httpd\.ts: listening on http:\/\/127\.0\.0\.1:(\d+) /m;
+/** How often {@linkcode LoggedCli.waitForLines} looks at stdout again. */
+const POLL_MS = 10;
 
 /** Runs `deno run -A httpd.ts ARGS -p 0 --host 127.0.0.1`, stdout kept. */
 export async function startLoggedCli(args: string[]): Promise<LoggedCli> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", HTTPD, ...args, "-p", "0", "--host", "127.0.0.1"],
-    cwd: REPO_ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-
-  let out = "";
-  let err = "";
-  let wake = () => {};
-  const changed = () => {
-    const wakeNow = wake;
-    wake = () => {};
-    wakeNow();
-  };
-  const readOut = (async () => {
-    for await (
-      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-    ) {
-      out += chunk;
-      changed();
-    }
-  })();
-  const readErr = (async () => {
-    for await (
-      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      err += chunk;
-      changed();
-    }
-  })();
-  let exited: Deno.CommandStatus | undefined;
-  const status = child.status.then((s) => {
-    exited = s;
-    changed();
-    return s;
-  });
-
-  /** Waits until `ready()` holds, the child exits, or the deadline passes. */
-  const waitUntil = async (ready: () => boolean, what: string) => {
-    const end = performance.now() + DEADLINE_MS;
-    while (!ready() && exited === undefined) {
-      const left = end - performance.now();
-      if (left <= 0) throw new Error(`Timed out waiting for ${what}`);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      wake = resolve;
-      const timer = setTimeout(resolve, left);
-      await promise;
-      clearTimeout(timer);
-    }
-  };
-
-  const kill = (signal: Deno.Signal) => {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already exited.
-    }
-  };
-  const finish = async (signal: Deno.Signal) => {
-    if (exited === undefined) kill(signal);
-    const timer = setTimeout(() => kill("SIGKILL"), DEADLINE_MS);
-    try {
-      const result = await status;
-      await Promise.all([readOut, readErr]);
-      return result;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  try {
-    await waitUntil(() => STARTUP.test(err), "the startup line");
-  } catch (error) {
-    await finish("SIGKILL");
-    throw error;
-  }
-  const match = STARTUP.exec(err);
-  if (match === null) {
-    await finish("SIGKILL");
-    throw new Error(`httpd.ts did not start; stderr:\n${err}`);
-  }
-  const lines = () => out.split("\n").filter((line) => line !== "");
+  const child = await startChild(
+    Deno.execPath(),
+    ["run", "-A", HTTPD, ...args, "-p", "0", "--host", "127.0.0.1"],
+    { stdout: "lines", startTimeoutMs: DEADLINE_MS, graceMs: DEADLINE_MS },
+  );
+  const lines = () => child.stdoutLines.filter((line) => line !== "");
   return {
-    port: Number(match[1]),
-    stdout: () => out,
-    stderr: () => err,
+    port: child.port,
+    stdout: child.stdout,
+    stderr: child.stderr,
     async waitForLines(count) {
-      try {
-        await waitUntil(() => lines().length >= count, `${count} log lines`);
-      } catch (error) {
-        throw new Error(`${(error as Error).message}; stdout so far:\n${out}`);
+      const end = performance.now() + DEADLINE_MS;
+      while (lines().length < count && child.alive()) {
+        if (performance.now() > end) {
+          throw new Error(
+            `Timed out waiting for ${count} log lines; stdout so far:\n${child.stdout()}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       return lines();
     },
-    stop: () => finish("SIGTERM"),
-    async [Symbol.asyncDispose]() {
-      await finish("SIGKILL");
-    },
+    stop: async () => (await child.stop("SIGTERM")).status,
+    [Symbol.asyncDispose]: () => child[Symbol.asyncDispose](),
   };
 }

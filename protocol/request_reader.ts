@@ -35,6 +35,24 @@ export interface ReadRequestsOptions {
   onHeadStart?: () => void;
   /** Called when the reader waits for the next request with nothing buffered. */
   onIdle?: () => void;
+  /**
+   * Called before every read from the source, which may then wait on the
+   * client: whatever the consumer holds back (answers to pipelined
+   * requests, to be written together) must go out first, or both sides
+   * would wait on each other. A promise it returns is awaited first.
+   */
+  beforeRead?: () => Promise<void> | undefined;
+}
+
+/** What {@linkcode readRequests} returns: the heads, and a look at its buffer. */
+export interface RequestIterator
+  extends AsyncIterableIterator<RequestHead, undefined, undefined> {
+  /**
+   * Whether bytes of a next request have already arrived (beyond any body
+   * still to skip): the client is pipelining, and the next head may need no
+   * read at all.
+   */
+  readonly pipelined: boolean;
 }
 
 /** The first read buffer size; it grows up to the head limit when needed. */
@@ -83,7 +101,7 @@ const NO_BUFFER = new Uint8Array(0);
 export function readRequests(
   source: ByteSource,
   options?: ReadRequestsOptions,
-): AsyncIterableIterator<RequestHead, undefined, undefined> {
+): RequestIterator {
   return new RequestReader(source, options);
 }
 
@@ -93,8 +111,7 @@ export function readRequests(
  * async call reads until a head is complete. An async generator would cost
  * several more promises per request, on the path every request takes.
  */
-class RequestReader
-  implements AsyncIterableIterator<RequestHead, undefined, undefined> {
+class RequestReader implements RequestIterator {
   readonly #source: ByteSource;
   readonly #limits: HeadLimits;
   readonly #maxDiscarded: number;
@@ -102,6 +119,7 @@ class RequestReader
   readonly #maxBuffer: number;
   readonly #onHeadStart: (() => void) | undefined;
   readonly #onIdle: (() => void) | undefined;
+  readonly #beforeRead: (() => Promise<void> | undefined) | undefined;
   #buf: Uint8Array;
   /** First unconsumed byte. */
   #start = 0;
@@ -125,6 +143,7 @@ class RequestReader
     this.#maxBuffer = this.#limits.maxHeadSize + 1;
     this.#onHeadStart = options?.onHeadStart;
     this.#onIdle = options?.onIdle;
+    this.#beforeRead = options?.beforeRead;
     const size = Math.min(INITIAL_BUFFER, this.#maxBuffer);
     this.#buf = (size === INITIAL_BUFFER ? spareBuffers.pop() : undefined) ??
       new Uint8Array(size);
@@ -133,6 +152,10 @@ class RequestReader
   [Symbol.asyncIterator](): this {
     return this;
   }
+
+  // A field set as each head is taken, not a getter: read on every request,
+  // the getter cost wrk 5% of the server's throughput.
+  pipelined = false;
 
   next(): Promise<IteratorResult<RequestHead, undefined>> {
     let head: RequestHead | undefined;
@@ -169,6 +192,9 @@ class RequestReader
   async #read(): Promise<IteratorResult<RequestHead, undefined>> {
     try {
       while (true) {
+        const flushing = this.#beforeRead?.();
+        if (flushing !== undefined) await flushing;
+        if (this.#done) return DONE; // return() was called meanwhile
         const room = this.#room();
         let n: number | null;
         this.#reading = true;
@@ -234,10 +260,12 @@ class RequestReader
       (head.contentLength === 0 || getField(head, "expect") === undefined);
     if (!skippable) {
       this.#finish();
+      this.pipelined = false;
       return { ...head, keepAlive: false };
     }
     if (head.keepAlive) this.#body = head.contentLength;
     else this.#finish();
+    this.pipelined = !this.#done && this.#end - this.#start > this.#body;
     return head;
   }
 

@@ -51,6 +51,16 @@ export interface ConnectionOptions {
  */
 type Phase = "idle" | "head" | "busy" | "lingering" | "closed";
 
+/** A small answer held back, with what its access log line needs. */
+interface HeldAnswer {
+  bytes: Uint8Array;
+  head: RequestHead;
+  response: Response;
+}
+
+/** Bytes of held answers beyond which they are written without waiting. */
+const HOLD_LIMIT = 65536;
+
 /** How long, and how much, a closing connection reads and discards. */
 const LINGER_MS = 2000;
 const LINGER_BYTES = 1 << 20;
@@ -70,6 +80,11 @@ export class Connection {
   #draining = false;
   /** Whether anything was written yet, and whether Nagle is off. */
   #writes: "none" | "some" | "nodelay" = "none";
+  /** Whole answers to pipelined requests, held back to be written together. */
+  #held: HeldAnswer[] = [];
+  #heldBytes = 0;
+  /** Whether held answers are being written (while the next head arrives). */
+  #flushing = false;
 
   constructor(conn: Deno.TcpConn, options: ConnectionOptions) {
     this.#conn = conn;
@@ -97,7 +112,12 @@ export class Connection {
    */
   expire(now: number): void {
     if (now < this.#deadline || this.#phase === "closed") return;
-    if (this.#phase !== "head" || (this.#draining && !this.#received)) {
+    // A stalled write of held answers is a stalled send, not a slow head:
+    // a 408 cannot be written beside it.
+    if (
+      this.#phase !== "head" || this.#flushing ||
+      (this.#draining && !this.#received)
+    ) {
       this.#close();
       return;
     }
@@ -152,6 +172,7 @@ export class Connection {
           this.#enter("head", this.#options.headerTimeoutMs);
         }
       },
+      beforeRead: () => this.#flush(),
     });
     for await (const head of requests) {
       if (this.#phase === "lingering" || this.#phase === "closed") return;
@@ -161,7 +182,11 @@ export class Connection {
       try {
         // A cache hit answers synchronously: no promise to wait for.
         const answer = this.#options.handler(head);
-        response = answer instanceof Promise ? await answer : answer;
+        if (answer instanceof Promise) {
+          // Held answers go out first rather than wait on a file's open.
+          await this.#flush();
+          response = await answer;
+        } else response = answer;
       } catch (error) {
         if (!(error instanceof RequestError)) {
           this.#options.report("handler", error);
@@ -173,7 +198,17 @@ export class Connection {
       const bytes = wholeResponse(response, keepAlive);
       let complete = true;
       if (bytes === undefined) {
+        await this.#flush();
         complete = await this.#send(response, head, keepAlive);
+      } else if (this.#held.length > 0 || requests.pipelined) {
+        // More requests are already here: answers go out together, one
+        // write for many, once the buffer runs dry (or grows large).
+        this.#held.push({ bytes, head, response });
+        this.#heldBytes += bytes.length;
+        if (keepAlive && requests.pipelined && this.#heldBytes < HOLD_LIMIT) {
+          continue;
+        }
+        await this.#flush();
       } else {
         // The common case, awaited here rather than through #send and
         // #write: each async layer costs a promise per request.
@@ -197,11 +232,39 @@ export class Connection {
     }
   }
 
+  /**
+   * Writes the answers held back for pipelined requests, all in one write,
+   * then logs them; `undefined` when none are held.
+   */
+  #flush(): Promise<void> | undefined {
+    if (this.#held.length === 0) return undefined;
+    const held = this.#held;
+    this.#held = [];
+    let bytes = held[0].bytes;
+    if (held.length > 1) {
+      bytes = new Uint8Array(this.#heldBytes);
+      let offset = 0;
+      for (const answer of held) {
+        bytes.set(answer.bytes, offset);
+        offset += answer.bytes.length;
+      }
+    }
+    this.#heldBytes = 0;
+    this.#flushing = true;
+    return this.#write(bytes).then(() => {
+      for (const { head, response } of held) {
+        const body = response.body;
+        this.#log(head, response, body instanceof Uint8Array ? body.length : 0);
+      }
+    }).finally(() => this.#flushing = false);
+  }
+
   /** Answers a request that could not be parsed, then closes gracefully. */
   async #refuse(error: RequestError): Promise<void> {
     if (this.#phase === "closed" || this.#phase === "lingering") return;
     this.#enter("busy", this.#options.idleTimeoutMs);
     try {
+      await this.#flush();
       await this.#send(errorResponse(error.status, "GET"), undefined, false);
       await this.#linger();
     } catch {

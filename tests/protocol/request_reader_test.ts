@@ -224,3 +224,14 @@ Deno.test("readRequests() keeps its buffer while a read into it is pending", asy
   await collect(later.source);
   assert.equal(later.buffers[0], buffers[0], "given back once the read ended");
 });
+
+Deno.test("readRequests() tells whether the next request has begun to arrive", async () => {
+  const two = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHo";
+  const requests = readRequests(pieces(encoder.encode(two), () => 1 << 20));
+  assert.equal((await requests.next()).value?.target, "/1");
+  assert.equal(requests.pipelined, true);
+  const body = "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody";
+  const posted = readRequests(pieces(encoder.encode(body), () => 1 << 20));
+  assert.equal((await posted.next()).value?.target, "/b");
+  assert.equal(posted.pipelined, false, "its own body is not a next request");
+});

@@ -3,24 +3,24 @@ import { Connection } from "../../server/connection.ts";
 import type { Response } from "../../server/response.ts";
 
 /**
- * A socket that hands out `input` in one read, then the end of the stream,
- * and records what the connection does to it.
+ * A socket that hands out its input one piece per read, then the end of
+ * the stream, and records what the connection does to it.
  */
 class RecordingConn {
   readonly calls: string[] = [];
   readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
-  #input: Uint8Array | undefined;
+  readonly #pieces: Uint8Array[];
 
-  constructor(input: string) {
-    this.#input = new TextEncoder().encode(input);
+  constructor(pieces: string[]) {
+    this.#pieces = pieces.map((piece) => new TextEncoder().encode(piece));
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    const input = this.#input;
-    this.#input = undefined;
-    if (input === undefined) return Promise.resolve(null);
-    buffer.set(input);
-    return Promise.resolve(input.length);
+    this.calls.push("read");
+    const piece = this.#pieces.shift();
+    if (piece === undefined) return Promise.resolve(null);
+    buffer.set(piece);
+    return Promise.resolve(piece.length);
   }
 
   write(bytes: Uint8Array): Promise<number> {
@@ -42,8 +42,9 @@ class RecordingConn {
   }
 }
 
-async function serve(input: string, body: Uint8Array): Promise<string[]> {
-  const conn = new RecordingConn(input);
+/** Serves the pieces on a recording socket; the calls it saw, in order. */
+async function serve(pieces: string[], body: Uint8Array): Promise<string[]> {
+  const conn = new RecordingConn(pieces);
   const response: Response = {
     status: 200,
     fields: "",
@@ -63,40 +64,92 @@ async function serve(input: string, body: Uint8Array): Promise<string[]> {
 
 const SMALL = new Uint8Array(100);
 const BIG = new Uint8Array(100_000);
-/** The calls, with writes of a head (and a small body) named as such. */
-const shapeOf = (calls: string[]) =>
-  calls.map((call) => call.replace(/^write \d{3}$/, "write head"));
+/** One answer with SMALL as its body: head and body, in bytes. */
+const ANSWER = (await serve(
+  ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
+  SMALL,
+)).map((call) => /^write (\d+)$/.exec(call)).find((match) => match !== null)!;
+const ANSWER_BYTES = Number(ANSWER[1]);
+const KEEP_ALIVE_BYTES = ANSWER_BYTES - "close".length + "keep-alive".length;
+const GET = (target: string) => `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`;
 
 Deno.test("Connection writes a lone small answer without touching TCP_NODELAY", async () => {
   const calls = await serve(
-    "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
     SMALL,
   );
-  assert.deepEqual(shapeOf(calls), ["write head", "close"]);
+  assert.deepEqual(calls, ["read", `write ${ANSWER_BYTES}`, "close"]);
 });
 
 Deno.test("Connection turns off Nagle before a second response's write", async () => {
-  const calls = await serve(
-    "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
-    SMALL,
-  );
-  assert.deepEqual(shapeOf(calls), [
-    "write head",
+  const calls = await serve([GET("/1"), GET("/2")], SMALL);
+  assert.deepEqual(calls, [
+    "read",
+    `write ${KEEP_ALIVE_BYTES}`,
+    "read",
     "nodelay true",
-    "write head",
+    `write ${KEEP_ALIVE_BYTES}`,
+    "read",
     "close",
   ]);
 });
 
 Deno.test("Connection turns off Nagle before a big body that follows its head", async () => {
   const calls = await serve(
-    "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
     BIG,
   );
-  assert.deepEqual(shapeOf(calls), [
-    "write head",
+  assert.equal(calls.length, 5, calls.join());
+  assert.deepEqual(calls.slice(2), [
     "nodelay true",
     `write ${BIG.length}`,
     "close",
   ]);
+});
+
+Deno.test("Connection answers requests pipelined in one read with one write", async () => {
+  const calls = await serve([GET("/1") + GET("/2") + GET("/3")], SMALL);
+  assert.deepEqual(calls, [
+    "read",
+    `write ${3 * KEEP_ALIVE_BYTES}`,
+    "read",
+    "close",
+  ]);
+});
+
+Deno.test("Connection writes what it holds before it waits for the rest of a head", async () => {
+  // The second head is cut short: the client may wait for the first answer
+  // before it sends the rest, so holding that answer back would stall both.
+  const second = GET("/2");
+  const calls = await serve(
+    [GET("/1") + second.slice(0, 10), second.slice(10)],
+    SMALL,
+  );
+  assert.deepEqual(calls, [
+    "read",
+    `write ${KEEP_ALIVE_BYTES}`,
+    "read",
+    "nodelay true",
+    `write ${KEEP_ALIVE_BYTES}`,
+    "read",
+    "close",
+  ]);
+});
+
+Deno.test("Connection writes held answers before one that takes its own writes", async () => {
+  let served = 0;
+  const conn = new RecordingConn([GET("/small") + GET("/big")]);
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => {
+      const body = served++ === 0 ? SMALL : BIG;
+      return { status: 200, fields: "", contentLength: body.length, body };
+    },
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
+  });
+  await connection.serve();
+  assert.equal(conn.calls[1], `write ${KEEP_ALIVE_BYTES}`, conn.calls.join());
+  assert.equal(conn.calls.at(-3), `write ${BIG.length}`, conn.calls.join());
 });

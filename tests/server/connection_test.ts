@@ -153,3 +153,46 @@ Deno.test("Connection writes held answers before one that takes its own writes",
   assert.equal(conn.calls[1], `write ${KEEP_ALIVE_BYTES}`, conn.calls.join());
   assert.equal(conn.calls.at(-3), `write ${BIG.length}`, conn.calls.join());
 });
+
+/** A recording socket whose writes never finish until it is closed. */
+class StalledConn extends RecordingConn {
+  #stalled: ((error: Error) => void)[] = [];
+
+  override write(bytes: Uint8Array): Promise<number> {
+    this.calls.push(`write ${bytes.length}`);
+    return new Promise((_, reject) => this.#stalled.push(reject));
+  }
+
+  override close(): void {
+    super.close();
+    for (const reject of this.#stalled) {
+      reject(new Deno.errors.Interrupted("closed"));
+    }
+  }
+}
+
+Deno.test("Connection closes, without a 408, when held answers stall past the deadline", async () => {
+  // The next head is cut short, so the held answer is being written while
+  // that head is awaited: its deadline passing means a stalled send, and a
+  // 408 written beside the stalled answer would garble both.
+  const second = GET("/2");
+  const conn = new StalledConn([GET("/1") + second.slice(0, 10)]);
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => ({
+      status: 200,
+      fields: "",
+      contentLength: SMALL.length,
+      body: SMALL,
+    }),
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
+  });
+  const served = connection.serve();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(conn.calls, ["read", `write ${KEEP_ALIVE_BYTES}`]);
+  connection.expire(Number.MAX_SAFE_INTEGER);
+  await served;
+  assert.deepEqual(conn.calls, ["read", `write ${KEEP_ALIVE_BYTES}`, "close"]);
+});

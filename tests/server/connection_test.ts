@@ -42,23 +42,32 @@ class RecordingConn {
   }
 }
 
-/** Serves the pieces on a recording socket; the calls it saw, in order. */
-async function serve(pieces: string[], body: Uint8Array): Promise<string[]> {
-  const conn = new RecordingConn(pieces);
-  const response: Response = {
-    status: 200,
-    fields: "",
-    contentLength: body.length,
-    body,
-  };
-  const connection = new Connection(conn as unknown as Deno.TcpConn, {
-    handler: () => response,
+/** A 200 with `body`, from memory. */
+const answer = (body: Uint8Array): Response => ({
+  status: 200,
+  fields: "",
+  contentLength: body.length,
+  body,
+});
+
+/** A connection on `conn` whose handler answers with `bodies()`. */
+function connectionOn(
+  conn: RecordingConn,
+  bodies: () => Uint8Array,
+): Connection {
+  return new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => answer(bodies()),
     log: undefined,
     report: (where, error) => assert.fail(`${where}: ${error}`),
     headerTimeoutMs: 10_000,
     idleTimeoutMs: 10_000,
   });
-  await connection.serve();
+}
+
+/** Serves the pieces on a recording socket; the calls it saw, in order. */
+async function serve(pieces: string[], body: Uint8Array): Promise<string[]> {
+  const conn = new RecordingConn(pieces);
+  await connectionOn(conn, () => body).serve();
   return conn.calls;
 }
 
@@ -72,6 +81,16 @@ const ANSWER = (await serve(
 const ANSWER_BYTES = Number(ANSWER[1]);
 const KEEP_ALIVE_BYTES = ANSWER_BYTES - "close".length + "keep-alive".length;
 const GET = (target: string) => `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`;
+/** Two keep-alive answers, each written after its own read. */
+const ONE_WRITE_PER_READ = [
+  "read",
+  `write ${KEEP_ALIVE_BYTES}`,
+  "read",
+  "nodelay true",
+  `write ${KEEP_ALIVE_BYTES}`,
+  "read",
+  "close",
+];
 
 Deno.test("Connection writes a lone small answer without touching TCP_NODELAY", async () => {
   const calls = await serve(
@@ -83,15 +102,7 @@ Deno.test("Connection writes a lone small answer without touching TCP_NODELAY", 
 
 Deno.test("Connection turns off Nagle before a second response's write", async () => {
   const calls = await serve([GET("/1"), GET("/2")], SMALL);
-  assert.deepEqual(calls, [
-    "read",
-    `write ${KEEP_ALIVE_BYTES}`,
-    "read",
-    "nodelay true",
-    `write ${KEEP_ALIVE_BYTES}`,
-    "read",
-    "close",
-  ]);
+  assert.deepEqual(calls, ONE_WRITE_PER_READ);
 });
 
 Deno.test("Connection turns off Nagle before a big body that follows its head", async () => {
@@ -125,31 +136,13 @@ Deno.test("Connection writes what it holds before it waits for the rest of a hea
     [GET("/1") + second.slice(0, 10), second.slice(10)],
     SMALL,
   );
-  assert.deepEqual(calls, [
-    "read",
-    `write ${KEEP_ALIVE_BYTES}`,
-    "read",
-    "nodelay true",
-    `write ${KEEP_ALIVE_BYTES}`,
-    "read",
-    "close",
-  ]);
+  assert.deepEqual(calls, ONE_WRITE_PER_READ);
 });
 
 Deno.test("Connection writes held answers before one that takes its own writes", async () => {
   let served = 0;
   const conn = new RecordingConn([GET("/small") + GET("/big")]);
-  const connection = new Connection(conn as unknown as Deno.TcpConn, {
-    handler: () => {
-      const body = served++ === 0 ? SMALL : BIG;
-      return { status: 200, fields: "", contentLength: body.length, body };
-    },
-    log: undefined,
-    report: (where, error) => assert.fail(`${where}: ${error}`),
-    headerTimeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-  });
-  await connection.serve();
+  await connectionOn(conn, () => served++ === 0 ? SMALL : BIG).serve();
   assert.equal(conn.calls[1], `write ${KEEP_ALIVE_BYTES}`, conn.calls.join());
   assert.equal(conn.calls.at(-3), `write ${BIG.length}`, conn.calls.join());
 });
@@ -177,18 +170,7 @@ Deno.test("Connection closes, without a 408, when held answers stall past the de
   // 408 written beside the stalled answer would garble both.
   const second = GET("/2");
   const conn = new StalledConn([GET("/1") + second.slice(0, 10)]);
-  const connection = new Connection(conn as unknown as Deno.TcpConn, {
-    handler: () => ({
-      status: 200,
-      fields: "",
-      contentLength: SMALL.length,
-      body: SMALL,
-    }),
-    log: undefined,
-    report: (where, error) => assert.fail(`${where}: ${error}`),
-    headerTimeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-  });
+  const connection = connectionOn(conn, () => SMALL);
   const served = connection.serve();
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.deepEqual(conn.calls, ["read", `write ${KEEP_ALIVE_BYTES}`]);

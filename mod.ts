@@ -16,6 +16,7 @@
  */
 
 export {
+  type AcceptEncodingEntry,
   chooseEncoding,
   parseAcceptEncoding,
 } from "./protocol/accept_encoding.ts";
@@ -27,6 +28,7 @@ export {
 } from "./protocol/errors.ts";
 export {
   type EntityTag,
+  type EtagSource,
   formatEtag,
   parseEtag,
   parseEtagList,
@@ -36,10 +38,13 @@ export { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./protocol/limits.ts";
 export {
   createMultipartByteranges,
   type MultipartByteranges,
+  type MultipartByterangesInit,
+  type MultipartPart,
 } from "./protocol/multipart.ts";
 export {
   evaluatePreconditions,
   isRangeApplicable,
+  type PreconditionRequest,
   type PreconditionResult,
   type Validators,
 } from "./protocol/preconditions.ts";
@@ -47,6 +52,7 @@ export {
   type ByteRange,
   formatContentRange,
   parseRange,
+  type RangeIgnoredReason,
   type RangeResult,
 } from "./protocol/range.ts";
 export {
@@ -66,21 +72,29 @@ export {
   type ByteSource,
   readRequests,
   type ReadRequestsOptions,
+  type RequestIterator,
 } from "./protocol/request_reader.ts";
 export { formatResponseHead } from "./protocol/response_head.ts";
 export { STATUS, STATUS_TEXT, type StatusCode } from "./protocol/status.ts";
 export {
   FileCache,
   type FileCacheOptions,
+  type FileEntry,
   type Lookup,
+  type Representation,
 } from "./server/file_cache.ts";
 export {
   createFileHandler,
   type FileHandlerOptions,
   type Handler,
 } from "./server/file_handler.ts";
+export { type ErrorReporter } from "./server/error_report.ts";
 export { serve, type ServeOptions, type Server } from "./server/listen.ts";
 export { mediaType } from "./server/media_type.ts";
+export {
+  PRECOMPRESSED_SUFFIXES,
+  type PrecompressedCoding,
+} from "./server/precompressed.ts";
 export {
   type Body,
   errorResponse,
@@ -88,4 +102,5 @@ export {
   formatFields,
   type MultipartBody,
   type Response,
+  type Wire,
 } from "./server/response.ts";

@@ -50,6 +50,7 @@ export class RequestError extends Error {
   /** The status to answer with. */
   readonly status: StatusCode;
 
+  /** An error with `code`, answered with that code's status. */
   constructor(code: RequestErrorCode, message: string) {
     super(message);
     this.name = "RequestError";

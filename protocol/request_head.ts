@@ -40,6 +40,7 @@ export interface RequestHead {
 
 /** A complete head and how many bytes of the buffer it took. */
 export interface ParsedRequestHead {
+  /** The head, validated and with its framing settled. */
   head: RequestHead;
   /** Bytes consumed, including any empty lines before the request line. */
   consumed: number;

@@ -21,10 +21,13 @@ import { SINGLE_WRITE_LIMIT } from "./response.ts";
 export interface Representation {
   /** Its real path. */
   readonly path: string;
+  /** Its size in bytes. */
   readonly size: number;
   /** Modification time in ms, or undefined where the platform has none. */
   readonly mtimeMs: number | undefined;
+  /** The device and inode: the file's identity, checked again before an open. */
   readonly dev: number;
+  /** See `dev`; `null` where the platform has no inodes. */
   readonly ino: number | null;
   /** Strong ETag from size, mtime and inode (and content, while racy). */
   readonly etag: string;
@@ -41,7 +44,9 @@ export interface Representation {
 
 /** A file as a request path names it. */
 export interface FileEntry {
+  /** The exact `Content-Type`, from the file name's extension. */
   readonly contentType: string;
+  /** The file itself. */
   readonly original: Representation;
   /** Precompressed siblings, br before gzip; empty for most files. */
   readonly encoded: readonly Representation[];
@@ -123,6 +128,7 @@ export class FileCache {
   readonly #slots = new Map<string, Slot>();
   #bytes = 0;
 
+  /** A cache of files under `root`, a real path (see `Deno.realPath`). */
   constructor(root: string, options?: FileCacheOptions) {
     this.#root = root;
     this.#dotfiles = options?.dotfiles ?? false;

@@ -11,16 +11,23 @@ import { STATUS_TEXT, type StatusCode } from "../protocol/status.ts";
 
 /** `length` bytes of an open file from `offset`, streamed. */
 export interface FileBody {
+  /** Tells this body from a {@linkcode MultipartBody}. */
   readonly kind: "file";
+  /** The open file; the connection closes it once the body is sent. */
   readonly file: Deno.FsFile;
+  /** Where the stretch starts, in bytes from the start of the file. */
   readonly offset: number;
+  /** How many bytes to send. */
   readonly length: number;
 }
 
 /** Several ranges of an open file, framed as `multipart/byteranges`. */
 export interface MultipartBody {
+  /** Tells this body from a {@linkcode FileBody}. */
   readonly kind: "multipart";
+  /** The open file; the connection closes it once the body is sent. */
   readonly file: Deno.FsFile;
+  /** The parts, their boundaries and headers, and the total length. */
   readonly multipart: MultipartByteranges;
 }
 
@@ -29,6 +36,7 @@ export type Body = Uint8Array | FileBody | MultipartBody;
 
 /** A response for the connection to send. */
 export interface Response {
+  /** The status code; the reason phrase comes from `STATUS_TEXT`. */
   readonly status: StatusCode;
   /**
    * Fields beyond the ones the connection adds itself (Server, Date,
@@ -54,8 +62,11 @@ export interface Response {
  * field changes each second), one for each Connection value.
  */
 export interface Wire {
+  /** The clock's second the bytes were built in; -1 before the first. */
   second: number;
+  /** The complete response with `Connection: keep-alive`. */
   keepAlive: Uint8Array | undefined;
+  /** The complete response with `Connection: close`. */
   close: Uint8Array | undefined;
 }
 

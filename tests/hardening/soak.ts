@@ -27,6 +27,7 @@ import {
   waitForFds,
   warmUp,
 } from "./_server.ts";
+import { V8_FLAGS } from "../../server/runtime_flags.ts";
 
 const USAGE =
   `Usage: deno task soak [--minutes N] [--connections N] [--sample SECONDS]
@@ -147,6 +148,9 @@ async function main(): Promise<number> {
   }
 
   await using server = await startServer({
+    // The heap settings every entry point runs with (deno task start, the
+    // workers, the benchmark), so the RSS figures are the ones users see.
+    permissions: ["-A", V8_FLAGS],
     args: ["--header-timeout", "5", "--idle-timeout", "5"],
   });
   const baselineFds = await warmUp(server);

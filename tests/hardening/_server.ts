@@ -36,7 +36,7 @@ export interface ServerOptions {
    */
   quiet?: boolean;
   /**
-   * Deno permission flags for the server.
+   * `deno run` flags before the script: permissions, and V8 flags if any.
    * @default ["-A"]
    */
   permissions?: string[];

@@ -221,6 +221,34 @@ export async function waitForFds(
   return count;
 }
 
+/**
+ * Stops `server` and prints its exit code, as the fuzz and soak tools
+ * report it; whether it exited cleanly (code 0).
+ */
+export async function stopAndReport(server: Server): Promise<boolean> {
+  const status = await server.stop();
+  console.log(`server exit code ${status.code}`);
+  return status.code === 0;
+}
+
+/**
+ * Runs a command-line tool's `main`: exits with the code it returns, or,
+ * when it throws (a bad flag, a server that would not start), prints the
+ * one-line error and `usage` and exits with 2.
+ */
+export async function runTool(
+  main: () => Promise<number>,
+  usage: string,
+): Promise<never> {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    console.error(usage);
+    Deno.exit(2);
+  }
+}
+
 /** The exact bytes of a file under the suite root. */
 export function suiteFile(path: string): Uint8Array {
   return Deno.readFileSync(SUITE_ROOT + path);

@@ -26,7 +26,14 @@ import {
   sendCase,
 } from "./_fuzz_runner.ts";
 import { fetchRaw, latin1, quote, textOf } from "./_raw.ts";
-import { type Server, SMALL_PATH, startServer, suiteFile } from "./_server.ts";
+import {
+  runTool,
+  type Server,
+  SMALL_PATH,
+  startServer,
+  stopAndReport,
+  suiteFile,
+} from "./_server.ts";
 
 const USAGE =
   `Usage: deno task fuzz [--seed N] [--iterations N] [--duration SECONDS]
@@ -169,20 +176,10 @@ async function main(): Promise<number> {
     }
   } finally {
     if (server !== undefined) {
-      const status = await server.stop();
-      console.log(`server exit code ${status.code}`);
-      if (status.code !== 0) failed = true;
+      if (!await stopAndReport(server)) failed = true;
     }
   }
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error(USAGE);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runTool(main, USAGE);

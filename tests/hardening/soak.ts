@@ -22,8 +22,10 @@ import { fetchRaw, RawClient, sleep } from "./_raw.ts";
 import {
   BIG_PATH,
   FD_SLACK,
+  runTool,
   SMALL_PATH,
   startServer,
+  stopAndReport,
   waitForFds,
   warmUp,
 } from "./_server.ts";
@@ -255,18 +257,8 @@ async function main(): Promise<number> {
     );
     failed = true;
   }
-  const status = await server.stop();
-  console.log(`server exit code ${status.code}`);
-  if (status.code !== 0) failed = true;
+  if (!await stopAndReport(server)) failed = true;
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error(USAGE);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runTool(main, USAGE);

@@ -70,7 +70,8 @@ export interface ParseRequestHeadOptions {
  *
  * Returns `undefined` while the head is incomplete and throws a
  * {@linkcode RequestError} as soon as the bytes seen cannot become a valid
- * head (a bad request line, an overlong line or head, a bad field).
+ * head (a bad request line, an overlong line or head, a bad field). The
+ * head and its fields are frozen, so that it can be shared.
  *
  * @example
  * ```ts
@@ -146,8 +147,10 @@ export function parseRequestHead(
     limits,
     previous?.fields,
   );
+  // Frozen: a reader hands the same head out again for a repeated request.
+  Object.freeze(fields);
   return {
-    head: settleFraming(method, target, minorVersion, fields),
+    head: Object.freeze(settleFraming(method, target, minorVersion, fields)),
     consumed: headEnd + 1,
   };
 }

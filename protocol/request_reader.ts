@@ -69,12 +69,19 @@ const spareBuffers: Uint8Array[] = [];
 const MAX_SPARE_BUFFERS = 256;
 const NO_BUFFER = new Uint8Array(0);
 
+/** The largest head whose bytes are kept to recognise it when repeated. */
+const MAX_REPEATED_HEAD = 1024;
+
 /**
  * Yields each request head read from `source`, in order, from any
  * segmentation: several pipelined requests in one read or one request over
  * many reads. Ends when the source ends between requests, or after a request
  * whose body cannot be skipped (its `keepAlive` is then `false`). Throws a
  * `RequestError` for a malformed head; I/O errors of the source pass through.
+ *
+ * Heads are frozen. A head that repeats the one before it byte for byte (a
+ * client polling, a load balancer's probe, a benchmark) is not parsed again:
+ * the same object is yielded again.
  *
  * Like any iterator `for await` drives, it expects one `next()` at a time.
  *
@@ -135,6 +142,12 @@ class RequestReader implements RequestIterator {
   #reading = false;
   /** The last head parsed, whose strings the next one may reuse. */
   #previous: RequestHead | undefined;
+  /**
+   * The bytes `#previous` was parsed from, when it was kept alive and small
+   * enough to keep (its first `#previousLength` bytes; none when 0).
+   */
+  #previousBytes = NO_BUFFER;
+  #previousLength = 0;
 
   constructor(source: ByteSource, options: ReadRequestsOptions | undefined) {
     this.#source = source;
@@ -236,21 +249,25 @@ class RequestReader implements RequestIterator {
       this.#newHead = false;
       this.#onHeadStart?.();
     }
-    const parsed = parseRequestHead(
-      this.#buf.subarray(this.#start, this.#end),
-      {
-        scanFrom: this.#scanned,
-        limits: this.#limits,
-        previous: this.#previous,
-      },
-    );
-    if (parsed === undefined) {
-      this.#scanned = this.#end - this.#start;
-      return undefined;
+    let head = this.#repeated();
+    if (head !== undefined) this.#start += this.#previousLength;
+    else {
+      const parsed = parseRequestHead(
+        this.#buf.subarray(this.#start, this.#end),
+        {
+          scanFrom: this.#scanned,
+          limits: this.#limits,
+          previous: this.#previous,
+        },
+      );
+      if (parsed === undefined) {
+        this.#scanned = this.#end - this.#start;
+        return undefined;
+      }
+      head = parsed.head;
+      this.#remember(head, parsed.consumed);
+      this.#start += parsed.consumed;
     }
-    const { head, consumed } = parsed;
-    this.#previous = head;
-    this.#start += consumed;
     this.#scanned = 0;
     this.#newHead = true;
     // A client that sent Expect: 100-continue may never send its body now
@@ -261,12 +278,48 @@ class RequestReader implements RequestIterator {
     if (!skippable) {
       this.#finish();
       this.pipelined = false;
-      return { ...head, keepAlive: false };
+      return Object.freeze({ ...head, keepAlive: false });
     }
     if (head.keepAlive) this.#body = head.contentLength;
     else this.#finish();
     this.pipelined = !this.#done && this.#end - this.#start > this.#body;
     return head;
+  }
+
+  /**
+   * The previous head, if the buffered bytes start with exactly the bytes
+   * it was parsed from: the parser would return an equal head, and the same
+   * number of bytes consumed, for the same bytes.
+   */
+  #repeated(): RequestHead | undefined {
+    const length = this.#previousLength;
+    if (length === 0 || this.#end - this.#start < length) return undefined;
+    const bytes = this.#previousBytes;
+    const buf = this.#buf;
+    const start = this.#start;
+    for (let i = 0; i < length; i++) {
+      if (buf[start + i] !== bytes[i]) return undefined;
+    }
+    return this.#previous;
+  }
+
+  /**
+   * Keeps a head, and its bytes if another head may follow it here and they
+   * fit, for the next head to be compared with.
+   */
+  #remember(head: RequestHead, consumed: number): void {
+    this.#previous = head;
+    if (!head.keepAlive || consumed > MAX_REPEATED_HEAD) {
+      this.#previousLength = 0;
+      return;
+    }
+    if (this.#previousBytes === NO_BUFFER) {
+      this.#previousBytes = new Uint8Array(MAX_REPEATED_HEAD);
+    }
+    this.#previousBytes.set(
+      this.#buf.subarray(this.#start, this.#start + consumed),
+    );
+    this.#previousLength = consumed;
   }
 
   /** Where the next read goes: after a partial head, or the whole buffer. */

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { RequestError } from "../../protocol/errors.ts";
-import type { RequestHead } from "../../protocol/request_head.ts";
+import {
+  parseRequestHead,
+  type RequestHead,
+} from "../../protocol/request_head.ts";
 import {
   type ByteSource,
   readRequests,
@@ -234,4 +237,54 @@ Deno.test("readRequests() tells whether the next request has begun to arrive", a
   const posted = readRequests(pieces(encoder.encode(body), () => 1 << 20));
   assert.equal((await posted.next()).value?.target, "/b");
   assert.equal(posted.pipelined, false, "its own body is not a next request");
+});
+
+Deno.test("readRequests() yields a repeated head again, frozen, without parsing it", async () => {
+  const request = "GET /a HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n";
+  const heads = await collect(
+    pieces(encoder.encode(request.repeat(3)), () => 1 << 20),
+  );
+  assert.equal(heads.length, 3);
+  assert.equal(heads[1], heads[0], "the same object, not an equal one");
+  assert.equal(heads[2], heads[0]);
+  assert.ok(Object.isFrozen(heads[0]) && Object.isFrozen(heads[0].fields));
+  assert.throws(() => (heads[0].fields as string[]).push("x", "y"), TypeError);
+});
+
+Deno.test("readRequests() gives every head as parsed alone, however close to the one before", async () => {
+  // Each differs from another in one place: the last byte of a value, a
+  // field more, a leading empty line, the version, framing, or size (the
+  // last is too large to be kept for comparison).
+  const base = "GET /a HTTP/1.1\r\nHost: x\r\nAccept: a\r\n";
+  const variants = [
+    base + "\r\n",
+    "GET /a HTTP/1.1\r\nHost: x\r\nAccept: b\r\n\r\n",
+    base + "Accept: a\r\n\r\n",
+    "\r\n" + base + "\r\n",
+    "GET /b HTTP/1.1\r\nHost: x\r\nAccept: a\r\n\r\n",
+    "GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+    base + "Content-Length: 3\r\n\r\nabc",
+    base + "Content-Length: 4\r\n\r\nabcd",
+    base + `Cookie: ${"c".repeat(1100)}\r\n\r\n`,
+    base + `Cookie: ${"c".repeat(1099)}d\r\n\r\n`,
+  ];
+  let seed = 7;
+  const random = (n: number) =>
+    (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const chosen = Array.from({ length: 300 }, () => {
+    // Repeats are what the shortcut serves, so make them frequent.
+    const i = random(3) === 0 ? -1 : random(variants.length);
+    return i;
+  });
+  let last = 0;
+  const requests = chosen.map((i) => variants[last = i < 0 ? last : i]);
+  const input = encoder.encode(requests.join(""));
+  for (const size of [1 << 20, 7, 100]) {
+    const heads = await collect(pieces(input, () => size));
+    assert.equal(heads.length, requests.length, `pieces of ${size}`);
+    heads.forEach((head, i) => {
+      const alone = parseRequestHead(encoder.encode(requests[i]))!.head;
+      assert.deepEqual(head, alone, `request ${i}, pieces of ${size}`);
+    });
+  }
 });

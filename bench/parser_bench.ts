@@ -5,6 +5,7 @@
  * @module
  */
 import { parseRequestHead } from "../protocol/request_head.ts";
+import { readRequests } from "../protocol/request_reader.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -84,4 +85,41 @@ Deno.bench("parseRequestHead() 16 pipelined wrk requests", () => {
     if (parsed === undefined) throw new Error("Cannot parse pipelined input");
     offset += parsed.consumed;
   }
+});
+
+/**
+ * A keep-alive connection's reader whose every read delivers one of
+ * `requests`, in turn: what a request costs the request pipeline.
+ */
+function endlessReader(requests: Uint8Array[]): AsyncIterator<unknown> {
+  let turn = 0;
+  return readRequests({
+    read(buffer) {
+      const request = requests[turn++ % requests.length];
+      buffer.set(request);
+      return Promise.resolve(request.length);
+    },
+  });
+}
+
+const REPEATED = endlessReader([AB]);
+// The same request but for one byte of the path: each head is parsed anew.
+const ALTERNATING = endlessReader([
+  AB,
+  encode(
+    new TextDecoder().decode(AB).replace("/1k.html", "/1K.html"),
+  ),
+]);
+
+Deno.bench("readRequests() ab -k request, the same one again", {
+  group: "reader",
+}, async () => {
+  await REPEATED.next();
+});
+
+Deno.bench("readRequests() ab -k request, alternating paths", {
+  group: "reader",
+  baseline: true,
+}, async () => {
+  await ALTERNATING.next();
 });

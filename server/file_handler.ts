@@ -36,7 +36,10 @@ export interface FileHandlerOptions {
   cacheControl?: string;
 }
 
-/** Answers one request. */
+/**
+ * Answers one request. The head is frozen, and may be the very object the
+ * connection's previous request had (when it was sent again byte for byte).
+ */
 export type Handler = (head: RequestHead) => Response | Promise<Response>;
 
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);

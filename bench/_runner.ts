@@ -1,12 +1,12 @@
 /**
- * Runs one suite: start every server, check it, warm it up, then alternate
- * the servers round by round for each mode, and fold the runs into cells.
+ * Runs one suite: start every server and check it, then for each mode warm
+ * every server up and alternate the servers round by round, and fold the
+ * runs into cells.
  *
  * @module
  */
 import type { ClientFamily, LoadSettings } from "./_clients.ts";
 import type { MachineInfo } from "./_machine.ts";
-import { MODES } from "./_modes.ts";
 import { runLoad } from "./_load.ts";
 import { checkServer } from "./_sanity.ts";
 import { type RunningServer, startServer } from "./_server_process.ts";
@@ -63,8 +63,10 @@ export async function runSuite(
       const server = await start(spec, suite, settings, outcomes);
       if (server) running.push(server);
     }
-    for (const server of running) await warmUp(settings.family, server, load);
     for (const mode of suite.modes) {
+      for (const server of running) {
+        await warmUp(settings.family, server, mode, load);
+      }
       for (let round = 1; round <= settings.rounds; round++) {
         for (const server of running) {
           const run = await runLoad(settings.family, server, mode, load, round);
@@ -143,17 +145,29 @@ async function start(
 }
 
 /**
- * JIT and caches first, so round 1 is not a cold start. V8 keeps optimizing
- * the hot path well past 10,000 requests: after that few, the first 50,000
- * of ab -k ran 10% slower than the next ones.
+ * An unrecorded run of `mode` before its first round, so that no round
+ * measures a cold path: V8 optimizes the code each mode exercises (a
+ * keep-alive request, a new connection, a big file's stream) only once it
+ * runs hot, and keeps at it well past 10,000 requests. After that few, the
+ * first 50,000 of ab -k ran 10% slower than the next ones; warmed up with
+ * ab -k alone, httpd's first ab -r run reached 0.87× nginx where the next
+ * ones reached about 1.0×.
  */
 async function warmUp(
   family: ClientFamily,
   server: RunningServer,
+  mode: ModeSpec,
   load: LoadSettings,
 ): Promise<void> {
   const requests = Math.min(load.requests * 2, 100_000);
-  await runLoad(family, server, MODES["ab-k-1k"], { ...load, requests }, 0);
+  const durationSeconds = Math.max(1, Math.ceil(load.durationSeconds / 2));
+  await runLoad(
+    family,
+    server,
+    mode,
+    { ...load, requests, durationSeconds },
+    0,
+  );
 }
 
 function report(suite: string, run: RunRecord, rounds: number, mode: ModeSpec) {

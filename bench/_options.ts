@@ -33,11 +33,12 @@ export interface BenchOptions {
 /** Usage text. */
 export const USAGE = `Usage: deno run -A bench/run.ts [options]
 
-Runs httpd, nginx and a Deno.serve baseline side by side on loopback and
-writes bench/results/<suite>.{json,md,svg}.
+Runs httpd, nginx, a Deno.serve baseline and a canned-answer Deno.listen
+ceiling side by side on loopback and writes bench/results/<suite>.{json,md,svg}.
 
 Suites (default: --compare):
-  --compare        httpd vs nginx vs Deno.serve, 1 worker, pinned (issue 4)
+  --compare        httpd vs nginx vs Deno.serve and the ceiling, 1 worker,
+                   pinned (issue 4)
   --workers        httpd -w 1 vs -w 2 vs nginx 2 workers (issue 3)
   --log            access log on vs --quiet, and nginx with/without (issue 5)
   --perms          httpd -A vs --allow-net --allow-read=ROOT
@@ -48,7 +49,7 @@ Options:
   --rounds N       rounds per server and mode (default 3)
   --requests N     requests per ab run (default 50000)
   --duration S     seconds per wrk run (default 10)
-  --servers A,B    only these server ids (e.g. nginx,deno-serve)
+  --servers A,B    only these server ids (httpd nginx deno-serve ceiling ...)
   --modes A,B      only these modes (ab-k-1k ab-r-1k wrk-1k wrk-38b
                    wrk-954k wrk-10m)
   --client C       auto | oha | ab-wrk (default auto: oha when installed)

@@ -21,6 +21,7 @@ export interface ServerContext {
 }
 
 const BASELINE = new URL("./baseline_deno_serve.ts", import.meta.url).pathname;
+const CEILING = new URL("./ceiling_deno_listen.ts", import.meta.url).pathname;
 
 /** argv that starts `spec` in the foreground. */
 export function createServerCommand(
@@ -66,13 +67,14 @@ function serverArgv(spec: ServerSpec, ctx: ServerContext): string[] {
         `${ctx.stateDir}/nginx.conf`,
       ];
     case "deno-serve":
+    case "deno-listen":
       return [
         deno,
         "run",
         "--allow-net=127.0.0.1",
         `--allow-read=${ctx.root}`,
         V8_FLAGS, // the same heap settings as httpd, for a fair RSS figure
-        BASELINE,
+        spec.kind === "deno-serve" ? BASELINE : CEILING,
         ctx.root,
         `${ctx.port}`,
       ];

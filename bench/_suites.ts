@@ -38,6 +38,12 @@ const DENO_SERVE: ServerSpec = {
   kind: "deno-serve",
   workers: 1,
 };
+const CEILING: ServerSpec = {
+  id: "ceiling",
+  label: "Deno.listen ceiling",
+  kind: "deno-listen",
+  workers: 1,
+};
 
 function modes(...ids: ModeId[]): ModeSpec[] {
   return ids.map((id) => MODES[id]);
@@ -53,11 +59,15 @@ const ALL = modes(
   "wrk-10m",
 );
 
-/** Issue 4: httpd vs nginx vs Deno.serve, one worker each. */
+/**
+ * Issue 4: httpd vs nginx vs Deno.serve, one worker each, with the
+ * canned-answer ceiling of TypeScript over `Deno.Conn` beside them.
+ */
 export const COMPARE: SuiteSpec = {
   name: "compare",
-  title: "httpd vs nginx vs Deno.serve (1 worker, pinned)",
-  servers: [HTTPD, NGINX, DENO_SERVE],
+  title: "httpd vs nginx vs Deno.serve, and the Deno.listen ceiling " +
+    "(1 worker, pinned)",
+  servers: [HTTPD, NGINX, DENO_SERVE, CEILING],
   modes: ALL,
   reference: "nginx",
   pinned: true,

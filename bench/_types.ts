@@ -36,8 +36,8 @@ export interface ServerSpec {
   /** Human label for tables and charts. */
   label: string;
   /** Which program this is. */
-  kind: "httpd" | "nginx" | "deno-serve";
-  /** Worker processes (1 for the baseline). */
+  kind: "httpd" | "nginx" | "deno-serve" | "deno-listen";
+  /** Worker processes (1 for the baseline and the ceiling). */
   workers: number;
   /** httpd only: run with `--allow-net --allow-read=ROOT` instead of `-A`. */
   scoped?: boolean;

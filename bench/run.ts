@@ -1,6 +1,7 @@
 /**
- * Side-by-side benchmark of httpd, nginx and a Deno.serve baseline on
- * loopback. Run `deno run -A bench/run.ts --help` for the options.
+ * Side-by-side benchmark of httpd, nginx, a Deno.serve baseline and a
+ * canned-answer Deno.listen ceiling on loopback. Run
+ * `deno run -A bench/run.ts --help` for the options.
  *
  * Results go to `bench/results/<suite>.json`, `.md` and `.svg`.
  *

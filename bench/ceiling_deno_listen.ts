@@ -2,14 +2,15 @@
  * BENCH-ONLY CEILING — not part of httpd and never shipped.
  *
  * About the least work an HTTP/1.1 server written in TypeScript over
- * `Deno.Conn` can do per request: every file at the top of ROOT is read into
+ * `Deno.Conn` can do per request. Every file at the top of ROOT is read into
  * memory at start, with its response built once (its Date is the start
- * time); a request is recognised by its request line and Connection field
- * alone; every answer is one prebuilt buffer. No stat, no header parsing, no
- * limits, no timeouts, no logging: unfit to serve anything but the
- * benchmark's files to its clients. It shows, in the same run, how close
- * httpd comes to what the runtime allows, mode by mode (the "bare
- * `Deno.listen` loop" of the performance issue).
+ * time). A request is recognised by its request line and Connection field
+ * alone, or, when it repeats the connection's previous request byte for
+ * byte, by that comparison alone. Every answer is one prebuilt buffer. No
+ * stat, no header parsing, no limits, no timeouts, no logging: unfit to
+ * serve anything but the benchmark's files to its clients. It shows, in the
+ * same run, how close httpd comes to what the runtime allows, mode by mode
+ * (the "bare `Deno.listen` loop" of the performance issue).
  *
  * Usage: `deno run --allow-net --allow-read ceiling_deno_listen.ts ROOT PORT`
  *
@@ -87,11 +88,31 @@ function headEnd(buf: Uint8Array, from: number, to: number): number {
   return -1;
 }
 
-/** The bytes to send for one head, and whether the connection stays open. */
-function answer(
-  answers: Map<string, Answer>,
-  head: string,
-): { bytes: Uint8Array; keepAlive: boolean } {
+/** What to send for one head, and whether the connection stays open. */
+interface Reply {
+  bytes: Uint8Array;
+  keepAlive: boolean;
+}
+
+/** Heads longer than this are not kept for comparison with the next one. */
+const MAX_KEPT_HEAD = 1024;
+
+/** Whether `buf[start, stop)` holds exactly the bytes of `head`. */
+function repeats(
+  head: Uint8Array,
+  buf: Uint8Array,
+  start: number,
+  stop: number,
+): boolean {
+  if (stop - start !== head.length) return false;
+  for (let i = 0; i < head.length; i++) {
+    if (buf[start + i] !== head[i]) return false;
+  }
+  return true;
+}
+
+/** The reply to one head, decoded as text. */
+function answer(answers: Map<string, Answer>, head: string): Reply {
   const lineEnd = head.indexOf("\r\n");
   const [method, target, version] = head.slice(0, lineEnd).split(" ");
   if (
@@ -118,6 +139,8 @@ async function serveConnection(
   const buf = new Uint8Array(16384);
   let end = 0;
   let writes = 0;
+  let previous: Reply | undefined;
+  let previousHead = new Uint8Array(0);
   try {
     while (end < buf.length) {
       const n = await conn.read(buf.subarray(end));
@@ -125,10 +148,14 @@ async function serveConnection(
       end += n;
       let start = 0;
       for (let stop; (stop = headEnd(buf, start, end)) >= 0; start = stop) {
-        const { bytes, keepAlive } = answer(
-          answers,
-          latin1.decode(buf.subarray(start, stop)),
-        );
+        let reply = previous;
+        if (reply === undefined || !repeats(previousHead, buf, start, stop)) {
+          reply = answer(answers, latin1.decode(buf.subarray(start, stop)));
+          const small = stop - start <= MAX_KEPT_HEAD;
+          previous = reply.keepAlive && small ? reply : undefined;
+          if (previous !== undefined) previousHead = buf.slice(start, stop);
+        }
+        const { bytes, keepAlive } = reply;
         // Nagle's algorithm would hold a second write's tail until an ACK.
         if (++writes === 2) conn.setNoDelay(true);
         for (let sent = 0; sent < bytes.length;) {

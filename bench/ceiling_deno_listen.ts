@@ -46,14 +46,12 @@ function loadAnswers(root: string): Map<string, Answer> {
     if (!entry.isFile) continue;
     const body = Deno.readFileSync(`${root}/${entry.name}`);
     const extension = entry.name.slice(entry.name.lastIndexOf(".") + 1);
+    const type = TYPES[extension] ?? "application/octet-stream";
     const build = (connection: string): Prebuilt => {
       const head = encoder.encode(
-        "HTTP/1.1 200 OK\r\nServer: ceiling\r\n" +
-          `Date: ${date}\r\n` +
-          `Content-Type: ${
-            TYPES[extension] ?? "application/octet-stream"
-          }\r\n` +
-          `Content-Length: ${body.length}\r\nConnection: ${connection}\r\n\r\n`,
+        `HTTP/1.1 200 OK\r\nServer: ceiling\r\nDate: ${date}\r\n` +
+          `Content-Type: ${type}\r\nContent-Length: ${body.length}\r\n` +
+          `Connection: ${connection}\r\n\r\n`,
       );
       const bytes = new Uint8Array(head.length + body.length);
       bytes.set(head);

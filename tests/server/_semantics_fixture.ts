@@ -24,9 +24,9 @@ export const FIXED_MTIME = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
 /** `Last-Modified` for {@linkcode FIXED_MTIME}: the second, not the ms. */
 export const FIXED_LAST_MODIFIED = "Tue, 02 Jan 2024 03:04:05 GMT";
 
-/** Size of small.bin: well under the 64 KiB kept in memory. */
+/** Size of small.bin: under 64 KiB, so head and body go out in one write. */
 export const SMALL_SIZE = 10_000;
-/** Size of big.bin: over 64 KiB, so opened and streamed per request. */
+/** Size of big.bin: over 64 KiB, so its body is written after its head. */
 export const BIG_SIZE = 200 * 1024;
 
 /** A served file the tests know the bytes of. */

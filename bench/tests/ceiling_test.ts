@@ -1,30 +1,15 @@
 import assert from "node:assert/strict";
-import { createDocumentRoot, FIXTURES } from "../_fixtures.ts";
+import { FIXTURES } from "../_fixtures.ts";
 import { checkServer } from "../_sanity.ts";
-import { type RunningServer, startServer } from "../_server_process.ts";
+import type { ServerSpec } from "../_types.ts";
+import { withServer } from "./_with_server.ts";
 
-/** Starts the ceiling on a fresh root; `use` gets its port. */
-async function withCeiling(
-  use: (server: RunningServer, port: number) => Promise<void>,
-): Promise<void> {
-  const root = await createDocumentRoot();
-  const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const server = await startServer(
-    { id: "ceiling", label: "ceiling", kind: "deno-listen", workers: 1 },
-    { root, port, stateDir, httpdPath: "httpd.ts" },
-    stateDir,
-  );
-  try {
-    await use(server, port);
-  } finally {
-    await server.stop();
-    await Deno.remove(root, { recursive: true });
-    await Deno.remove(stateDir, { recursive: true });
-  }
-}
+const CEILING: ServerSpec = {
+  id: "ceiling",
+  label: "ceiling",
+  kind: "deno-listen",
+  workers: 1,
+};
 
 /** Sends `request` on a new connection and reads until the server closes. */
 async function exchange(port: number, request: string): Promise<string> {
@@ -49,7 +34,7 @@ async function exchange(port: number, request: string): Promise<string> {
 }
 
 Deno.test("the ceiling serves every fixture and 404s what it lacks", async () => {
-  await withCeiling(async (server) => {
+  await withServer(CEILING, async (server) => {
     assert.deepEqual(await checkServer(server.origin), []);
   });
 });
@@ -58,7 +43,7 @@ Deno.test(
   "the ceiling keeps HTTP/1.0 connections alive only when asked, as ab -k " +
     "and ab -r need",
   async () => {
-    await withCeiling(async (_server, port) => {
+    await withServer(CEILING, async (_server, port) => {
       const path = FIXTURES.tiny.path;
       // The same request twice asking to keep the connection, then another
       // that does not: three answers, the last for its own file and with no

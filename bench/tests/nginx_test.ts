@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { createDocumentRoot } from "../_fixtures.ts";
 import { hasProgram } from "../_machine.ts";
 import { formatNginxConf } from "../_nginx_conf.ts";
 import { checkServer } from "../_sanity.ts";
-import { startServer } from "../_server_process.ts";
+import { withServer } from "./_with_server.ts";
 
 const HAS_NGINX = await hasProgram("nginx");
 if (!HAS_NGINX) {
@@ -40,22 +39,11 @@ Deno.test({
     "index-less directory",
   ignore: !HAS_NGINX,
   async fn() {
-    const root = await createDocumentRoot();
-    const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
-    const server = await startServer(
+    await withServer(
       { id: "nginx", label: "nginx", kind: "nginx", workers: 1 },
-      { root, port, stateDir, httpdPath: "httpd.ts" },
-      stateDir,
+      async (server) => {
+        assert.deepEqual(await checkServer(server.origin), []);
+      },
     );
-    try {
-      assert.deepEqual(await checkServer(server.origin), []);
-    } finally {
-      await server.stop();
-      await Deno.remove(root, { recursive: true });
-      await Deno.remove(stateDir, { recursive: true });
-    }
   },
 });

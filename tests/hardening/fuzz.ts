@@ -34,6 +34,7 @@ import {
   stopAndReport,
   suiteFile,
 } from "./_server.ts";
+import { integerFlag } from "./_flags.ts";
 
 const USAGE =
   `Usage: deno task fuzz [--seed N] [--iterations N] [--duration SECONDS]
@@ -47,20 +48,6 @@ const USAGE =
   --port          fuzz a server already listening on 127.0.0.1:PORT
   --max-failures  stop after this many failures (default 20)
   --replay        send only case INDEX of --seed, print it whole and the reply`;
-
-function positive(
-  name: string,
-  text: string | undefined,
-  fallback: number,
-  max: number,
-): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`Invalid --${name}: expected an integer from 1 to ${max}`);
-  }
-  return value;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -84,21 +71,21 @@ async function main(): Promise<number> {
   const seed = values.seed === undefined
     ? crypto.getRandomValues(new Uint32Array(1))[0]
     : Number(values.seed) >>> 0;
-  const iterations = positive(
+  const iterations = integerFlag(
     "iterations",
     values.iterations,
     100_000,
     10_000_000,
   );
-  const durationS = positive("duration", values.duration, 300, 86_400);
-  const concurrency = positive("concurrency", values.concurrency, 8, 256);
-  const caseTimeoutS = positive(
+  const durationS = integerFlag("duration", values.duration, 300, 86_400);
+  const concurrency = integerFlag("concurrency", values.concurrency, 8, 256);
+  const caseTimeoutS = integerFlag(
     "case-timeout",
     values["case-timeout"],
     10,
     600,
   );
-  const maxFailures = positive(
+  const maxFailures = integerFlag(
     "max-failures",
     values["max-failures"],
     20,
@@ -111,7 +98,7 @@ async function main(): Promise<number> {
   let server: Server | undefined;
   let port: number;
   if (values.port !== undefined) {
-    port = positive("port", values.port, 0, 65535);
+    port = integerFlag("port", values.port, 0, 65535);
   } else {
     server = await startServer({
       args: ["--header-timeout", "5", "--idle-timeout", "5"],

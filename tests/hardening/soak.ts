@@ -30,6 +30,7 @@ import {
   warmUp,
 } from "./_server.ts";
 import { V8_FLAGS } from "../../server/runtime_flags.ts";
+import { integerFlag } from "./_flags.ts";
 
 const USAGE =
   `Usage: deno task soak [--minutes N] [--connections N] [--sample SECONDS]
@@ -39,20 +40,6 @@ const USAGE =
   --mode         both, load (no aborts) or aborts (no steady load); default both`;
 
 const HOST = "Host: 127.0.0.1\r\n";
-
-function bounded(
-  name: string,
-  text: string | undefined,
-  fallback: number,
-  max: number,
-): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`Invalid --${name}: expected an integer from 1 to ${max}`);
-  }
-  return value;
-}
 
 async function hasWrk(): Promise<boolean> {
   try {
@@ -141,9 +128,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const minutes = bounded("minutes", values.minutes, 2, 60);
-  const connections = bounded("connections", values.connections, 32, 512);
-  const sampleS = bounded("sample", values.sample, 5, 60);
+  const minutes = integerFlag("minutes", values.minutes, 2, 60);
+  const connections = integerFlag("connections", values.connections, 32, 512);
+  const sampleS = integerFlag("sample", values.sample, 5, 60);
   const mode = values.mode ?? "both";
   if (mode !== "both" && mode !== "load" && mode !== "aborts") {
     throw new Error(`Invalid --mode: ${mode}`);

@@ -122,9 +122,9 @@ async function waitFor(
   }
 }
 
-/** Starts the real CLI with `-w 3` (plus `extra`) and waits until it listens. */
-async function startHttpd(extra: string[] = []): Promise<Running> {
-  const server = new Running(Deno.execPath(), [
+/** Deno's arguments that run the real CLI with `-w 3` (on a free port by default). */
+function httpdArgs(port = 0): string[] {
+  return [
     "run",
     "-A",
     HTTPD,
@@ -133,15 +133,24 @@ async function startHttpd(extra: string[] = []): Promise<Running> {
     "--host",
     "127.0.0.1",
     "-p",
-    "0",
+    String(port),
     "-w",
     "3",
-    ...extra,
-  ]);
+  ];
+}
+
+/** Waits until `server` prints its startup line, or exits. */
+async function waitForStartup(server: Running): Promise<void> {
   await waitFor(
     "the startup line",
     () => server.stderr.some((l) => LISTENING.test(l)) || !!server.status,
   );
+}
+
+/** Starts the real CLI with `-w 3` (plus `extra`) and waits until it listens. */
+async function startHttpd(extra: string[] = []): Promise<Running> {
+  const server = new Running(Deno.execPath(), [...httpdArgs(), ...extra]);
+  await waitForStartup(server);
   return server;
 }
 
@@ -324,19 +333,7 @@ Deno.test("runSupervisor() leaves no worker behind when it is killed with SIGKIL
 Deno.test("runSupervisor() fails clearly when the port is taken", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
-  const server = new Running(Deno.execPath(), [
-    "run",
-    "-A",
-    HTTPD,
-    "-r",
-    SUITE_ROOT,
-    "--host",
-    "127.0.0.1",
-    "-p",
-    String(port),
-    "-w",
-    "3",
-  ]);
+  const server = new Running(Deno.execPath(), httpdArgs(port));
   try {
     const status = await server.finished();
     assert.notEqual(status.code, 0);
@@ -396,20 +393,7 @@ Deno.test({
   ignore: reloadSkip !== undefined,
   async fn() {
     const inNamespace = migrateHost !== "1";
-    const httpd = [
-      "run",
-      "-A",
-      HTTPD,
-      "-r",
-      SUITE_ROOT,
-      "--host",
-      "127.0.0.1",
-      "-p",
-      "0",
-      "-w",
-      "3",
-      "--quiet",
-    ];
+    const httpd = [...httpdArgs(), "--quiet"];
     const server = inNamespace
       ? new Running("unshare", [
         "--net",
@@ -422,10 +406,7 @@ Deno.test({
       ])
       : new Running(Deno.execPath(), httpd);
     try {
-      await waitFor(
-        "the startup line",
-        () => server.stderr.some((l) => LISTENING.test(l)) || !!server.status,
-      );
+      await waitForStartup(server);
       const url = `http://127.0.0.1:${server.port()}${PAGE}`;
       const ab = ["-r", "-n", "3000", "-c", "10", url];
       const reloaded = () =>

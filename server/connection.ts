@@ -178,27 +178,18 @@ export class Connection {
       if (this.#phase === "lingering" || this.#phase === "closed") return;
       this.#requests++;
       this.#enter("busy", this.#options.idleTimeoutMs);
-      let response: Response;
-      try {
-        // A cache hit answers synchronously: no promise to wait for.
-        const answer = this.#options.handler(head);
-        if (answer instanceof Promise) {
-          // Held answers go out first rather than wait on a file's open.
-          await this.#flush();
-          response = await answer;
-        } else response = answer;
-      } catch (error) {
-        if (!(error instanceof RequestError)) {
-          this.#options.report("handler", error);
-        }
-        const status = error instanceof RequestError ? error.status : 500;
-        response = errorResponse(status, head.method, "", true);
+      // A cache hit answers synchronously: no promise to wait for.
+      let response = this.#answer(head);
+      if (response instanceof Promise) {
+        // Held answers go out first rather than wait on a file's open.
+        if (this.#held.length > 0) await this.#flushAhead(response);
+        response = await response;
       }
       const keepAlive = head.keepAlive && !response.close && !this.#draining;
       const bytes = wholeResponse(response, keepAlive);
       let complete = true;
       if (bytes === undefined) {
-        await this.#flush();
+        if (this.#held.length > 0) await this.#flushAhead(response);
         complete = await this.#send(response, head, keepAlive);
       } else if (this.#held.length > 0 || requests.pipelined) {
         // More requests are already here: answers go out together, one
@@ -229,6 +220,43 @@ export class Connection {
         if (complete && !clientClosing) await this.#linger();
         return;
       }
+    }
+  }
+
+  /**
+   * The handler's answer to `head`; a failure becomes an error response
+   * (reported unless the request caused it), so the answer never throws
+   * and a promise of it never rejects, even one nobody awaits any more.
+   */
+  #answer(head: RequestHead): Response | Promise<Response> {
+    try {
+      const answer = this.#options.handler(head);
+      if (!(answer instanceof Promise)) return answer;
+      return answer.catch((error) => this.#failed(head, error));
+    } catch (error) {
+      return this.#failed(head, error);
+    }
+  }
+
+  #failed(head: RequestHead, error: unknown): Response {
+    if (!(error instanceof RequestError)) {
+      this.#options.report("handler", error);
+    }
+    const status = error instanceof RequestError ? error.status : 500;
+    return errorResponse(status, head.method, "", true);
+  }
+
+  /**
+   * Writes the held answers ahead of `answer`. If that fails, the
+   * connection is over and `answer` will never be sent, so its file, open
+   * now or once it resolves, is closed here.
+   */
+  async #flushAhead(answer: Response | Promise<Response>): Promise<void> {
+    try {
+      await this.#flush();
+    } catch (error) {
+      void Promise.resolve(answer).then(discardBody);
+      throw error;
     }
   }
 
@@ -403,6 +431,14 @@ export class Connection {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
     closeQuietly(this.#conn);
+  }
+}
+
+/** Closes the file behind a response that will not be sent. */
+function discardBody(response: Response): void {
+  const body = response.body;
+  if (body !== undefined && !(body instanceof Uint8Array)) {
+    closeQuietly(body.file);
   }
 }
 

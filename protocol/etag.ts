@@ -13,6 +13,14 @@ export interface EtagSource {
   /** Modification time in milliseconds since the epoch. */
   mtimeMs: number;
   /**
+   * Status change time (ctime) in milliseconds since the epoch, where the
+   * platform has one. It moves when a rewrite puts the old mtime back
+   * (`cp -p`, `touch -r`, builds that pin timestamps), and nothing can set
+   * it back; but Deno reports it in whole seconds, so mtime stays too.
+   * @default undefined
+   */
+  ctimeMs?: number | null;
+  /**
    * Inode number, so that a file replaced by another one of the same size and
    * time (an atomic rename) still gets a new tag.
    * @default undefined (platforms without inodes)
@@ -33,14 +41,16 @@ export interface EntityTag {
 const ETAGC = /^[\x21\x23-\x7e\x80-\xff]*$/;
 
 /**
- * Formats a strong ETag from a file's size, modification time and inode,
- * without reading its content. Any write changes mtime (and usually size),
- * a replacement changes the inode, so the tag changes with the file, except
- * for two same-size writes to the same inode within the file system's mtime
- * resolution (a millisecond here, coarser on some file systems).
+ * Formats a strong ETag from a file's size, times and inode, without
+ * reading its content. Any write changes mtime, any write or `utime` changes
+ * ctime, a replacement changes the inode, so the tag changes with the file,
+ * except for two same-size writes to the same inode within the times'
+ * resolution (a millisecond for mtime, coarser on some file systems; a
+ * second for ctime, which catches an mtime put back). A change of owner or
+ * mode changes the tag too: a needless miss for a cache, never a stale hit.
  *
  * That gap is closed by the caller where it can be: the file cache re-reads
- * a small file whose mtime is under 2 s old and appends a hash of its content
+ * a small file changed under 2 s ago and appends a hash of its content
  * through `suffix`, so the tag follows the bytes it serves. It remains for big
  * files, which are streamed: their bytes are always read fresh, and only
  * their validators can collide (a 304 for changed bytes, or an `If-Range`
@@ -73,6 +83,8 @@ export function formatEtag(source: EtagSource, suffix?: string): string {
   let body = `${ino.toString(36)}-${source.size.toString(36)}-${
     Math.trunc(source.mtimeMs).toString(36)
   }`;
+  const ctimeMs = source.ctimeMs;
+  if (ctimeMs != null) body += `-${Math.trunc(ctimeMs).toString(36)}`;
   if (suffix !== undefined) body += `-${suffix}`;
   return `"${body}"`;
 }

@@ -25,11 +25,17 @@ export interface Representation {
   readonly size: number;
   /** Modification time in ms, or undefined where the platform has none. */
   readonly mtimeMs: number | undefined;
+  /**
+   * Status change time in ms (whole seconds from Deno), or undefined where
+   * the platform has none: it moves on a rewrite that puts the old mtime
+   * back, so it is checked too.
+   */
+  readonly ctimeMs: number | undefined;
   /** The device and inode: the file's identity, checked again before an open. */
   readonly dev: number;
   /** See `dev`; `null` where the platform has no inodes. */
   readonly ino: number | null;
-  /** Strong ETag from size, mtime and inode (and content, while racy). */
+  /** Strong ETag from size, times and inode (and content, while racy). */
   readonly etag: string;
   /** `Content-Encoding` of a sibling; undefined for the original. */
   readonly coding: PrecompressedCoding | undefined;
@@ -233,10 +239,11 @@ export class FileCache {
       const info = file.statSync();
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
       const mtimeMs = info.mtime?.getTime();
+      const ctimeMs = info.ctime?.getTime();
       if (
         previous !== undefined && !previous.racy &&
-        previous.size === info.size &&
-        previous.mtimeMs === mtimeMs && previous.ino === info.ino &&
+        previous.size === info.size && previous.mtimeMs === mtimeMs &&
+        previous.ctimeMs === ctimeMs && previous.ino === info.ino &&
         previous.dev === info.dev
       ) {
         return previous;
@@ -255,8 +262,9 @@ export class FileCache {
       }
       const size = bytes?.length ?? info.size;
       // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
-      const racy = bytes !== undefined && mtimeMs !== undefined &&
-        Date.now() - mtimeMs < RACY_MS;
+      // Changed: the later of the two times (an mtime may be put back).
+      const changedMs = Math.max(mtimeMs ?? -Infinity, ctimeMs ?? -Infinity);
+      const racy = bytes !== undefined && Date.now() - changedMs < RACY_MS;
       const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
         s !== undefined
       );
@@ -264,10 +272,11 @@ export class FileCache {
         path,
         size,
         mtimeMs,
+        ctimeMs,
         dev: info.dev,
         ino: info.ino,
         etag: formatEtag(
-          { size, mtimeMs: mtimeMs ?? 0, ino: info.ino },
+          { size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
           suffix.length > 0 ? suffix.join("-") : undefined,
         ),
         coding,

@@ -239,13 +239,18 @@ function isConditional(head: RequestHead): boolean {
 /** A representation as an open file's stat describes it now (same inode). */
 function describe(cached: Representation, info: Deno.FileInfo): Representation {
   const mtimeMs = info.mtime?.getTime();
-  if (cached.size === info.size && cached.mtimeMs === mtimeMs) return cached;
+  const ctimeMs = info.ctime?.getTime();
+  if (
+    cached.size === info.size && cached.mtimeMs === mtimeMs &&
+    cached.ctimeMs === ctimeMs
+  ) return cached;
   return {
     ...cached,
     size: info.size,
     mtimeMs,
+    ctimeMs,
     etag: formatEtag(
-      { size: info.size, mtimeMs: mtimeMs ?? 0, ino: info.ino },
+      { size: info.size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
       cached.coding,
     ),
   };

@@ -30,6 +30,17 @@ Deno.test("formatEtag() changes whenever size, mtime or inode change", () => {
   }
 });
 
+Deno.test("formatEtag() changes with ctime, where known, even when mtime was put back", () => {
+  const written = { ...BASE, ctimeMs: 1_700_000_005_000 };
+  const rewritten = { ...written, ctimeMs: written.ctimeMs + 1000 };
+  assert.notEqual(formatEtag(rewritten), formatEtag(written));
+  // Deno's ctime is in whole seconds: mtime still tells milliseconds apart.
+  const later = { ...written, mtimeMs: written.mtimeMs + 1 };
+  assert.notEqual(formatEtag(later), formatEtag(written));
+  // A platform without ctime: mtime alone.
+  assert.equal(formatEtag({ ...BASE, ctimeMs: null }), formatEtag(BASE));
+});
+
 Deno.test("formatEtag() keeps fields apart so different triples never collide", () => {
   // Concatenating without separators would make these two print alike.
   const a = formatEtag({ size: 1, mtimeMs: 23, ino: 0 });

@@ -1,6 +1,7 @@
 /**
  * The access log in Combined Log Format, buffered so that a line costs a
- * string append, not a write.
+ * string append, not a write, and bounded so that a reader that falls
+ * behind (a stalled pipe on stdout) costs lost lines, not memory.
  *
  * @module
  */
@@ -18,6 +19,16 @@ export interface AccessLogOptions {
   flushDelayMs?: number;
   /** Flush once this many characters are buffered. @default {65536} */
   flushSize?: number;
+  /**
+   * Most bytes handed to the sink and not yet written; lines beyond are
+   * dropped. @default {4194304}
+   */
+  maxPendingBytes?: number;
+  /**
+   * Told how many lines were dropped, once the sink has caught up again.
+   * @default a line on stderr
+   */
+  onDrop?: (lines: number) => void;
 }
 
 /** One exchange, as the log records it. */
@@ -51,17 +62,31 @@ const encoder = new TextEncoder();
  * ```
  */
 export class AccessLog {
-  #sink: LogSink;
+  readonly #sink: LogSink;
   #buffer = "";
+  /** Lines in the buffer. */
+  #lines = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
-  #flushDelayMs: number;
-  #flushSize: number;
+  /** Bytes handed to the chain of writes and not yet written. */
+  #pending = 0;
+  /** Lines dropped since the sink last caught up. */
+  #dropped = 0;
+  readonly #flushDelayMs: number;
+  readonly #flushSize: number;
+  readonly #maxPendingBytes: number;
+  readonly #onDrop: (lines: number) => void;
 
   constructor(sink: LogSink, options?: AccessLogOptions) {
     this.#sink = sink;
     this.#flushDelayMs = options?.flushDelayMs ?? 200;
     this.#flushSize = options?.flushSize ?? 65536;
+    this.#maxPendingBytes = options?.maxPendingBytes ?? 4 << 20;
+    this.#onDrop = options?.onDrop ??
+      ((lines) =>
+        console.error(
+          `httpd.ts: access log fell behind; ${lines} lines dropped`,
+        ));
   }
 
   /** Appends one line; it is written within the flush delay. */
@@ -71,6 +96,7 @@ export class AccessLog {
     }" ${entry.status} ${entry.bytes > 0 ? entry.bytes : "-"} "${
       quote(entry.referer)
     }" "${quote(entry.userAgent)}"\n`;
+    this.#lines++;
     if (this.#buffer.length >= this.#flushSize) this.flush();
     else if (this.#timer === undefined) {
       const timer = setTimeout(() => this.flush(), this.#flushDelayMs);
@@ -85,14 +111,27 @@ export class AccessLog {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#buffer.length > 0) {
-      const bytes = encoder.encode(this.#buffer);
-      this.#buffer = "";
-      this.#writing = this.#writing.then(() => writeAll(this.#sink, bytes))
-        .catch(() => {
-          // A closed stdout must not take the server down; the lines are lost.
-        });
+    if (this.#buffer.length === 0) return this.#writing;
+    const bytes = encoder.encode(this.#buffer);
+    const lines = this.#lines;
+    this.#buffer = "";
+    this.#lines = 0;
+    if (this.#pending + bytes.length > this.#maxPendingBytes) {
+      this.#dropped += lines;
+      return this.#writing;
     }
+    this.#pending += bytes.length;
+    this.#writing = this.#writing.then(() => writeAll(this.#sink, bytes))
+      .catch(() => {
+        // A closed stdout must not take the server down; the lines are lost.
+      })
+      .finally(() => {
+        this.#pending -= bytes.length;
+        if (this.#pending === 0 && this.#dropped > 0) {
+          this.#onDrop(this.#dropped);
+          this.#dropped = 0;
+        }
+      });
     return this.#writing;
   }
 }

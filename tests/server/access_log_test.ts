@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { AccessLog, type LogEntry } from "../../server/access_log.ts";
+
+const ENTRY: LogEntry = {
+  client: "127.0.0.1",
+  requestLine: "GET /index.html HTTP/1.1",
+  status: 200,
+  bytes: 1024,
+  referer: undefined,
+  userAgent: "test",
+};
+
+/** A sink whose writes wait until `release()`, counting the lines written. */
+class StalledSink {
+  lines = 0;
+  calls = 0;
+  #waiting: (() => void)[] = [];
+
+  write(bytes: Uint8Array): Promise<number> {
+    this.calls++;
+    return new Promise((resolve) => {
+      this.#waiting.push(() => {
+        this.lines += bytes.filter((b) => b === 0x0a).length;
+        resolve(bytes.length);
+      });
+    });
+  }
+
+  /** Lets every write so far, and every later one, finish. */
+  release(): void {
+    this.write = (bytes) => {
+      this.calls++;
+      this.lines += bytes.filter((b) => b === 0x0a).length;
+      return Promise.resolve(bytes.length);
+    };
+    for (const finish of this.#waiting.splice(0)) finish();
+  }
+}
+
+Deno.test("AccessLog drops lines past its bound while the sink is stalled, and says how many", async () => {
+  const sink = new StalledSink();
+  const drops: number[] = [];
+  const log = new AccessLog(sink, {
+    flushSize: 1000,
+    maxPendingBytes: 10_000,
+    onDrop: (lines) => drops.push(lines),
+  });
+  const total = 5000; // about 350 KB of lines against a 10 KB bound
+  for (let i = 0; i < total; i++) log.record(ENTRY);
+  const flushed = log.flush(); // waits for the stalled sink
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(sink.calls, 1, "one write at a time");
+  assert.equal(drops.length, 0, "nothing is said before the sink catches up");
+  sink.release();
+  await flushed;
+  assert.equal(drops.length, 1, "one report for the whole stall");
+  assert.ok(sink.lines > 0 && sink.lines < 200, `${sink.lines} lines kept`);
+  assert.equal(sink.lines + drops[0], total, "every line written or counted");
+  // Caught up: lines flow again.
+  log.record(ENTRY);
+  await log.flush();
+  assert.equal(drops.length, 1);
+  assert.equal(sink.lines + drops[0], total + 1);
+});
+
+Deno.test("AccessLog writes everything when the sink keeps up", async () => {
+  const sink = new StalledSink();
+  sink.release();
+  const log = new AccessLog(sink, {
+    flushSize: 1000,
+    maxPendingBytes: 10_000,
+    onDrop: () => assert.fail("no line should be dropped"),
+  });
+  for (let i = 0; i < 5000; i++) {
+    log.record(ENTRY);
+    if (i % 10 === 0) await log.flush();
+  }
+  await log.flush();
+  assert.equal(sink.lines, 5000);
+});

@@ -18,6 +18,10 @@ import type { RequestHead } from "./request_head.ts";
  * - Host (RFC 9112 §3.2): exactly one in HTTP/1.1, at most one in 1.0, and
  *   its value `uri-host [ ":" port ]` (RFC 3986 §3.2.2) or empty, which
  *   RFC 9110 §7.2 allows when the target has no authority.
+ * - The authority of an absolute-form target (`http://host:port/path`),
+ *   which stands in for Host (RFC 9112 §3.2.2), by the same rule, except
+ *   that an `http` or `https` URI must not have an empty host and userinfo
+ *   is an error (RFC 9110 §4.2.1, §4.2.4).
  * - Body framing (RFC 9112 §6.1–§6.3): one Content-Length of digits, or
  *   Transfer-Encoding `chunked` alone, never both.
  * - Persistence (RFC 9112 §9.3): HTTP/1.1 keeps the connection unless
@@ -92,6 +96,12 @@ export function settleFraming(
     throw new RequestError(
       "InvalidHost",
       "Cannot accept request: invalid Host",
+    );
+  }
+  if (target.charCodeAt(0) !== 0x2f && !hasValidAuthority(target)) {
+    throw new RequestError(
+      "InvalidHost",
+      "Cannot accept request: invalid host in the request target",
     );
   }
   if (contentLengths > 1) {
@@ -184,6 +194,22 @@ function isHost(value: string): boolean {
   }
   return true;
 }
+
+// An http(s) absolute-form target's authority: a Host value, with a host.
+// Other targets (no scheme, another scheme, "*") are the path parser's to
+// refuse; userinfo fails here because "@" is no reg-name character.
+function hasValidAuthority(target: string): boolean {
+  const scheme = /^https?:\/\//i.exec(target);
+  if (scheme === null) return true;
+  const start = scheme[0].length;
+  let end = start;
+  while (end < target.length && !AUTHORITY_END.test(target[end])) end++;
+  const authority = target.slice(start, end);
+  return authority.length > 0 && authority.charCodeAt(0) !== 0x3a &&
+    isHost(authority);
+}
+
+const AUTHORITY_END = /[/?#]/;
 
 // reg-name = *( unreserved / pct-encoded / sub-delims ), up to `end`
 function isRegName(value: string, end: number): boolean {

@@ -271,10 +271,13 @@ class RequestReader implements RequestIterator {
     this.#scanned = 0;
     this.#newHead = true;
     // A client that sent Expect: 100-continue may never send its body now
-    // that it gets a final answer instead: waiting for it would stall.
+    // that it gets a final answer instead: waiting for it would stall. In
+    // HTTP/1.0, which has no 100, the expectation is ignored (RFC 9110
+    // 10.1.1): the body follows the head.
     const skippable = !head.chunked &&
       head.contentLength <= this.#maxDiscarded &&
-      (head.contentLength === 0 || getField(head, "expect") === undefined);
+      (head.contentLength === 0 || head.minorVersion === 0 ||
+        getField(head, "expect") === undefined);
     if (!skippable) {
       this.#finish();
       this.pipelined = false;

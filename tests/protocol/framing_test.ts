@@ -50,6 +50,46 @@ Deno.test("settleFraming() checks Host presence before its value", async (t) => 
   }
 });
 
+Deno.test("settleFraming() holds an absolute-form target's host to the Host rules", async (t) => {
+  const invalid = [
+    "http://x:80:80/a",
+    "http:///a",
+    "http://:80/a",
+    "HTTP://user@x/a",
+    "http://user:pw@x/a",
+    "https://[::1/a",
+    "http://a b/a",
+    "http://x:8o/a",
+    "http://",
+  ];
+  for (const target of invalid) {
+    await t.step(target, () => {
+      assert.throws(
+        () => settleFraming("GET", target, 1, ["host", "x"]),
+        (error) =>
+          error instanceof RequestError && error.code === "InvalidHost" &&
+          error.status === 400,
+      );
+    });
+  }
+  const valid = [
+    "http://x/a",
+    "HTTPS://example.com:8443/a?q=1",
+    "http://[::1]:8080/",
+    "http://127.0.0.1",
+    "http://x?q",
+    "http://x:/a", // port = *DIGIT: empty is allowed
+  ];
+  for (const target of valid) {
+    await t.step(target, () => {
+      assert.equal(
+        settleFraming("GET", target, 1, ["host", "x"]).target,
+        target,
+      );
+    });
+  }
+});
+
 Deno.test("settleFraming() allows no Host in 1.0 and an empty Host in 1.1", () => {
   assert.equal(settleFraming("GET", "/", 0, []).keepAlive, false);
   assert.equal(settleFraming("GET", "/", 1, ["host", ""]).keepAlive, true);

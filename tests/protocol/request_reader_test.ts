@@ -91,6 +91,19 @@ Deno.test("readRequests() ends the connection after a body it will not read", as
     false,
   ]]);
 
+  // HTTP/1.0 has no 100 (Continue): the body follows at once, and the
+  // expectation is ignored (RFC 9110 10.1.1), so the body is skipped.
+  const expecting10 = encoder.encode(
+    "POST /e HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\n" +
+      "Content-Length: 5\r\n\r\nhello" +
+      "GET /next HTTP/1.0\r\n\r\n",
+  );
+  const expect10Heads = await collect(pieces(expecting10, () => 1 << 20));
+  assert.deepEqual(expect10Heads.map((h) => [h.target, h.keepAlive]), [
+    ["/e", true],
+    ["/next", false],
+  ]);
+
   const big = encoder.encode(
     "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
   );

@@ -221,6 +221,21 @@ const REFUSALS: [string, string, number][] = [
     `GET / HTTP/1.0\r\n${HOST}${HOST}\r\n`,
     400,
   ],
+  [
+    "absolute-form target with two ports",
+    `GET http://x:80:80/ HTTP/1.1\r\n${HOST}\r\n`,
+    400,
+  ],
+  [
+    "absolute-form target with an empty host",
+    `GET http:///index.html HTTP/1.1\r\n${HOST}\r\n`,
+    400,
+  ],
+  [
+    "absolute-form target with userinfo",
+    `GET http://user@x/ HTTP/1.1\r\n${HOST}\r\n`,
+    400,
+  ],
   ["version HTTP/2.0", `GET / HTTP/2.0\r\n${HOST}\r\n`, 505],
   ["version HTTP/0.9", `GET / HTTP/0.9\r\n${HOST}\r\n`, 505],
   ["version HTTP/3.0", `GET / HTTP/3.0\r\n${HOST}\r\n`, 505],

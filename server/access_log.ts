@@ -25,7 +25,8 @@ export interface AccessLogOptions {
    */
   maxPendingBytes?: number;
   /**
-   * Told how many lines were dropped, once the sink has caught up again.
+   * Told how many lines were dropped: when the sink has caught up again,
+   * and at most once a second while it stays behind.
    * @default a line on stderr
    */
   onDrop?: (lines: number) => void;
@@ -70,8 +71,9 @@ export class AccessLog {
   #writing: Promise<void> = Promise.resolve();
   /** Bytes handed to the chain of writes and not yet written. */
   #pending = 0;
-  /** Lines dropped since the sink last caught up. */
+  /** Lines dropped and not yet told of, and when that was last told. */
   #dropped = 0;
+  #droppedToldAt = -Infinity;
   readonly #flushDelayMs: number;
   readonly #flushSize: number;
   readonly #maxPendingBytes: number;
@@ -127,9 +129,12 @@ export class AccessLog {
       })
       .finally(() => {
         this.#pending -= bytes.length;
-        if (this.#pending === 0 && this.#dropped > 0) {
+        if (this.#dropped === 0) return;
+        const now = performance.now();
+        if (this.#pending === 0 || now - this.#droppedToldAt >= 1000) {
           this.#onDrop(this.#dropped);
           this.#dropped = 0;
+          this.#droppedToldAt = now;
         }
       });
     return this.#writing;

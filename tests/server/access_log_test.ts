@@ -78,3 +78,36 @@ Deno.test("AccessLog writes everything when the sink keeps up", async () => {
   await log.flush();
   assert.equal(sink.lines, 5000);
 });
+
+Deno.test("AccessLog tells of drops while its sink stays behind, once a second", async () => {
+  // A sink that takes 50 ms a write, against lines that come much faster.
+  const drops: number[] = [];
+  let lines = 0;
+  const sink = {
+    write: (bytes: Uint8Array) =>
+      new Promise<number>((resolve) =>
+        setTimeout(() => {
+          lines += bytes.filter((b) => b === 0x0a).length;
+          resolve(bytes.length);
+        }, 50)
+      ),
+  };
+  const log = new AccessLog(sink, {
+    flushSize: 1000,
+    maxPendingBytes: 3000,
+    onDrop: (n) => drops.push(n),
+  });
+  let total = 0;
+  const until = Date.now() + 1500;
+  while (Date.now() < until) {
+    for (let i = 0; i < 50; i++, total++) log.record(ENTRY);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const toldWhileBehind = drops.length;
+  await log.flush();
+  // Told at the first write done after a drop, then a second later: the
+  // sink never caught up in between.
+  assert.ok(toldWhileBehind >= 1 && toldWhileBehind <= 2, `${drops}`);
+  const dropped = drops.reduce((a, b) => a + b, 0);
+  assert.equal(lines + dropped, total, "every line written or counted");
+});

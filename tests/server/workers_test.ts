@@ -330,23 +330,36 @@ Deno.test("runSupervisor() leaves no worker behind when it is killed with SIGKIL
   }
 });
 
-Deno.test("runSupervisor() fails clearly when the port is taken", async () => {
-  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (taken.addr as Deno.NetAddr).port;
-  const server = new Running(Deno.execPath(), httpdArgs(port));
-  try {
-    const status = await server.finished();
-    assert.notEqual(status.code, 0);
-    assert.ok(
-      server.stderr.includes(
-        `httpd.ts: Cannot listen on 127.0.0.1:${port}: address already in use`,
-      ),
-      server.stderr.join("\n"),
+Deno.test("runSupervisor() fails clearly when the port is taken", async (t) => {
+  // Another server's workers hold the port with SO_REUSEPORT too: joining
+  // their group would split the traffic between two servers.
+  for (const reusePort of [false, true]) {
+    await t.step(
+      reusePort ? "by a reusePort listener" : "plainly",
+      async () => {
+        const taken = Deno.listen({
+          hostname: "127.0.0.1",
+          port: 0,
+          reusePort,
+        });
+        const port = (taken.addr as Deno.NetAddr).port;
+        const server = new Running(Deno.execPath(), httpdArgs(port));
+        try {
+          const status = await server.finished();
+          assert.notEqual(status.code, 0);
+          assert.ok(
+            server.stderr.includes(
+              `httpd.ts: Cannot listen on 127.0.0.1:${port}: address already in use`,
+            ),
+            server.stderr.join("\n"),
+          );
+          assert.equal(server.workers().size, 0);
+        } finally {
+          taken.close();
+          await server.cleanUp();
+        }
+      },
     );
-    assert.equal(server.workers().size, 0);
-  } finally {
-    taken.close();
-    await server.cleanUp();
   }
 });
 

@@ -214,9 +214,11 @@ export class Connection {
         // still be arriving, unread bytes would make close() reset it and
         // could destroy the answer in flight: half-close and drain first.
         // A client that asked to close may send nothing more (RFC 9112
-        // 9.6), so it is spared the extra round trip.
+        // 9.6), so it is spared the extra round trip after an answer that
+        // went out in one write; a bigger one may still be on its way,
+        // and a stray CRLF from the client must not cut it short.
         const clientClosing = !head.keepAlive && head.contentLength === 0 &&
-          !head.chunked;
+          !head.chunked && bytes !== undefined;
         if (complete && !clientClosing) await this.#linger();
         return;
       }
@@ -386,14 +388,19 @@ export class Connection {
 
   /**
    * Before each socket write: a send that makes no progress for the idle
-   * timeout ends the connection; and the second write turns off Nagle's
+   * timeout ends the connection (or the head timeout, while a head is
+   * arriving); and the second write turns off Nagle's
    * algorithm (TCP_NODELAY), which would hold a small write back while an
    * earlier one is unacknowledged, until the client's delayed ACK (40 ms).
    * A connection that writes once, one answer to a client that then
    * closes, is spared the system call.
    */
   #beforeWrite(): void {
-    this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
+    // Held answers written while the next head arrives: the head keeps its
+    // own deadline, from its first byte, and a stalled write ends with it.
+    if (this.#phase !== "head") {
+      this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
+    }
     if (this.#writes === "none") this.#writes = "some";
     else if (this.#writes === "some") {
       this.#writes = "nodelay";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { coarseNow } from "../../server/clock.ts";
 import { Connection } from "../../server/connection.ts";
 import type { Response } from "../../server/response.ts";
 
@@ -110,10 +111,22 @@ Deno.test("Connection turns off Nagle before a big body that follows its head", 
     ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
     BIG,
   );
-  assert.equal(calls.length, 5, calls.join());
-  assert.deepEqual(calls.slice(2), [
-    "nodelay true",
-    `write ${BIG.length}`,
+  assert.equal(calls.length, 7, calls.join());
+  assert.deepEqual(calls.slice(2, 4), ["nodelay true", `write ${BIG.length}`]);
+});
+
+Deno.test("Connection drains before it closes after a big answer, even to a closing client", async () => {
+  // Bytes the client sends anyway (a stray CRLF) would meet a closed
+  // socket, whose reset would destroy the answer's tail still in flight.
+  const calls = await serve(
+    ["GET / HTTP/1.0\r\n\r\n"],
+    BIG,
+  );
+  assert.deepEqual(calls.slice(-3), ["closeWrite", "read", "close"]);
+  // An answer that went out in one write is followed by the close alone.
+  const small = await serve(["GET / HTTP/1.0\r\n\r\n"], SMALL);
+  assert.deepEqual(small.slice(-2).map((call) => call.split(" ")[0]), [
+    "write",
     "close",
   ]);
 });
@@ -281,4 +294,62 @@ Deno.test("Connection closes the file of a synchronous answer it can no longer s
   await ended;
   assert.equal(file.closed, true);
   assert.deepEqual(reports, []);
+});
+
+/**
+ * A recording socket whose reads, once its pieces are used up, wait for
+ * more until it is closed, and whose writes after the first `open` ones
+ * stall until then: a client that sends part of a head, then waits.
+ */
+class WaitingConn extends RecordingConn {
+  #waiting: ((error: Error) => void)[] = [];
+  #open: number;
+
+  constructor(pieces: string[], open: number) {
+    super(pieces);
+    this.#open = open;
+  }
+
+  override read(buffer: Uint8Array): Promise<number | null> {
+    return super.read(buffer).then((n) =>
+      n !== null ? n : new Promise((_, reject) => this.#waiting.push(reject))
+    );
+  }
+
+  override write(bytes: Uint8Array): Promise<number> {
+    if (this.#open-- > 0) return super.write(bytes);
+    this.calls.push(`write ${bytes.length}`);
+    return new Promise((_, reject) => this.#waiting.push(reject));
+  }
+
+  override close(): void {
+    super.close();
+    for (const reject of this.#waiting.splice(0)) {
+      reject(new Deno.errors.Interrupted("closed"));
+    }
+  }
+}
+
+Deno.test("Connection times a pipelined head from its first byte, not from the last write", async () => {
+  // The first answer is held, then written while the second head is still
+  // arriving: that write must not give the head the idle timeout instead.
+  const second = GET("/2");
+  const conn = new WaitingConn([GET("/1") + second.slice(0, 10)], 1);
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => answer(SMALL),
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 1_000,
+    idleTimeoutMs: 60_000,
+  });
+  const served = connection.serve();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(conn.calls, ["read", `write ${KEEP_ALIVE_BYTES}`, "read"]);
+  connection.expire(coarseNow() + 2_000);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const timeout = conn.calls.slice(3).find((call) => call.startsWith("write"));
+  assert.ok(timeout !== undefined, conn.calls.join());
+  assert.notEqual(timeout, `write ${KEEP_ALIVE_BYTES}`, "a 408, not an answer");
+  connection.abort();
+  await served;
 });

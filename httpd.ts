@@ -11,6 +11,7 @@ import {
   UsageError,
 } from "./server/config.ts";
 import { serve, type Server } from "./server/listen.ts";
+import { removePidFile, writePidFile } from "./server/pid_file.ts";
 import { VERSION } from "./server/version.ts";
 import { stopWhenSupervisorGone } from "./server/worker_link.ts";
 import { runSupervisor } from "./server/workers.ts";
@@ -31,7 +32,9 @@ export async function main(args: string[]): Promise<number> {
     config = command.config;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`httpd.ts: ${error.message}\n\n${USAGE}`);
+    // A worker's supervisor passes on its last error: the usage would bury it.
+    const worker = args.some((arg) => arg.startsWith("--worker-id"));
+    console.error(`httpd.ts: ${error.message}${worker ? "" : `\n\n${USAGE}`}`);
     return 2;
   }
 
@@ -46,13 +49,29 @@ export async function main(args: string[]): Promise<number> {
     });
   }
 
+  return await runServer(config);
+}
+
+/** Serves in this process (`-w 1`, or one worker of a supervisor). */
+async function runServer(config: Config): Promise<number> {
+  const worker = config.workerId !== undefined;
+  // The root's real path must be readable too (a symlinked root under a
+  // permission for the link alone): said as such, not as a listen failure.
+  try {
+    const root = Deno.realPathSync(config.root);
+    if (!Deno.statSync(root).isDirectory) throw new Error("not a directory");
+  } catch (error) {
+    console.error(`httpd.ts: Cannot serve ${config.root}: ${message(error)}`);
+    return 1;
+  }
+
   let server: Server;
   try {
     server = serve({
       root: config.root,
       hostname: config.hostname,
       port: config.port,
-      reusePort: config.workerId !== undefined,
+      reusePort: worker,
       dotfiles: config.dotfiles,
       cacheControl: config.cacheControl,
       accessLog: !config.quiet,
@@ -63,62 +82,83 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
       ? "address already in use"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+      : message(error);
     console.error(
       `httpd.ts: cannot listen on ${config.hostname}:${config.port}: ${why}`,
     );
     return 1;
   }
 
-  const stop = () => server.shutdown();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  const { hostname, port } = server.addr;
-  if (config.workerId !== undefined) {
-    console.error(`worker ${config.workerId} ready pid=${Deno.pid}`);
-    stopWhenSupervisorGone(stop);
-  } else {
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    console.error(
-      `httpd.ts: listening on http://${host}:${port} root=${
-        Deno.realPathSync(config.root)
-      } workers=1`,
-    );
-    if (config.pidFile !== undefined) {
-      Deno.writeTextFileSync(config.pidFile, `${Deno.pid}\n`);
+  // The first SIGINT or SIGTERM stops gracefully, a second one at once.
+  let stops = 0;
+  const stop = () => void (stops++ === 0 ? server.shutdown() : server.abort());
+  // SIGHUP reloads under a supervisor, which restarts its workers; a
+  // single process has nothing to reload, and must not die of it.
+  const hangUp = () => {
+    if (!worker) {
+      console.error(
+        "httpd.ts: SIGHUP ignored: a reload restarts workers, which needs -w 2 or more",
+      );
     }
+  };
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGINT", stop],
+    ["SIGTERM", stop],
+    ["SIGHUP", hangUp],
+  ];
+  for (const [signal, listener] of listeners) {
+    Deno.addSignalListener(signal, listener);
   }
-  await server.finished;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
-  if (config.workerId === undefined && config.pidFile !== undefined) {
-    try {
-      Deno.removeSync(config.pidFile);
-    } catch {
-      // Already gone: nothing to clean.
+  const pidFile = worker ? undefined : config.pidFile;
+  try {
+    if (pidFile !== undefined) {
+      const failure = await writePidFile(pidFile);
+      if (failure !== undefined) {
+        console.error(`httpd.ts: ${failure}`);
+        await server.shutdown();
+        return 1;
+      }
     }
+    const { hostname, port } = server.addr;
+    if (worker) {
+      console.error(`worker ${config.workerId} ready pid=${Deno.pid}`);
+      stopWhenSupervisorGone(() => server.shutdown());
+    } else {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.error(
+        `httpd.ts: listening on http://${host}:${port} root=${
+          Deno.realPathSync(config.root)
+        } workers=1`,
+      );
+    }
+    await server.finished;
+    return 0;
+  } finally {
+    for (const [signal, listener] of listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
+    if (pidFile !== undefined) await removePidFile(pidFile);
   }
-  return 0;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The flags a worker needs besides root, port and its id. */
 function workerArgs(config: Config): string[] {
+  // One argument each, --flag=value: a value starting with "-" (a
+  // Cache-Control extension, say) must not be taken for a flag.
   const args = [
-    "--host",
-    config.hostname,
-    "--header-timeout",
-    String(config.headerTimeout),
-    "--idle-timeout",
-    String(config.idleTimeout),
-    "--max-connections",
-    String(config.maxConnections),
+    `--host=${config.hostname}`,
+    `--header-timeout=${config.headerTimeout}`,
+    `--idle-timeout=${config.idleTimeout}`,
+    `--max-connections=${config.maxConnections}`,
   ];
   if (config.quiet) args.push("--quiet");
   if (config.dotfiles) args.push("--dotfiles");
   if (config.cacheControl !== undefined) {
-    args.push("--cache-control", config.cacheControl);
+    args.push(`--cache-control=${config.cacheControl}`);
   }
   return args;
 }

@@ -12,6 +12,14 @@ export const READY_LINE = /^worker (\d+) ready\b/;
 
 /** How many of a worker's last stderr lines are kept to explain a failure. */
 const TAIL_LINES = 8;
+/** How httpd.ts starts a line that says what went wrong. */
+const ERROR_LINE = /^httpd\.ts: /;
+/**
+ * How long a dead worker's last output may take to be passed on: our own
+ * stdout or stderr may be a pipe nobody reads, and that must not hold the
+ * supervisor. Lines not passed on by then are lost.
+ */
+const OUTPUT_DRAIN_MS = 1000;
 
 /** How to spawn one worker. */
 export interface WorkerSpawnOptions {
@@ -48,6 +56,8 @@ export class WorkerProcess {
 
   readonly #child: Deno.ChildProcess;
   readonly #tail: string[] = [];
+  /** The last line in which httpd.ts said what went wrong. */
+  #error: string | undefined;
 
   private constructor(child: Deno.ChildProcess, options: WorkerSpawnOptions) {
     this.id = options.id;
@@ -81,7 +91,10 @@ export class WorkerProcess {
       this.status = status;
       clearTimeout(timer);
       ready.resolve(false);
-      await Promise.all([stdoutDone, stderrDone]);
+      await settledWithin(
+        Promise.all([stdoutDone, stderrDone]),
+        OUTPUT_DRAIN_MS,
+      );
       // Our end of a dead worker's stdin: nothing useful can fail here.
       await child.stdin.close().catch(() => {});
       return status;
@@ -104,8 +117,12 @@ export class WorkerProcess {
     return new WorkerProcess(child, options);
   }
 
-  /** The worker's last stderr lines, or how it ended, for error reports. */
+  /**
+   * What went wrong, for error reports: the worker's last `httpd.ts: `
+   * line, else its last stderr lines, else how it ended.
+   */
   lastError(): string {
+    if (this.#error !== undefined) return this.#error;
     if (this.#tail.length > 0) return this.#tail.join(" | ");
     return this.status ? describeStatus(this.status) : "no output";
   }
@@ -127,13 +144,7 @@ export class WorkerProcess {
   async stop(graceMs: number): Promise<void> {
     this.retiring = true;
     this.kill("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overdue = new Promise<"overdue">((resolve) => {
-      timer = setTimeout(() => resolve("overdue"), graceMs);
-    });
-    const outcome = await Promise.race([this.exited, overdue]);
-    clearTimeout(timer);
-    if (outcome === "overdue") {
+    if (!await settledWithin(this.exited, graceMs)) {
       this.kill("SIGKILL");
       await this.exited;
     }
@@ -141,8 +152,25 @@ export class WorkerProcess {
 
   #remember(line: string): void {
     if (line.trim() === "") return;
+    if (ERROR_LINE.test(line)) this.#error = line;
     this.#tail.push(line);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+  }
+}
+
+/** Whether `promise` settled within `ms`; the timer is always cleared. */
+async function settledWithin(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -198,6 +198,13 @@ export class Supervisor {
       // A worker that keeps dying right after start is backed off like one
       // that cannot start; one that ran for a while is replaced at once.
       slot.failures = uptime < MIN_UPTIME_MS ? slot.failures + 1 : 0;
+      if (slot.failures >= MAX_START_FAILURES) {
+        await this.#say(
+          `worker died right after start ${slot.failures} times in a row, giving up: ${worker.lastError()}`,
+        );
+        this.stop(1);
+        return;
+      }
       await this.#say(
         `worker ${worker.id} (pid ${worker.pid}) exited with ${
           describeStatus(status)

@@ -95,9 +95,9 @@ export function parseCommandLine(args: string[]): Command {
       },
     }));
   } catch (error) {
-    throw new UsageError(
-      error instanceof Error ? error.message : String(error),
-    );
+    // One line, as every usage error: node:util's may span several.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.split("\n").join(" "));
   }
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };

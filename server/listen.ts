@@ -60,6 +60,11 @@ export interface Server {
    * finish (bounded by the grace period), then resolves.
    */
   shutdown(): Promise<void>;
+  /**
+   * Stops at once: stops accepting, closes every connection whatever it is
+   * doing, then resolves like `shutdown()`.
+   */
+  abort(): Promise<void>;
   /** Resolves once the server has stopped and every connection is closed. */
   readonly finished: Promise<void>;
 }
@@ -68,6 +73,12 @@ export interface Server {
 const SWEEP_MS = 100;
 /** Connections being refused with a 503 at once, beyond which they are just closed. */
 const MAX_REFUSING = 256;
+/**
+ * How long a stopped server waits for its access log to be written: a
+ * stdout nobody reads must not hold the exit. Lines not written by then are
+ * lost.
+ */
+const LOG_FLUSH_MS = 1000;
 
 /**
  * Starts serving files from `options.root`. Throws at once if the address
@@ -130,12 +141,25 @@ export function serve(options: ServeOptions): Server {
   }, SWEEP_MS);
   tick();
 
+  let settled = false;
   const settle = () => {
-    if (!stopping || accepting || connections.size > 0) return;
+    if (settled || !stopping || accepting || connections.size > 0) return;
+    settled = true;
     clearInterval(sweeper);
     if (graceTimer !== undefined) clearTimeout(graceTimer);
-    log?.flush().then(() => resolveFinished());
-    if (log === undefined) resolveFinished();
+    if (log === undefined) return resolveFinished();
+    const timer = setTimeout(resolveFinished, LOG_FLUSH_MS);
+    log.flush().then(() => {
+      clearTimeout(timer);
+      resolveFinished();
+    });
+  };
+  const abortAll = () => {
+    for (const connection of connections) connection.abort();
+    // A handler stuck in a blocking call (say, opening a FIFO swapped in
+    // under the root) would otherwise hold the exit forever.
+    connections.clear();
+    settle();
   };
 
   const acceptLoop = async () => {
@@ -173,23 +197,23 @@ export function serve(options: ServeOptions): Server {
   };
   acceptLoop().catch((error) => report("accept loop", error));
 
+  const shutdown = () => {
+    if (!stopping) {
+      stopping = true;
+      closeQuietly(listener);
+      for (const connection of connections) connection.drain();
+      graceTimer = setTimeout(abortAll, options.shutdownGraceMs ?? 5000);
+      settle();
+    }
+    return finished;
+  };
   return {
     addr: listener.addr,
     finished,
-    shutdown() {
-      if (!stopping) {
-        stopping = true;
-        closeQuietly(listener);
-        for (const connection of connections) connection.drain();
-        graceTimer = setTimeout(() => {
-          for (const connection of connections) connection.abort();
-          // A handler stuck in a blocking call (say, opening a FIFO swapped
-          // in under the root) would otherwise hold the exit forever.
-          connections.clear();
-          settle();
-        }, options.shutdownGraceMs ?? 5000);
-        settle();
-      }
+    shutdown,
+    abort() {
+      shutdown();
+      abortAll();
       return finished;
     },
   };

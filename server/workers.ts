@@ -18,6 +18,7 @@
 import { createWorkerArgs, formatNetPermission } from "./_worker_command.ts";
 import { createLineSink } from "./_worker_output.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
+import { removePidFile, writePidFile } from "./pid_file.ts";
 
 /** How the supervisor runs its workers. */
 export interface SupervisorOptions {
@@ -101,18 +102,15 @@ export async function runSupervisor(
   const unsupported = checkWorkerPlatform(options.workers, Deno.build.os);
   if (unsupported) return fail(unsupported);
 
+  // Workers get --allow-read=ROOT, and Deno splits that list at commas,
+  // with no way to escape one.
+  if (!Deno.build.standalone && options.root.includes(",")) {
+    return fail(
+      `Cannot run workers for root ${options.root}: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`,
+    );
+  }
   const port = bindProbe(options.hostname, options.port);
   if (typeof port === "string") return fail(port);
-
-  if (options.pidFile !== undefined) {
-    try {
-      await Deno.writeTextFile(options.pidFile, `${Deno.pid}\n`);
-    } catch (error) {
-      return fail(
-        `Cannot write pid file ${options.pidFile}: ${errorMessage(error)}`,
-      );
-    }
-  }
 
   const workerModule = options.workerModule ?? Deno.mainModule;
   const program = Deno.execPath();
@@ -146,11 +144,17 @@ export async function runSupervisor(
     ["SIGINT", onStop],
     ["SIGHUP", onReload],
   ];
+  // Signals are handled before the pid file names this process: a stop
+  // sent as soon as the file appears must find a graceful stop.
   for (const [signal, listener] of listeners) {
     Deno.addSignalListener(signal, listener);
   }
 
   try {
+    if (options.pidFile !== undefined) {
+      const failure = await writePidFile(options.pidFile);
+      if (failure !== undefined) return await fail(failure);
+    }
     if (await supervisor.start()) {
       const address = formatNetPermission(options.hostname, port);
       await stderr.write(
@@ -211,15 +215,17 @@ function migrationWarning(): string | undefined {
 }
 
 /**
- * Checks that the address can be shared and resolves port 0 to a free
- * port, by binding once with `reusePort` and closing again at once: a
- * listener kept open here would take its share of connections and never
- * accept them. Returns the port, or an error message.
+ * Checks that nothing listens on the address and resolves port 0 to a free
+ * port, by binding once and closing again at once: a listener kept open
+ * here would take its share of connections and never accept them. The
+ * probe does not ask for `reusePort`, so that it fails on another server's
+ * reuse-port group too: joining that would split the traffic between two
+ * servers. Returns the port, or an error message.
  */
 function bindProbe(hostname: string, port: number): number | string {
   const address = formatNetPermission(hostname, port);
   try {
-    const listener = Deno.listen({ hostname, port, reusePort: true });
+    const listener = Deno.listen({ hostname, port });
     const bound = (listener.addr as Deno.NetAddr).port;
     listener.close();
     return bound;
@@ -228,21 +234,6 @@ function bindProbe(hostname: string, port: number): number | string {
       return `Cannot listen on ${address}: address already in use`;
     }
     return `Cannot listen on ${address}: ${errorMessage(error)}`;
-  }
-}
-
-/** Removes the pid file unless another process has claimed it since. */
-async function removePidFile(path: string): Promise<void> {
-  try {
-    // Without read permission (only --allow-write for the pid file), the
-    // check is skipped rather than answered by a permission prompt.
-    const readable =
-      Deno.permissions.querySync({ name: "read", path }).state === "granted";
-    if (!readable || (await Deno.readTextFile(path)).trim() === `${Deno.pid}`) {
-      await Deno.remove(path);
-    }
-  } catch {
-    // Already gone, or not ours to remove.
   }
 }
 

@@ -51,9 +51,10 @@ export interface ChildOptions {
   /**
    * `"lines"` collects stdout (the access log) into
    * {@linkcode StartedChild.stdoutLines}; `"null"` discards it, so a full
-   * pipe can never block the server. @default {"null"}
+   * pipe can never block the server; `"unread"` is a pipe nobody reads (a
+   * stalled log collector), which fills up. @default {"null"}
    */
-  stdout?: "null" | "lines";
+  stdout?: "null" | "lines" | "unread";
   /** How long to wait for the startup line. @default {60000} */
   startTimeoutMs?: number;
   /** {@linkcode StartedChild.stop}'s default grace period. @default {10000} */
@@ -187,7 +188,9 @@ export async function startChild(
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env,
     stdin: "null",
-    stdout: collect ? "piped" : "null",
+    stdout: options.stdout === undefined || options.stdout === "null"
+      ? "null"
+      : "piped",
     stderr: "piped",
   }).spawn();
 
@@ -229,6 +232,7 @@ export async function startChild(
   const settled = status.then(async () => {
     if (await within(drained, OUTPUT_GRACE_MS) === TIMED_OUT) abort.abort();
     await drained;
+    if (options.stdout === "unread") await process.stdout.cancel();
   });
 
   const kill = (signal: Deno.Signal) => {

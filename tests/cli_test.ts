@@ -23,6 +23,8 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
   ["port 70000", ["-p", "70000"], /--port '70000'/],
   ["a port that is not a number", ["-p", "http"], /--port 'http'/],
   ["a negative port", ["--port=-1"], /port/],
+  // node:util's own message for this one has three lines.
+  ["a value that looks like a flag", ["-p", "-1"], /'--port=-XYZ'/],
   [
     "a missing root",
     ["-r", "/no/such/root/dir"],
@@ -173,6 +175,118 @@ Deno.test("SIGINT stops accepting, lets a download in flight finish, exits 0", a
   assert.equal(await client.serverClosed(), true);
   const exit = await exited;
   assert.equal(exit.code, 0, cli.stderr());
+});
+
+Deno.test("SIGTERM exits 0 even when nobody reads stdout (the access log)", async (t) => {
+  // A stalled log collector: the pipe fills, and the last lines can never
+  // be written. They are dropped; the exit is not held.
+  for (const workers of ["1", "2"]) {
+    await t.step(`-w ${workers}`, async () => {
+      await using cli = await startCli({
+        args: ["-r", FIXTURE_ROOT, "-w", workers],
+        stdout: "unread",
+      });
+      // About 150 KB of log lines against a 64 KiB pipe.
+      const request = "GET /dir/page.txt HTTP/1.1\r\nHost: test\r\n\r\n";
+      for (let batch = 0; batch < 20; batch++) {
+        using client = await RawClient.connect(cli.port);
+        await client.send(request.repeat(50));
+        for (let i = 0; i < 50; i++) {
+          assert.equal((await client.readResponse()).status, 200);
+        }
+      }
+      // The access log is written every 200 ms.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const exit = await cli.stop("SIGTERM");
+      assert.equal(
+        exit.signal,
+        null,
+        `killed after the grace: ${cli.stderr()}`,
+      );
+      assert.equal(exit.code, 0, cli.stderr());
+    });
+  }
+});
+
+Deno.test("-w 1: SIGHUP is ignored with a note, and a second SIGTERM stops at once", async () => {
+  using dir = tempDir();
+  const size = 64 * 1024 * 1024;
+  Deno.writeFileSync(`${dir.path}/big.bin`, new Uint8Array(0));
+  Deno.truncateSync(`${dir.path}/big.bin`, size);
+  await using cli = await startCli({ args: ["-r", dir.path, "--quiet"] });
+  Deno.kill(cli.pid, "SIGHUP");
+  using client = await RawClient.connect(cli.port);
+  await client.send("GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
+  // Still serving after the SIGHUP.
+  const response = await client.readResponse({ head: true });
+  assert.equal(response.status, 200);
+  assert.match(cli.stderr(), /^httpd\.ts: SIGHUP ignored: .*-w 2/m);
+  // The download stalls (the client reads no more): the first SIGTERM
+  // waits for it, up to the 5 s grace; the second does not.
+  Deno.kill(cli.pid, "SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const stopped = Date.now();
+  Deno.kill(cli.pid, "SIGTERM");
+  const exit = await cli.status();
+  assert.ok(Date.now() - stopped < 3_000, "stopped before the grace ran out");
+  assert.equal(exit.code, 0, cli.stderr());
+});
+
+Deno.test("-w 1: a pid file that cannot be written is one line and exit 1", async () => {
+  using dir = tempDir();
+  const output = await runCli([
+    "-r",
+    FIXTURE_ROOT,
+    "-p",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--pid-file",
+    `${dir.path}/missing/httpd.pid`,
+  ]);
+  assert.equal(output.code, 1, output.stderr);
+  assert.match(
+    output.stderr,
+    /^httpd\.ts: Cannot write pid file .*missing\/httpd\.pid: .+\n$/,
+  );
+});
+
+Deno.test("-w 1: stopping leaves a pid file another instance has claimed since", async () => {
+  using dir = tempDir();
+  const pidFile = `${dir.path}/httpd.pid`;
+  await using cli = await startCli({
+    args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
+  });
+  assert.equal(Deno.readTextFileSync(pidFile), `${cli.pid}\n`);
+  Deno.writeTextFileSync(pidFile, "999999\n"); // the instance started after
+  assert.equal((await cli.stop("SIGTERM")).code, 0);
+  assert.equal(Deno.readTextFileSync(pidFile), "999999\n");
+});
+
+Deno.test("-w 1: a root whose real path cannot be read says so, not 'cannot listen'", async () => {
+  using dir = tempDir();
+  Deno.mkdirSync(`${dir.path}/root`);
+  Deno.symlinkSync(`${dir.path}/root`, `${dir.path}/link`);
+  const output = await runCli(
+    ["-r", `${dir.path}/link`, "-p", "0", "--host", "127.0.0.1"],
+    [`--allow-read=${dir.path}/link`, "--allow-net"],
+  );
+  assert.equal(output.code, 1, output.stderr);
+  assert.match(
+    output.stderr,
+    /^httpd\.ts: Cannot serve .*\/link: .*read access.*\n$/,
+  );
+});
+
+Deno.test("-w 2 passes a --cache-control value that starts with a dash to its workers", async () => {
+  await using cli = await startCli({
+    args: ["-r", FIXTURE_ROOT, "--quiet", "-w", "2", "--cache-control=-x"],
+  });
+  using client = await RawClient.connect(cli.port);
+  await client.send(get("/dir/page.txt"));
+  const response = await client.readResponse();
+  assert.equal(response.status, 200);
+  assert.equal(header(response, "cache-control"), "-x");
 });
 
 Deno.test("the permission-scoped run serves the root and refuses outside it", async () => {

@@ -7,7 +7,13 @@
  */
 
 import { serve, type ServeOptions } from "../../server/listen.ts";
-import { HTTPD, REPO_ROOT, startChild, SUITE_ROOT } from "../_child.ts";
+import {
+  type ChildOptions,
+  HTTPD,
+  REPO_ROOT,
+  startChild,
+  SUITE_ROOT,
+} from "../_child.ts";
 
 // The repository root (no trailing slash), the command line entry point and
 // the public suite's data beside the repository: shared with every suite.
@@ -87,6 +93,8 @@ export interface StartCliOptions {
   permissions?: string[];
   /** Working directory. @default {REPO_ROOT} */
   cwd?: string;
+  /** What becomes of its stdout; see {@linkcode ChildOptions}. @default {"null"} */
+  stdout?: ChildOptions["stdout"];
 }
 
 /** A running `httpd.ts` child. */
@@ -122,6 +130,7 @@ export async function startCli(options: StartCliOptions): Promise<CliServer> {
     "127.0.0.1",
   ], {
     cwd: options.cwd ?? REPO_ROOT,
+    stdout: options.stdout,
     startTimeoutMs: DEADLINE_MS,
     graceMs: DEADLINE_MS,
     disposeSignal: "SIGKILL",
@@ -146,13 +155,19 @@ export interface CliOutput {
   stderr: string;
 }
 
-/** Runs `deno run -A httpd.ts ARGS` to completion (for flags that exit at once). */
-export async function runCli(args: string[]): Promise<CliOutput> {
+/**
+ * Runs `deno run PERMISSIONS httpd.ts ARGS` to completion (for flags that
+ * exit at once, and start-up failures).
+ */
+export async function runCli(
+  args: string[],
+  permissions: string[] = ["-A"],
+): Promise<CliOutput> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), DEADLINE_MS * 2);
   try {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", HTTPD, ...args],
+      args: ["run", ...permissions, HTTPD, ...args],
       cwd: REPO_ROOT,
       stdin: "null",
       signal: controller.signal,

@@ -13,6 +13,7 @@ import {
 import { createLineSink, forwardLines } from "../../server/_worker_output.ts";
 import { startDelayMs } from "../../server/_worker_supervisor.ts";
 import { checkWorkerPlatform } from "../../server/workers.ts";
+import { tempDir } from "./_harness.ts";
 
 const HTTPD = new URL("../../httpd.ts", import.meta.url).href;
 const FAKE_SUPERVISOR = new URL(
@@ -76,9 +77,23 @@ class Running {
     if (!this.status) this.child.kill(signal);
   }
 
-  /** Waits for the exit and for the output to be read to its end. */
-  async finished(): Promise<Deno.CommandStatus> {
-    const status = await this.child.status;
+  /**
+   * Waits for the exit; a process still running after `timeoutMs` is
+   * killed and the wait fails, so a test that expects an exit never hangs.
+   */
+  async finished(timeoutMs = 60_000): Promise<Deno.CommandStatus> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    const status = await Promise.race([this.child.status, late]);
+    clearTimeout(timer);
+    if (status === undefined) {
+      this.signal("SIGKILL");
+      await this.child.status;
+      await this.#drained;
+      throw new Error(`still running after ${timeoutMs} ms; killed`);
+    }
     await this.#drained;
     return status;
   }
@@ -492,6 +507,69 @@ Deno.test("runSupervisor() gives up with the worker's error after repeated start
       server.stderr.join("\n"),
     );
     assert.ok(!server.stderr.some((l) => LISTENING.test(l)));
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() refuses a root with a comma, which --allow-read cannot take", async () => {
+  using dir = tempDir();
+  const root = `${dir.path}/a,b`;
+  Deno.mkdirSync(root);
+  const server = new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    FAKE_SUPERVISOR,
+    JSON.stringify({
+      workers: 2,
+      workerArgs: ["--host", "127.0.0.1"],
+      root,
+      hostname: "127.0.0.1",
+      port: 0,
+    }),
+  ]);
+  try {
+    const status = await server.finished();
+    assert.equal(status.code, 1);
+    assert.ok(
+      server.stderr.some((l) =>
+        l.startsWith(`httpd.ts: Cannot run workers for root ${root}: a comma`)
+      ),
+      server.stderr.join("\n"),
+    );
+    assert.equal(server.workers().size, 0);
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() gives up on workers that keep dying right after start", async () => {
+  const server = new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    FAKE_SUPERVISOR,
+    JSON.stringify({
+      workers: 1,
+      workerArgs: ["--host", "127.0.0.1", "--crash-after-ready"],
+      root: SUITE_ROOT,
+      hostname: "127.0.0.1",
+      port: 0,
+    }),
+  ]);
+  try {
+    const status = await server.finished();
+    assert.equal(status.code, 1);
+    const spawned = new Set(
+      server.stderr.flatMap((l) => l.match(/^\[w(\d+)\] /)?.[1] ?? []),
+    );
+    assert.equal(spawned.size, 5, server.stderr.join("\n"));
+    assert.ok(
+      server.stderr.some((l) =>
+        /^httpd\.ts: worker died right after start 5 times in a row, giving up: .*crashed after start/
+          .test(l)
+      ),
+      server.stderr.join("\n"),
+    );
   } finally {
     await server.cleanUp();
   }

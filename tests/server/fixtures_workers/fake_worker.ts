@@ -4,7 +4,8 @@
  * 200 that names the worker, and logs one stdout line per request.
  *
  * Flags: -r ROOT -p PORT --host HOST --worker-id N, and for fault
- * tests --fail-start (exit 1 before listening).
+ * tests --fail-start (exit 1 before listening) and --crash-after-ready
+ * (exit 70 a moment after announcing itself).
  *
  * @module
  */
@@ -20,12 +21,16 @@ const { values } = parseArgs({
     host: { type: "string" },
     "worker-id": { type: "string" },
     "fail-start": { type: "boolean" },
+    "crash-after-ready": { type: "boolean" },
   },
 });
 const id = Number(values["worker-id"]);
 if (values["fail-start"]) {
-  console.error("Cannot start: asked to fail");
-  Deno.exit(1);
+  // Like httpd.ts's usage errors: the cause, then more lines than the
+  // supervisor keeps of a worker's output.
+  console.error("httpd.ts: Cannot start: asked to fail");
+  for (let i = 1; i <= 12; i++) console.error(`  usage line ${i}`);
+  Deno.exit(2);
 }
 // The root must be readable under the permissions the supervisor gave.
 Deno.statSync(values.root ?? ".");
@@ -114,3 +119,9 @@ const accepting = (async () => {
   }
 })();
 console.error(`worker ${id} ready pid=${Deno.pid}`);
+if (values["crash-after-ready"]) {
+  setTimeout(() => {
+    console.error("fatal: crashed after start");
+    Deno.exit(70);
+  }, 100);
+}

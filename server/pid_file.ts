@@ -1,0 +1,50 @@
+/**
+ * The `--pid-file`: written once the server is ready, removed when it
+ * stops, by the one process that signals go to (the supervisor with
+ * `-w N`, the server itself with `-w 1`).
+ *
+ * @module
+ */
+
+/**
+ * Writes this process's id to `path`; resolves to why it could not, or
+ * `undefined` once written.
+ *
+ * @example
+ * ```ts
+ * import { removePidFile, writePidFile } from "./pid_file.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * assert.equal(await writePidFile(path), undefined);
+ * assert.equal(Deno.readTextFileSync(path), `${Deno.pid}\n`);
+ * await removePidFile(path);
+ * assert.throws(() => Deno.statSync(path));
+ * ```
+ */
+export async function writePidFile(path: string): Promise<string | undefined> {
+  try {
+    await Deno.writeTextFile(path, `${Deno.pid}\n`);
+    return undefined;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return `Cannot write pid file ${path}: ${why}`;
+  }
+}
+
+/**
+ * Removes the pid file unless another process has claimed it since (a
+ * second instance started with the same path): its owner still needs it.
+ */
+export async function removePidFile(path: string): Promise<void> {
+  try {
+    // Without read permission (only --allow-write for the pid file), the
+    // check is skipped rather than answered by a permission prompt.
+    const readable =
+      Deno.permissions.querySync({ name: "read", path }).state === "granted";
+    if (!readable || (await Deno.readTextFile(path)).trim() === `${Deno.pid}`) {
+      await Deno.remove(path);
+    }
+  } catch {
+    // Already gone, or not ours to remove.
+  }
+}

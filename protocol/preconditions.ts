@@ -27,6 +27,15 @@ export interface Validators {
    * @default undefined (no date: date conditions are ignored)
    */
   lastModified?: number;
+  /**
+   * When the representation last changed in any way, in milliseconds since
+   * the epoch: for a file, the later of its modification and status change
+   * times, since a rewrite can put an old modification time back (`cp -p`,
+   * `touch -r`) but not an old status change time. Only `If-Range` uses it;
+   * `If-Modified-Since` keeps to `lastModified`, the date it was sent.
+   * @default lastModified
+   */
+  lastChanged?: number;
 }
 
 /** What the evaluation needs from a request, independent of the server's types. */
@@ -114,9 +123,12 @@ export function evaluatePreconditions(
  * HTTP-date exactly equal to `Last-Modified` and that date is a strong
  * validator. A date is strong only if the server knows the file did not
  * change twice within that second (§8.8.2.2); the most a server can know is
- * that the second is over, so a file modified less than a second before
- * `nowMs` never satisfies a date. Anything else (weak tag, other tag, other
- * date, garbage) means: ignore `Range` and send the whole representation.
+ * that the second is over, so a file changed less than a second before
+ * `nowMs` never satisfies a date. Nor does one changed in a later second
+ * than the date names (`lastChanged`): its content may differ from the
+ * copy that date was sent with although `Last-Modified` says the same.
+ * Anything else (weak tag, other tag, other date, garbage) means: ignore
+ * `Range` and send the whole representation.
  *
  * @example
  * ```ts
@@ -127,6 +139,9 @@ export function evaluatePreconditions(
  * assert.equal(isRangeApplicable('"v1"', validators), true);
  * assert.equal(isRangeApplicable('W/"v1"', validators), false);
  * assert.equal(isRangeApplicable("Mon, 01 Jan 2024 00:00:00 GMT", validators), true);
+ * // Rewritten later with its old modification time put back.
+ * const restored = { ...validators, lastChanged: Date.UTC(2024, 0, 2) };
+ * assert.equal(isRangeApplicable("Mon, 01 Jan 2024 00:00:00 GMT", restored), false);
  * ```
  */
 export function isRangeApplicable(
@@ -149,7 +164,9 @@ export function isRangeApplicable(
   const date = parseHttpDate(value);
   const mtime = validators.lastModified;
   if (date === undefined || mtime === undefined) return false;
-  return date === Math.floor(mtime / 1000) * 1000 && nowMs - mtime >= 1000;
+  const changed = Math.max(mtime, validators.lastChanged ?? mtime);
+  return date === Math.floor(mtime / 1000) * 1000 &&
+    Math.floor(changed / 1000) * 1000 === date && nowMs - changed >= 1000;
 }
 
 function currentEtag(validators: Validators): EntityTag | undefined {

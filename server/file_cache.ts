@@ -207,20 +207,31 @@ export class FileCache {
     return key;
   }
 
-  /** Describes a file and its siblings, reusing `previous` where nothing changed. */
+  /**
+   * Describes a file and its siblings, reusing `previous` where nothing
+   * changed. Only the original's errors are thrown: a sibling that cannot be
+   * read is left out.
+   */
   #load(
     path: string,
     contentType: string,
     previous: FileEntry | undefined,
   ): FileEntry {
     const original = this.#read(path, undefined, previous?.original);
-    const encoded = findPrecompressedSiblings(path).map((sibling) =>
-      this.#read(
-        sibling.path,
-        sibling.coding,
-        previous?.encoded.find((r) => r.coding === sibling.coding),
-      )
-    );
+    const encoded: Representation[] = [];
+    for (const sibling of findPrecompressedSiblings(path)) {
+      try {
+        encoded.push(this.#read(
+          sibling.path,
+          sibling.coding,
+          previous?.encoded.find((r) => r.coding === sibling.coding),
+        ));
+      } catch {
+        // Unreadable, or gone or swapped since its lstat: absent, as in
+        // findPrecompressedSiblings. The original is always a correct
+        // answer, so a sibling's trouble must not turn it into a 403 or 404.
+      }
+    }
     const unchanged = previous !== undefined &&
       previous.original === original &&
       previous.encoded.length === encoded.length &&

@@ -150,10 +150,11 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       opened = await openSame(chosen);
     } catch (error) {
       cache.forget(head.target);
-      return errorResponse(
-        classifyError(error) === "forbidden" ? 403 : 404,
-        method,
-      );
+      // Gone or unreadable since the cache checked it. If it was a
+      // sibling, the original (or another coding) may still be there:
+      // resolve again, once, before answering 404 or 403.
+      const status = classifyError(error) === "forbidden" ? 403 : 404;
+      return retried ? errorResponse(status, method) : await handle(head, true);
     }
     if (opened === undefined) {
       // The path no longer leads to the file that was checked (replaced,

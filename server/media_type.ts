@@ -32,6 +32,16 @@ const PINNED: Readonly<Record<string, string>> = {
   json: "application/json",
   svg: "image/svg+xml",
   wasm: "application/wasm",
+  // Extensions mime-db gives to two types of the same source, where its
+  // alphabetical order would pick the wrong one: nginx's mime.types
+  // decides, and for the ones it lacks, what browsers play. application/mp4
+  // is for MP4 files without audio or video (RFC 4337 §2); Chromium
+  // downloads rather than plays it.
+  mp4: "video/mp4",
+  mpg4: "video/mp4",
+  mts: "video/mp2t",
+  "3gpp": "video/3gpp",
+  xml: "text/xml",
 };
 
 /** When two types claim an extension, the better-sourced one wins. */

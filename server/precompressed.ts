@@ -35,7 +35,8 @@ const CODINGS = Object.keys(PRECOMPRESSED_SUFFIXES) as PrecompressedCoding[];
  * `chooseEncoding()`. A symbolic link is not a regular file here (`lstat`):
  * a link could lead outside the served root, and the original's path checks
  * did not cover it. A sibling that cannot be stat'ed, for any reason, is
- * absent: the original is always a correct answer.
+ * absent: the original is always a correct answer. (The file cache, which
+ * opens what is listed here, likewise drops a sibling it cannot open.)
  *
  * Synchronous, like the rest of the file cache's path resolution, which
  * calls it on a miss.

@@ -68,7 +68,8 @@ export function prepareFields(
 
 /**
  * The answer to a GET or HEAD of a file once its representation is chosen:
- * preconditions (RFC 9110 13.2.2), then Range, then the 200. `file` is the
+ * preconditions (RFC 9110 13.2.2), then Range, then the 200. Several ranges
+ * of a precompressed representation get the 200 too (see below). `file` is the
  * open file when the bytes are not in memory; the caller closes it unless
  * the response's body streams from it.
  */
@@ -84,6 +85,8 @@ export function serveContent(
   const validators = {
     etag: representation.etag,
     lastModified: representation.mtimeMs,
+    // A rewrite may put the old mtime back, never the old ctime.
+    lastChanged: representation.ctimeMs,
   };
   const precondition = evaluatePreconditions({ method, header }, validators);
   if (precondition === "not-modified") {
@@ -99,9 +102,19 @@ export function serveContent(
 
   const size = representation.size;
   const bytes = representation.bytes;
-  const range = isRangeApplicable(header("if-range"), validators)
+  let range = isRangeApplicable(header("if-range"), validators)
     ? parseRange(header("range"), size)
     : parseRange(undefined, size);
+  // Content-Encoding describes the message body, and a multipart body is
+  // framing around slices of encoded bytes, not encoded itself: no client
+  // could decode it. RFC 9110 §14.2 lets a server ignore Range, as nginx
+  // does for a precompressed file; one range keeps its plain 206.
+  if (
+    representation.coding !== undefined && range.kind === "satisfiable" &&
+    range.ranges.length > 1
+  ) {
+    range = parseRange(undefined, size);
+  }
   if (range.kind === "unsatisfiable") {
     return errorResponse(
       416,

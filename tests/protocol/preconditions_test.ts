@@ -251,6 +251,15 @@ const ROWS: Row[] = [
     headers: { "if-unmodified-since": AFTER_LM, "if-modified-since": AFTER_LM },
     expected: NOT_MODIFIED,
   },
+  // If-Modified-Since compares the date that was sent, Last-Modified: a
+  // later status change (chmod, or cp -p and rsync -t, which keep the mtime
+  // on purpose) must not cost every cache a full download.
+  {
+    name: "If-Modified-Since ignores a status change after the mtime",
+    headers: { "if-modified-since": AT_LM },
+    validators: { ...VALIDATORS, lastChanged: MTIME + 5000 },
+    expected: NOT_MODIFIED,
+  },
 ];
 
 Deno.test("evaluatePreconditions() follows RFC 9110 §13.1 and the §13.2.2 order", async (t) => {
@@ -325,6 +334,35 @@ const IF_RANGE_ROWS: {
     value: AT_LM,
     now: MTIME + 400,
     expected: false,
+  },
+  {
+    name:
+      "the exact date of a file rewritten in a later second with its mtime put back: whole file",
+    value: AT_LM,
+    validators: { ...VALIDATORS, lastChanged: MTIME + 5000 },
+    expected: false,
+  },
+  {
+    name:
+      "the exact date of a file whose status changed under a second ago: whole file",
+    value: AT_LM,
+    validators: { ...VALIDATORS, lastChanged: MTIME + 400 },
+    now: MTIME + 1100,
+    expected: false,
+  },
+  {
+    name:
+      "the exact date of a file whose status changed in the same second, over a second ago: Range applies",
+    value: AT_LM,
+    validators: { ...VALIDATORS, lastChanged: Date.UTC(2024, 0, 1) },
+    expected: true,
+  },
+  {
+    name:
+      "the exact date of a file whose mtime was set after its last status change: Range applies",
+    value: AT_LM,
+    validators: { ...VALIDATORS, lastChanged: MTIME - 60_000 },
+    expected: true,
   },
   {
     name: "a date when the file has no modification date: whole file",

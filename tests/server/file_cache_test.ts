@@ -155,3 +155,80 @@ Deno.test("FileCache keeps within its byte budget", () => {
   assert.equal(entryOf(cache, "/f19.bin"), entries[19]);
   assert.notEqual(entryOf(cache, "/f0.bin"), entries[0]);
 });
+
+/**
+ * Makes `Deno.openSync` throw `error` for `path` until disposed. A sibling
+ * can vanish or turn unreadable between the lstat that lists it and the
+ * open that reads it, or be unreadable all along (mode 000 stops the open,
+ * not the lstat); tests run as root, whom no mode stops, and no file can be
+ * made to go away between two calls of one lookup, so the failure is staged
+ * where the kernel would report it.
+ */
+function failOpen(path: string, error: Error): Disposable {
+  const open = Deno.openSync;
+  const staged: typeof Deno.openSync = (file, options) => {
+    if (String(file) === path) throw error;
+    return open(file, options);
+  };
+  Object.defineProperty(Deno, "openSync", { value: staged });
+  return {
+    [Symbol.dispose]() {
+      Object.defineProperty(Deno, "openSync", { value: open });
+    },
+  };
+}
+
+Deno.test("FileCache leaves out a precompressed sibling it cannot open, and keeps the original", async (t) => {
+  const errors = [
+    new Deno.errors.PermissionDenied("Staged: unreadable"),
+    new Deno.errors.NotFound("Staged: removed after its lstat"),
+  ];
+  for (const error of errors) {
+    await t.step(error.name, () => {
+      using dir = tempDir();
+      const path = `${dir.path}/a.txt`;
+      Deno.writeTextFileSync(path, "original");
+      Deno.writeTextFileSync(`${path}.gz`, "not really gzip");
+      Deno.writeTextFileSync(`${path}.br`, "not really brotli");
+      Deno.writeTextFileSync(`${dir.path}/b.txt`, "only a gzip sibling");
+      Deno.writeTextFileSync(`${dir.path}/b.txt.gz`, "not really gzip");
+      const cache = new FileCache(dir.path, { maxStaleMs: 0 });
+      const before = entryOf(cache, "/a.txt");
+      assert.deepEqual(before.encoded.map((r) => r.coding), ["br", "gzip"]);
+      {
+        using _gz = failOpen(`${path}.gz`, error);
+        using _onlyGz = failOpen(`${dir.path}/b.txt.gz`, error);
+        const after = entryOf(cache, "/a.txt");
+        assert.equal(decoder.decode(after.original.bytes), "original");
+        assert.deepEqual(after.encoded.map((r) => r.coding), ["br"]);
+        const only = entryOf(cache, "/b.txt");
+        assert.equal(
+          decoder.decode(only.original.bytes),
+          "only a gzip sibling",
+        );
+        assert.deepEqual(only.encoded, []);
+      }
+      // Readable again: back in the entry at the next check.
+      const again = entryOf(cache, "/a.txt");
+      assert.deepEqual(again.encoded.map((r) => r.coding), ["br", "gzip"]);
+    });
+  }
+});
+
+Deno.test("FileCache still answers 403 or 404 when the original cannot be opened", async (t) => {
+  const cases = [
+    [new Deno.errors.PermissionDenied("Staged: unreadable"), "forbidden"],
+    [new Deno.errors.NotFound("Staged: removed after its stat"), "not-found"],
+  ] as const;
+  for (const [error, kind] of cases) {
+    await t.step(error.name, () => {
+      using dir = tempDir();
+      const path = `${dir.path}/a.txt`;
+      Deno.writeTextFileSync(path, "original");
+      Deno.writeTextFileSync(`${path}.gz`, "not really gzip");
+      const cache = new FileCache(dir.path);
+      using _original = failOpen(path, error);
+      assert.equal(cache.lookup("/a.txt").kind, kind);
+    });
+  }
+});

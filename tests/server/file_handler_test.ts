@@ -1,0 +1,77 @@
+/**
+ * The file handler called directly, without a socket: what it answers when
+ * the disk changes under an entry the cache still trusts. No server runs in
+ * this module, so the coarse clock the cache reads stands still and a
+ * cached entry is trusted for the whole test: a change can only show where
+ * the handler opens a file.
+ */
+
+import assert from "node:assert/strict";
+import { parseRequestHead } from "../../protocol/request_head.ts";
+import { createFileHandler } from "../../server/file_handler.ts";
+import type { Response } from "../../server/response.ts";
+import { tempDir } from "./_harness.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A GET of `target` with the given extra field lines, as the parser gives it. */
+function getHead(target: string, ...lines: string[]) {
+  const text = `GET ${target} HTTP/1.1\r\nHost: test\r\n${
+    lines.map((line) => `${line}\r\n`).join("")
+  }\r\n`;
+  return parseRequestHead(encoder.encode(text))!.head;
+}
+
+/** A field's value from a response's formatted field lines. */
+function fieldOf(response: Response, name: string): string | undefined {
+  for (const line of response.fields.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (line.slice(0, colon).toLowerCase() === name) {
+      return line.slice(colon + 1).trim();
+    }
+  }
+  return undefined;
+}
+
+/** Closes the file a streamed body holds (the connection would). */
+function release(response: Response): void {
+  const body = response.body;
+  if (body !== undefined && !(body instanceof Uint8Array)) body.file.close();
+}
+
+Deno.test("createFileHandler() serves the original when a big sibling it trusted is removed", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "the original\n");
+  // Over the cache's 1 MiB limit, so it is opened per request, not held.
+  Deno.writeFileSync(`${dir.path}/a.txt.gz`, new Uint8Array((1 << 20) + 1));
+  const handle = createFileHandler({ root: dir.path });
+  const head = getHead("/a.txt", "Accept-Encoding: gzip");
+
+  const first = await handle(head);
+  release(first);
+  assert.equal(first.status, 200);
+  assert.equal(fieldOf(first, "content-encoding"), "gzip");
+
+  Deno.removeSync(`${dir.path}/a.txt.gz`);
+  const second = await handle(head);
+  release(second);
+  assert.equal(second.status, 200);
+  assert.equal(fieldOf(second, "content-encoding"), undefined);
+  assert.ok(second.body instanceof Uint8Array);
+  assert.equal(decoder.decode(second.body), "the original\n");
+});
+
+Deno.test("createFileHandler() still answers 404 when a big file it trusted is removed", async () => {
+  using dir = tempDir();
+  Deno.writeFileSync(`${dir.path}/big.bin`, new Uint8Array((1 << 20) + 1));
+  const handle = createFileHandler({ root: dir.path });
+  const head = getHead("/big.bin");
+  const first = await handle(head);
+  release(first);
+  assert.equal(first.status, 200);
+  Deno.removeSync(`${dir.path}/big.bin`);
+  const second = await handle(head);
+  release(second);
+  assert.equal(second.status, 404);
+});

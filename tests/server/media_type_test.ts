@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { DEFAULT_MEDIA_TYPE, mediaType } from "../../server/media_type.ts";
+
+/** [file name, exact Content-Type]. */
+const TYPES: [string, string][] = [
+  // The exact types the brief requires, without a charset.
+  ["index.html", "text/html"],
+  ["style.css", "text/css"],
+  ["app.js", "text/javascript"],
+  ["photo.jpg", "image/jpeg"],
+  ["photo.jpeg", "image/jpeg"],
+  ["logo.png", "image/png"],
+  ["anim.gif", "image/gif"],
+  ["movie.swf", "application/x-shockwave-flash"],
+  // Extensions mime-db gives to two types of the same source: nginx's
+  // mime.types decides where it lists the extension.
+  ["clip.mp4", "video/mp4"],
+  ["clip.MP4", "video/mp4"],
+  ["feed.xml", "text/xml"],
+  ["clip.3gpp", "video/3gpp"],
+  ["letter.rtf", "application/rtf"],
+  // ... and what browsers play where it does not.
+  ["clip.mpg4", "video/mp4"],
+  ["clip.mts", "video/mp2t"],
+  // Untouched neighbours.
+  ["clip.m4v", "video/x-m4v"],
+  ["clip.3gp", "video/3gpp"],
+  ["song.mp4a", "audio/mp4"],
+  ["clip.ts", "video/mp2t"],
+  ["README", DEFAULT_MEDIA_TYPE],
+  ["trailing.", DEFAULT_MEDIA_TYPE],
+];
+
+Deno.test("mediaType() gives the exact Content-Type for each extension", async (t) => {
+  for (const [name, type] of TYPES) {
+    await t.step(`mediaType(${JSON.stringify(name)}) is ${type}`, () => {
+      assert.equal(mediaType(name), type);
+    });
+  }
+});

@@ -69,7 +69,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     let fields = forEntry.get(representation);
     if (fields === undefined) {
       fields = prepareFields(entry, representation, cacheControl);
-      forEntry.set(representation, fields);
+      if (fields.lasting) forEntry.set(representation, fields);
     }
     return fields;
   };

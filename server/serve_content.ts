@@ -15,6 +15,7 @@ import {
 import { formatContentRange, parseRange } from "../protocol/range.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
 import type { FileEntry, Representation } from "./file_cache.ts";
+import { currentSecond } from "./clock.ts";
 import { createBoundary } from "./range_body.ts";
 import {
   createWire,
@@ -38,16 +39,33 @@ export interface Prepared {
   readonly getWire: Wire;
   /** The plain 200 to HEAD, as sent. */
   readonly headWire: Wire;
+  /**
+   * Whether these fields hold as long as the representation does: false
+   * when its modification time lies beyond the Date they go out with, so
+   * `Last-Modified` had to be held back to it.
+   */
+  readonly lasting: boolean;
 }
 
+/**
+ * Formats the field lines of `representation` once, for every answer about
+ * it until it changes (while `lasting`).
+ */
 export function prepareFields(
   entry: FileEntry,
   representation: Representation,
   cacheControl: string,
 ): Prepared {
-  const modified = representation.mtimeMs === undefined ? "" : formatFields([
+  // Never later than Date (RFC 9110 §8.8.2.1): a modification time in the
+  // future (a skewed build host, an archive's stamps), or in a second the
+  // coarse clock has not reached yet, goes out as Date's second instead,
+  // and only until the clock catches up with it.
+  const dateMs = currentSecond() * 1000;
+  const mtime = representation.mtimeMs;
+  const lasting = mtime === undefined || mtime < dateMs + 1000;
+  const modified = mtime === undefined ? "" : formatFields([
     "Last-Modified",
-    formatHttpDate(new Date(representation.mtimeMs)),
+    formatHttpDate(new Date(lasting ? mtime : dateMs)),
   ]);
   const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
     cacheControl;
@@ -63,6 +81,7 @@ export function prepareFields(
     always,
     getWire: createWire(),
     headWire: createWire(),
+    lasting,
   };
 }
 

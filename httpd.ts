@@ -10,6 +10,7 @@ import {
   USAGE,
   UsageError,
 } from "./server/config.ts";
+import { errorMessage } from "./server/error_report.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { removePidFile, writePidFile } from "./server/pid_file.ts";
 import { VERSION } from "./server/version.ts";
@@ -61,7 +62,9 @@ async function runServer(config: Config): Promise<number> {
     const root = Deno.realPathSync(config.root);
     if (!Deno.statSync(root).isDirectory) throw new Error("not a directory");
   } catch (error) {
-    console.error(`httpd.ts: Cannot serve ${config.root}: ${message(error)}`);
+    console.error(
+      `httpd.ts: Cannot serve ${config.root}: ${errorMessage(error)}`,
+    );
     return 1;
   }
 
@@ -82,16 +85,20 @@ async function runServer(config: Config): Promise<number> {
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
       ? "address already in use"
-      : message(error);
+      : errorMessage(error);
     console.error(
       `httpd.ts: cannot listen on ${config.hostname}:${config.port}: ${why}`,
     );
     return 1;
   }
 
-  // The first SIGINT or SIGTERM stops gracefully, a second one at once.
+  // The first SIGINT or SIGTERM stops gracefully, a second one at once. A
+  // worker stops gracefully whatever it gets: Ctrl-C reaches the whole
+  // process group, and then the supervisor passes on its own SIGTERM (it
+  // answers a second signal itself, with SIGKILL).
   let stops = 0;
-  const stop = () => void (stops++ === 0 ? server.shutdown() : server.abort());
+  const stop = () =>
+    void (worker || stops++ === 0 ? server.shutdown() : server.abort());
   // SIGHUP reloads under a supervisor, which restarts its workers; a
   // single process has nothing to reload, and must not die of it.
   const hangUp = () => {
@@ -139,10 +146,6 @@ async function runServer(config: Config): Promise<number> {
     }
     if (pidFile !== undefined) await removePidFile(pidFile);
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The flags a worker needs besides root, port and its id. */

@@ -118,8 +118,8 @@ export class WorkerProcess {
   }
 
   /**
-   * What went wrong, for error reports: the worker's last `httpd.ts: `
-   * line, else its last stderr lines, else how it ended.
+   * What went wrong, for error reports: the `httpd.ts: ` line it failed to
+   * start with, else its last stderr lines, else how it ended.
    */
   lastError(): string {
     if (this.#error !== undefined) return this.#error;
@@ -152,7 +152,12 @@ export class WorkerProcess {
 
   #remember(line: string): void {
     if (line.trim() === "") return;
-    if (ERROR_LINE.test(line)) this.#error = line;
+    // Only a failure to start ends with such a line; once ready, a worker
+    // that dies is explained by its last lines (an uncaught error's stack),
+    // not by an error it reported and survived.
+    if (ERROR_LINE.test(line) && this.readyAt === undefined) {
+      this.#error = line;
+    }
     this.#tail.push(line);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
   }

@@ -7,6 +7,7 @@
 
 import type { LineSink } from "./_worker_output.ts";
 import { describeStatus, WorkerProcess } from "./_worker_process.ts";
+import { errorMessage } from "./error_report.ts";
 
 /** Consecutive failed starts of one slot after which the supervisor gives up. */
 export const MAX_START_FAILURES = 5;
@@ -262,7 +263,7 @@ export class Supervisor {
     } catch (error) {
       const reason = error instanceof Deno.errors.NotCapable
         ? `run permission for ${program} is missing (add --allow-run=${program})`
-        : String(error instanceof Error ? error.message : error);
+        : errorMessage(error);
       this.#say(`cannot start worker: ${reason}`).then(() => this.stop(1));
       return undefined;
     }

@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { errorMessage } from "./error_report.ts";
 
 /** Everything the command line decides. */
 export interface Config {
@@ -96,8 +97,7 @@ export function parseCommandLine(args: string[]): Command {
     }));
   } catch (error) {
     // One line, as every usage error: node:util's may span several.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.split("\n").join(" "));
+    throw new UsageError(errorMessage(error).split("\n").join(" "));
   }
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };

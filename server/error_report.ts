@@ -21,6 +21,22 @@ export function isDisconnect(error: unknown): boolean {
 }
 
 /**
+ * The message of an error, or the thrown value as text: for one-line
+ * reports of what failed.
+ *
+ * @example
+ * ```ts
+ * import { errorMessage } from "./error_report.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorMessage(new Error("gone")), "gone");
+ * assert.equal(errorMessage("plain"), "plain");
+ * ```
+ */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
  * Creates a reporter that writes at most one line per `intervalMs` and
  * counts what it held back.
  *

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { errorMessage } from "./error_report.ts";
+
 /**
  * Writes this process's id to `path`; resolves to why it could not, or
  * `undefined` once written.
@@ -26,8 +28,7 @@ export async function writePidFile(path: string): Promise<string | undefined> {
     await Deno.writeTextFile(path, `${Deno.pid}\n`);
     return undefined;
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return `Cannot write pid file ${path}: ${why}`;
+    return `Cannot write pid file ${path}: ${errorMessage(error)}`;
   }
 }
 

@@ -18,6 +18,7 @@
 import { createWorkerArgs, formatNetPermission } from "./_worker_command.ts";
 import { createLineSink } from "./_worker_output.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
+import { errorMessage } from "./error_report.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 
 /** How the supervisor runs its workers. */
@@ -235,8 +236,4 @@ function bindProbe(hostname: string, port: number): number | string {
     }
     return `Cannot listen on ${address}: ${errorMessage(error)}`;
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,10 +4,12 @@
  */
 
 import assert from "node:assert/strict";
+import { startChild } from "./_child.ts";
 import {
   FIXTURE_ROOT,
   get,
   header,
+  HTTPD,
   RawClient,
   REPO_ROOT,
   runCli,
@@ -276,6 +278,41 @@ Deno.test("-w 1: a root whose real path cannot be read says so, not 'cannot list
     output.stderr,
     /^httpd\.ts: Cannot serve .*\/link: .*read access.*\n$/,
   );
+});
+
+Deno.test("-w 2: Ctrl-C, which reaches every process of the group, lets a download finish", async () => {
+  using dir = tempDir();
+  const size = 64 * 1024 * 1024;
+  Deno.writeFileSync(`${dir.path}/big.bin`, new Uint8Array(0));
+  Deno.truncateSync(`${dir.path}/big.bin`, size);
+  // A process group of its own, as a shell gives a job.
+  await using server = await startChild("setsid", [
+    Deno.execPath(),
+    "run",
+    "-A",
+    HTTPD,
+    "-r",
+    dir.path,
+    "--quiet",
+    "-w",
+    "2",
+    "-p",
+    "0",
+    "--host",
+    "127.0.0.1",
+  ]);
+  using client = await RawClient.connect(server.port);
+  await client.send("GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
+  const response = await client.readResponse({ head: true });
+  assert.equal(header(response, "content-length"), String(size));
+  await client.discard(1024 * 1024);
+  // The worker gets the SIGINT, then the supervisor's SIGTERM: two
+  // signals, one graceful stop.
+  Deno.kill(-server.pid, "SIGINT");
+  await client.discard(size - 1024 * 1024);
+  assert.equal(await client.serverClosed(), true);
+  const { status } = await server.stop(null);
+  assert.equal(status.code, 0, server.stderr());
 });
 
 Deno.test("-w 2 passes a --cache-control value that starts with a dash to its workers", async () => {

@@ -8,6 +8,8 @@
 
 import assert from "node:assert/strict";
 import { parseRequestHead } from "../../protocol/request_head.ts";
+import { formatHttpDate } from "../../protocol/date.ts";
+import { currentSecond, tick } from "../../server/clock.ts";
 import { createFileHandler } from "../../server/file_handler.ts";
 import type { Response } from "../../server/response.ts";
 import { tempDir } from "./_harness.ts";
@@ -74,4 +76,51 @@ Deno.test("createFileHandler() still answers 404 when a big file it trusted is r
   const second = await handle(head);
   release(second);
   assert.equal(second.status, 404);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("createFileHandler() gives a big file rewritten under its old mtime a new ETag at once", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array((1 << 20) + 1).fill(1));
+  const old = new Date(Date.now() - 60_000);
+  Deno.utimeSync(path, old, old);
+  const handle = createFileHandler({ root: dir.path });
+  const first = await handle(getHead("/big.bin"));
+  release(first);
+  // A later second of ctime, the only trace of a rewrite that puts the
+  // mtime back; the cache still trusts its entry, the open file's stat
+  // tells.
+  await sleep(1100);
+  Deno.writeFileSync(path, new Uint8Array((1 << 20) + 1).fill(2));
+  Deno.utimeSync(path, old, old);
+  const second = await handle(getHead("/big.bin"));
+  release(second);
+  assert.equal(
+    fieldOf(second, "last-modified"),
+    fieldOf(first, "last-modified"),
+  );
+  assert.notEqual(fieldOf(second, "etag"), fieldOf(first, "etag"));
+});
+
+Deno.test("createFileHandler() holds a big file's future Last-Modified back to Date only until reached", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array((1 << 20) + 1));
+  tick();
+  const future = new Date((currentSecond() + 2) * 1000);
+  Deno.utimeSync(path, future, future);
+  const handle = createFileHandler({ root: dir.path });
+  const first = await handle(getHead("/big.bin"));
+  release(first);
+  assert.equal(
+    fieldOf(first, "last-modified"),
+    formatHttpDate(new Date(currentSecond() * 1000)),
+  );
+  await sleep(future.getTime() + 1100 - Date.now());
+  tick();
+  const second = await handle(getHead("/big.bin"));
+  release(second);
+  assert.equal(fieldOf(second, "last-modified"), formatHttpDate(future));
 });

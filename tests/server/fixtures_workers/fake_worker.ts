@@ -121,6 +121,8 @@ const accepting = (async () => {
 console.error(`worker ${id} ready pid=${Deno.pid}`);
 if (values["crash-after-ready"]) {
   setTimeout(() => {
+    // An error it reported and survived, then the one it dies of.
+    console.error("httpd.ts: unexpected error in handler: survived");
     console.error("fatal: crashed after start");
     Deno.exit(70);
   }, 100);

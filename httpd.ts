@@ -14,7 +14,10 @@ import { errorMessage } from "./server/error_report.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { removePidFile, writePidFile } from "./server/pid_file.ts";
 import { VERSION } from "./server/version.ts";
-import { stopWhenSupervisorGone } from "./server/worker_link.ts";
+import {
+  startHeartbeat,
+  stopWhenSupervisorGone,
+} from "./server/worker_link.ts";
 import { runSupervisor } from "./server/workers.ts";
 
 /** Runs the command line; resolves to the process exit code. */
@@ -130,6 +133,7 @@ async function runServer(config: Config): Promise<number> {
     if (worker) {
       console.error(`worker ${config.workerId} ready pid=${Deno.pid}`);
       stopWhenSupervisorGone(() => server.shutdown());
+      startHeartbeat();
     } else {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       console.error(

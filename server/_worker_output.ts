@@ -9,6 +9,8 @@
 export interface LineSink {
   /** Queues `text` after every earlier write. */
   write(text: string): Promise<void>;
+  /** Writes queued and not finished: above 0 while the destination lags. */
+  readonly pending?: number;
 }
 
 /** The part of `Deno.stdout`/`Deno.stderr` a sink needs. */
@@ -34,9 +36,14 @@ export interface ByteWriter {
 export function createLineSink(writer: ByteWriter): LineSink {
   const encoder = new TextEncoder();
   let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
   return {
+    get pending() {
+      return pending;
+    },
     write(text: string): Promise<void> {
       const bytes = encoder.encode(text);
+      pending++;
       tail = tail.then(async () => {
         try {
           let written = 0;
@@ -45,6 +52,8 @@ export function createLineSink(writer: ByteWriter): LineSink {
           }
         } catch {
           // Nowhere left to report a failing log destination.
+        } finally {
+          pending--;
         }
       });
       return tail;
@@ -54,8 +63,9 @@ export function createLineSink(writer: ByteWriter): LineSink {
 
 /**
  * Reads `stream` to its end and writes each line to `sink` with `prefix`
- * in front, calling `onLine` with the bare line first. A final line
- * without a newline is still forwarded.
+ * in front, calling `onLine` with the bare line first; a line for which
+ * `onLine` returns `false` is not written. A final line without a newline
+ * is still forwarded.
  *
  * @example
  * ```ts
@@ -69,14 +79,14 @@ export async function forwardLines(
   stream: ReadableStream<Uint8Array>,
   prefix: string,
   sink: LineSink,
-  onLine?: (line: string) => void,
+  onLine?: (line: string) => boolean | void,
 ): Promise<void> {
   let pending = "";
   const emit = (lines: string[]): Promise<void> => {
-    if (lines.length === 0) return Promise.resolve();
-    for (const line of lines) onLine?.(line);
+    const kept = lines.filter((line) => onLine?.(line) !== false);
+    if (kept.length === 0) return Promise.resolve();
     // One write per chunk keeps a busy access log cheap to forward.
-    return sink.write(lines.map((line) => `${prefix}${line}\n`).join(""));
+    return sink.write(kept.map((line) => `${prefix}${line}\n`).join(""));
   };
   try {
     for await (const text of stream.pipeThrough(new TextDecoderStream())) {

@@ -6,6 +6,7 @@
  */
 
 import { forwardLines, type LineSink } from "./_worker_output.ts";
+import { HEARTBEAT_LINE } from "./worker_link.ts";
 
 /** How a worker announces on stderr that it accepts connections. */
 export const READY_LINE = /^worker (\d+) ready\b/;
@@ -49,6 +50,11 @@ export class WorkerProcess {
   readonly exited: Promise<Deno.CommandStatus>;
   /** `performance.now()` when it became ready. */
   readyAt: number | undefined;
+  /**
+   * `performance.now()` of its last heartbeat; undefined until the first,
+   * and for a worker that sends none.
+   */
+  heardAt: number | undefined;
   /** Set when the supervisor itself asked it to stop. */
   retiring = false;
   /** Set once the process has exited. */
@@ -76,6 +82,10 @@ export class WorkerProcess {
       prefix,
       options.stderr,
       (line) => {
+        if (line === HEARTBEAT_LINE) {
+          this.heardAt = performance.now();
+          return false;
+        }
         if (READY_LINE.test(line)) {
           clearTimeout(timer);
           this.readyAt ??= performance.now();

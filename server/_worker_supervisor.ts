@@ -47,7 +47,15 @@ export interface SupervisorCoreOptions {
   gracePeriodMs: number;
   /** How long a new worker may take to become ready. */
   readyTimeoutMs: number;
+  /**
+   * How long a worker that sends heartbeats may go without one before it
+   * is taken for hung, killed and replaced.
+   */
+  hangTimeoutMs: number;
 }
+
+/** How often the heartbeats are checked. */
+const WATCHDOG_MS = 500;
 
 interface Slot {
   current: WorkerProcess | undefined;
@@ -68,6 +76,7 @@ export class Supervisor {
   #stopping = false;
   #reloading = false;
   #reloadAgain = false;
+  readonly #watchdog: ReturnType<typeof setInterval>;
 
   constructor(options: SupervisorCoreOptions) {
     this.#options = options;
@@ -75,6 +84,33 @@ export class Supervisor {
       { length: options.workers },
       () => ({ current: undefined, failures: 0, busy: false }),
     );
+    this.#watchdog = setInterval(() => this.#checkHeartbeats(), WATCHDOG_MS);
+    Deno.unrefTimer(this.#watchdog);
+  }
+
+  /**
+   * Kills a ready worker whose heartbeats stopped: its event loop is
+   * blocked or the process is stopped, yet its socket still takes its
+   * share of new connections. Its exit then brings a replacement, as for
+   * any death. While our own stderr lags, heartbeats may sit unread in the
+   * pipe, so the clock restarts instead.
+   */
+  #checkHeartbeats(): void {
+    if (this.#stopping) return;
+    const now = performance.now();
+    const lagging = (this.#options.stderr.pending ?? 0) > 0;
+    for (const worker of this.#live) {
+      if (worker.heardAt === undefined || worker.status) continue;
+      if (lagging) {
+        worker.heardAt = now;
+      } else if (now - worker.heardAt > this.#options.hangTimeoutMs) {
+        worker.heardAt = undefined; // Said once; the kill follows.
+        void this.#say(
+          `worker ${worker.id} (pid ${worker.pid}) sent no heartbeat for ${this.#options.hangTimeoutMs} ms; killing it`,
+        );
+        worker.kill("SIGKILL");
+      }
+    }
   }
 
   /** Resolves with the exit code once everything has stopped. */
@@ -150,6 +186,7 @@ export class Supervisor {
         [...this.#live].map((w) => w.stop(this.#options.gracePeriodMs)),
       );
     }
+    clearInterval(this.#watchdog);
     this.#done.resolve(code);
   }
 

@@ -4,6 +4,16 @@
  * @module
  */
 
+/**
+ * The line a worker prints on stderr every {@linkcode HEARTBEAT_MS}: the
+ * supervisor takes a worker that stops printing it for hung (a blocked
+ * event loop, SIGSTOP) and replaces it. Not forwarded to the log.
+ */
+export const HEARTBEAT_LINE = "worker alive";
+
+/** How often a worker prints {@linkcode HEARTBEAT_LINE}, in milliseconds. */
+export const HEARTBEAT_MS = 1000;
+
 /** Signals after which the worker stops on its own and stops watching. */
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
@@ -56,4 +66,26 @@ export function stopWhenSupervisorGone(stop: () => Promise<void>): void {
     release();
     await stop();
   })();
+}
+
+/**
+ * Worker side: prints {@linkcode HEARTBEAT_LINE} on stderr every
+ * {@linkcode HEARTBEAT_MS} for as long as the event loop runs, without
+ * keeping the process alive. The write is asynchronous, so a supervisor
+ * that stops reading never blocks the worker.
+ *
+ * @example
+ * ```ts ignore
+ * import { startHeartbeat } from "./worker_link.ts";
+ * startHeartbeat();
+ * ```
+ */
+export function startHeartbeat(): void {
+  const line = new TextEncoder().encode(`${HEARTBEAT_LINE}\n`);
+  const timer = setInterval(() => {
+    Deno.stderr.write(line).catch(() => {
+      // The supervisor is gone; stdin's end will stop this worker.
+    });
+  }, HEARTBEAT_MS);
+  Deno.unrefTimer(timer);
 }

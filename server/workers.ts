@@ -54,6 +54,12 @@ export interface SupervisorOptions {
    */
   gracePeriodMs?: number;
   /**
+   * How long a worker may go without a heartbeat before it is taken for
+   * hung, killed and replaced.
+   * @default 10_000
+   */
+  hangTimeoutMs?: number;
+  /**
    * How long a new worker may take to print its ready line.
    * @default 30_000
    */
@@ -132,6 +138,7 @@ export async function runSupervisor(
     messagePrefix: PREFIX,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    hangTimeoutMs: options.hangTimeoutMs ?? 10_000,
   });
 
   const onStop = () => void supervisor.stop(0);

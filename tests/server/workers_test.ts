@@ -575,6 +575,42 @@ Deno.test("runSupervisor() gives up on workers that keep dying right after start
   }
 });
 
+Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async () => {
+  const server = new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    FAKE_SUPERVISOR,
+    JSON.stringify({
+      workers: 1,
+      workerArgs: ["--host", "127.0.0.1", "--hang-after-ready"],
+      root: SUITE_ROOT,
+      hostname: "127.0.0.1",
+      port: 0,
+      hangTimeoutMs: 1500,
+    }),
+  ]);
+  try {
+    await waitFor(
+      "the hung worker to be killed and replaced",
+      () => server.workers().size >= 2,
+      20_000,
+    );
+    const first = server.workers().get(1)!;
+    assert.ok(
+      server.stderr.some((l) =>
+        l.startsWith(
+          `httpd.ts: worker 1 (pid ${first}) sent no heartbeat for 1500 ms; killing it`,
+        )
+      ),
+      server.stderr.join("\n"),
+    );
+    // Heartbeats are not passed on as worker output.
+    assert.ok(!server.stderr.some((l) => l.includes("worker alive")));
+  } finally {
+    await server.cleanUp();
+  }
+});
+
 Deno.test("stopWhenSupervisorGone() stops the worker when its stdin closes", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", LINKED_CHILD],
@@ -691,7 +727,7 @@ Deno.test("checkWorkerPlatform() refuses several workers where the kernel does n
   assert.match(checkWorkerPlatform(3, "windows")!, /^Cannot run 3 workers/);
 });
 
-Deno.test("forwardLines() prefixes every line, across chunk borders and at the end", async () => {
+Deno.test("forwardLines() prefixes every line kept, across chunk borders and at the end", async () => {
   const bytes = new TextEncoder().encode("a\r\nbc\n\ndé\nlast");
   // Cut inside "\r\n", before a newline and inside the two bytes of "é".
   const cuts = [0, 2, 4, 6, 10, 15];
@@ -708,10 +744,14 @@ Deno.test("forwardLines() prefixes every line, across chunk borders and at the e
     },
   });
   const seen: string[] = [];
-  await forwardLines(stream, "[w7] ", sink, (line) => seen.push(line));
+  await forwardLines(stream, "[w7] ", sink, (line) => {
+    seen.push(line);
+    return line !== "bc"; // kept out of the output, still seen
+  });
   const text = new TextDecoder().decode(
     new Uint8Array(written.flatMap((part) => [...part])),
   );
-  assert.equal(text, "[w7] a\n[w7] bc\n[w7] \n[w7] dé\n[w7] last\n");
+  assert.equal(text, "[w7] a\n[w7] \n[w7] dé\n[w7] last\n");
   assert.deepEqual(seen, ["a", "bc", "", "dé", "last"]);
+  assert.equal(sink.pending, 0);
 });

@@ -4,14 +4,18 @@
  * 200 that names the worker, and logs one stdout line per request.
  *
  * Flags: -r ROOT -p PORT --host HOST --worker-id N, and for fault
- * tests --fail-start (exit 1 before listening) and --crash-after-ready
- * (exit 70 a moment after announcing itself).
+ * tests --fail-start (exit 1 before listening), --crash-after-ready
+ * (exit 70 a moment after announcing itself) and --hang-after-ready
+ * (heartbeats like httpd.ts's workers, then a blocked event loop).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { stopWhenSupervisorGone } from "../../../server/worker_link.ts";
+import {
+  startHeartbeat,
+  stopWhenSupervisorGone,
+} from "../../../server/worker_link.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     "worker-id": { type: "string" },
     "fail-start": { type: "boolean" },
     "crash-after-ready": { type: "boolean" },
+    "hang-after-ready": { type: "boolean" },
   },
 });
 const id = Number(values["worker-id"]);
@@ -126,4 +131,11 @@ if (values["crash-after-ready"]) {
     console.error("fatal: crashed after start");
     Deno.exit(70);
   }, 100);
+}
+if (values["hang-after-ready"]) {
+  startHeartbeat();
+  setTimeout(() => {
+    // A blocked event loop: no heartbeat, no answer, the socket still open.
+    while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }, 1500);
 }

@@ -77,6 +77,7 @@ export class Supervisor {
   #reloading = false;
   #reloadAgain = false;
   readonly #watchdog: ReturnType<typeof setInterval>;
+  #checkedAt = performance.now();
 
   constructor(options: SupervisorCoreOptions) {
     this.#options = options;
@@ -93,12 +94,16 @@ export class Supervisor {
    * blocked or the process is stopped, yet its socket still takes its
    * share of new connections. Its exit then brings a replacement, as for
    * any death. While our own stderr lags, heartbeats may sit unread in the
-   * pipe, so the clock restarts instead.
+   * pipe, and after a pause of the supervisor itself (Ctrl-Z then `fg`
+   * stops and resumes the whole group) they were never sent: either way
+   * the clock restarts instead.
    */
   #checkHeartbeats(): void {
     if (this.#stopping) return;
     const now = performance.now();
-    const lagging = (this.#options.stderr.pending ?? 0) > 0;
+    const paused = now - this.#checkedAt > 4 * WATCHDOG_MS;
+    this.#checkedAt = now;
+    const lagging = paused || (this.#options.stderr.pending ?? 0) > 0;
     for (const worker of this.#live) {
       if (worker.heardAt === undefined || worker.status) continue;
       if (lagging) {

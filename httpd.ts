@@ -90,7 +90,7 @@ async function runServer(config: Config): Promise<number> {
       ? "address already in use"
       : errorMessage(error);
     console.error(
-      `httpd.ts: cannot listen on ${config.hostname}:${config.port}: ${why}`,
+      `httpd.ts: Cannot listen on ${config.hostname}:${config.port}: ${why}`,
     );
     return 1;
   }

@@ -111,7 +111,7 @@ Deno.test("an address in use exits 1 with one line", async () => {
   assert.equal(output.code, 1);
   assert.match(
     output.stderr,
-    /^httpd\.ts: cannot listen on 127\.0\.0\.1:\d+: address already in use\n$/,
+    /^httpd\.ts: Cannot listen on 127\.0\.0\.1:\d+: address already in use\n$/,
   );
 });
 
@@ -265,7 +265,7 @@ Deno.test("-w 1: stopping leaves a pid file another instance has claimed since",
   assert.equal(Deno.readTextFileSync(pidFile), "999999\n");
 });
 
-Deno.test("-w 1: a root whose real path cannot be read says so, not 'cannot listen'", async () => {
+Deno.test("-w 1: a root whose real path cannot be read says so, not 'Cannot listen'", async () => {
   using dir = tempDir();
   Deno.mkdirSync(`${dir.path}/root`);
   Deno.symlinkSync(`${dir.path}/root`, `${dir.path}/link`);

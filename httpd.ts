@@ -14,10 +14,7 @@ import { errorMessage } from "./server/error_report.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { removePidFile, writePidFile } from "./server/pid_file.ts";
 import { VERSION } from "./server/version.ts";
-import {
-  startHeartbeat,
-  stopWhenSupervisorGone,
-} from "./server/worker_link.ts";
+import { HEARTBEAT_MARK, linkToSupervisor } from "./server/worker_link.ts";
 import { runSupervisor } from "./server/workers.ts";
 
 /** Runs the command line; resolves to the process exit code. */
@@ -131,9 +128,10 @@ async function runServer(config: Config): Promise<number> {
     }
     const { hostname, port } = server.addr;
     if (worker) {
-      console.error(`worker ${config.workerId} ready pid=${Deno.pid}`);
-      stopWhenSupervisorGone(() => server.shutdown());
-      startHeartbeat();
+      console.error(
+        `worker ${config.workerId} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`,
+      );
+      linkToSupervisor(() => server.shutdown());
     } else {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       console.error(

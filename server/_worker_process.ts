@@ -6,7 +6,11 @@
  */
 
 import { forwardLines, type LineSink } from "./_worker_output.ts";
-import { HEARTBEAT_LINE } from "./worker_link.ts";
+import {
+  HEARTBEAT_LINE,
+  HEARTBEAT_MARK,
+  HEARTBEAT_REQUEST,
+} from "./worker_link.ts";
 
 /** How a worker announces on stderr that it accepts connections. */
 export const READY_LINE = /^worker (\d+) ready\b/;
@@ -51,8 +55,8 @@ export class WorkerProcess {
   /** `performance.now()` when it became ready. */
   readyAt: number | undefined;
   /**
-   * `performance.now()` of its last heartbeat; undefined until the first,
-   * and for a worker that sends none.
+   * `performance.now()` of its last heartbeat, or of its ready line if
+   * that promised heartbeats; undefined for a worker that sends none.
    */
   heardAt: number | undefined;
   /** Set when the supervisor itself asked it to stop. */
@@ -89,6 +93,10 @@ export class WorkerProcess {
         if (READY_LINE.test(line)) {
           clearTimeout(timer);
           this.readyAt ??= performance.now();
+          // One that will beat is judged from now, not from its first beat.
+          if (line.endsWith(` ${HEARTBEAT_MARK}`)) {
+            this.heardAt ??= this.readyAt;
+          }
           ready.resolve(true);
         } else {
           this.#remember(line);
@@ -119,11 +127,17 @@ export class WorkerProcess {
     const child = new Deno.Command(options.program, {
       args: options.args,
       // The worker treats the end of its stdin as "supervisor gone", so the
-      // pipe stays open, unwritten, for the worker's whole life.
+      // pipe stays open for the worker's whole life; all it carries is the
+      // request for heartbeats.
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    const link = child.stdin.getWriter();
+    link.write(HEARTBEAT_REQUEST).catch(() => {
+      // Dead already: its exit is reported like any other.
+    });
+    link.releaseLock();
     return new WorkerProcess(child, options);
   }
 

@@ -5,23 +5,41 @@
  */
 
 /**
- * The line a worker prints on stderr every {@linkcode HEARTBEAT_MS}: the
- * supervisor takes a worker that stops printing it for hung (a blocked
- * event loop, SIGSTOP) and replaces it. Not forwarded to the log.
+ * The line a worker prints on stderr every {@linkcode HEARTBEAT_MS} once
+ * its supervisor asks for it: the supervisor takes a worker that stops
+ * printing it for hung (a blocked event loop, SIGSTOP) and replaces it.
+ * Not forwarded to the log.
  */
 export const HEARTBEAT_LINE = "worker alive";
 
 /** How often a worker prints {@linkcode HEARTBEAT_LINE}, in milliseconds. */
 export const HEARTBEAT_MS = 1000;
 
+/**
+ * How a worker's ready line says that it sends heartbeats when asked: the
+ * supervisor then judges it from the moment it is ready, even if it hangs
+ * before its first heartbeat.
+ */
+export const HEARTBEAT_MARK = "heartbeat";
+
+/**
+ * What a supervisor writes on a worker's stdin to ask for heartbeats.
+ * Asked, not assumed: after a reload deploys a new version, an older
+ * supervisor must not get lines it would print, nor a newer one judge an
+ * older worker that sends none.
+ */
+export const HEARTBEAT_REQUEST: Uint8Array = new TextEncoder().encode("h");
+
 /** Signals after which the worker stops on its own and stops watching. */
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 
 /**
- * Worker side: calls `stop` once when the supervisor is gone, which the
- * worker learns from its stdin pipe closing (the supervisor holds the
- * other end open and never writes, so the kernel closes it even when the
- * supervisor is killed with SIGKILL). `stop` does the graceful shutdown.
+ * Worker side of the link to the supervisor, which is the worker's stdin:
+ * calls `stop` once when the supervisor is gone, which the worker learns
+ * from that pipe closing (the supervisor holds the other end open, so the
+ * kernel closes it even when the supervisor is killed with SIGKILL), and
+ * starts the heartbeat when the supervisor writes
+ * {@linkcode HEARTBEAT_REQUEST} there. `stop` does the graceful shutdown.
  *
  * A pending stdin read would keep the worker alive after a graceful stop
  * caused by a signal, so on SIGTERM/SIGINT the watch ends by closing
@@ -29,12 +47,12 @@ const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
  *
  * @example
  * ```ts ignore
- * import { stopWhenSupervisorGone } from "./worker_link.ts";
+ * import { linkToSupervisor } from "./worker_link.ts";
  * const server = { shutdown: () => Promise.resolve() };
- * stopWhenSupervisorGone(() => server.shutdown());
+ * linkToSupervisor(() => server.shutdown());
  * ```
  */
-export function stopWhenSupervisorGone(stop: () => Promise<void>): void {
+export function linkToSupervisor(stop: () => Promise<void>): void {
   let watching = true;
   const release = () => {
     if (!watching) return;
@@ -53,10 +71,14 @@ export function stopWhenSupervisorGone(stop: () => Promise<void>): void {
 
   (async () => {
     const buffer = new Uint8Array(256);
+    let beating = false;
     try {
-      // The supervisor never writes; anything read is ignored.
-      while (await Deno.stdin.read(buffer) !== null) {
-        // Keep reading until end of file.
+      let n: number | null;
+      while ((n = await Deno.stdin.read(buffer)) !== null) {
+        if (!beating && buffer.subarray(0, n).includes(HEARTBEAT_REQUEST[0])) {
+          beating = true;
+          startHeartbeat();
+        }
       }
     } catch {
       // Closed by `release`: the worker is already stopping.
@@ -69,23 +91,19 @@ export function stopWhenSupervisorGone(stop: () => Promise<void>): void {
 }
 
 /**
- * Worker side: prints {@linkcode HEARTBEAT_LINE} on stderr every
- * {@linkcode HEARTBEAT_MS} for as long as the event loop runs, without
- * keeping the process alive. The write is asynchronous, so a supervisor
- * that stops reading never blocks the worker.
- *
- * @example
- * ```ts ignore
- * import { startHeartbeat } from "./worker_link.ts";
- * startHeartbeat();
- * ```
+ * Prints {@linkcode HEARTBEAT_LINE} on stderr now, so that the supervisor
+ * has a time to judge from at once, then every {@linkcode HEARTBEAT_MS}
+ * for as long as the event loop runs, without keeping the process alive.
+ * The write is asynchronous, so a supervisor that stops reading never
+ * blocks the worker.
  */
-export function startHeartbeat(): void {
+function startHeartbeat(): void {
   const line = new TextEncoder().encode(`${HEARTBEAT_LINE}\n`);
-  const timer = setInterval(() => {
+  const beat = () => {
     Deno.stderr.write(line).catch(() => {
       // The supervisor is gone; stdin's end will stop this worker.
     });
-  }, HEARTBEAT_MS);
-  Deno.unrefTimer(timer);
+  };
+  beat();
+  Deno.unrefTimer(setInterval(beat, HEARTBEAT_MS));
 }

@@ -13,6 +13,7 @@ import {
 import { createLineSink, forwardLines } from "../../server/_worker_output.ts";
 import { startDelayMs } from "../../server/_worker_supervisor.ts";
 import { checkWorkerPlatform } from "../../server/workers.ts";
+import { HEARTBEAT_REQUEST } from "../../server/worker_link.ts";
 import { tempDir } from "./_harness.ts";
 
 const HTTPD = new URL("../../httpd.ts", import.meta.url).href;
@@ -28,7 +29,7 @@ const SUITE_ROOT = Deno.realPathSync(
   new URL("../../../shared/suite-root", import.meta.url),
 );
 const PAGE = "/httptest/dir2/page.html";
-const READY = /^\[w(\d+)\] worker \d+ ready pid=(\d+)$/;
+const READY = /^\[w(\d+)\] worker \d+ ready pid=(\d+)( heartbeat)?$/;
 const LISTENING = /listening on http:\/\/(\S+):(\d+)/;
 
 // ---------------------------------------------------------------------------
@@ -575,14 +576,22 @@ Deno.test("runSupervisor() gives up on workers that keep dying right after start
   }
 });
 
-Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async () => {
+Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async (t) => {
+  // One that hangs after beating for a while, and one that hangs as soon
+  // as it is ready, before its first beat.
+  for (const flag of ["--hang-after-ready", "--hang-at-ready"]) {
+    await t.step(flag, () => expectHungWorkerReplaced(flag));
+  }
+});
+
+async function expectHungWorkerReplaced(flag: string): Promise<void> {
   const server = new Running(Deno.execPath(), [
     "run",
     "-A",
     FAKE_SUPERVISOR,
     JSON.stringify({
       workers: 1,
-      workerArgs: ["--host", "127.0.0.1", "--hang-after-ready"],
+      workerArgs: ["--host", "127.0.0.1", flag],
       root: SUITE_ROOT,
       hostname: "127.0.0.1",
       port: 0,
@@ -609,9 +618,9 @@ Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async () =>
   } finally {
     await server.cleanUp();
   }
-});
+}
 
-Deno.test("stopWhenSupervisorGone() stops the worker when its stdin closes", async () => {
+Deno.test("linkToSupervisor() stops the worker when its stdin closes", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", LINKED_CHILD],
     stdin: "piped",
@@ -633,7 +642,30 @@ Deno.test("stopWhenSupervisorGone() stops the worker when its stdin closes", asy
   assert.equal(text, "watching\nstopped\n");
 });
 
-Deno.test("stopWhenSupervisorGone() lets the worker exit after a signal", async () => {
+Deno.test("linkToSupervisor() sends heartbeats only once asked", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", LINKED_CHILD],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream());
+  let text = "";
+  const reading = (async () => {
+    for await (const chunk of stderr) text += chunk;
+  })();
+  // A supervisor from before heartbeats never asks, and gets none.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(text, "");
+  const link = child.stdin.getWriter();
+  await link.write(HEARTBEAT_REQUEST);
+  await waitFor("a heartbeat", () => text.includes("worker alive\n"), 5_000);
+  await link.close();
+  await child.status;
+  await reading;
+});
+
+Deno.test("linkToSupervisor() lets the worker exit after a signal", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", LINKED_CHILD, "--stop-on-signal"],
     stdin: "piped",

@@ -5,16 +5,17 @@
  *
  * Flags: -r ROOT -p PORT --host HOST --worker-id N, and for fault
  * tests --fail-start (exit 1 before listening), --crash-after-ready
- * (exit 70 a moment after announcing itself) and --hang-after-ready
- * (heartbeats like httpd.ts's workers, then a blocked event loop).
+ * (exit 70 a moment after announcing itself), --hang-after-ready (a
+ * blocked event loop after a moment of heartbeats, which it sends like
+ * httpd.ts's workers) and --hang-at-ready (blocked from its ready line on).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import {
-  startHeartbeat,
-  stopWhenSupervisorGone,
+  HEARTBEAT_MARK,
+  linkToSupervisor,
 } from "../../../server/worker_link.ts";
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     "fail-start": { type: "boolean" },
     "crash-after-ready": { type: "boolean" },
     "hang-after-ready": { type: "boolean" },
+    "hang-at-ready": { type: "boolean" },
   },
 });
 const id = Number(values["worker-id"]);
@@ -114,7 +116,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     shutdown().then(() => Deno.exit(0));
   });
 }
-stopWhenSupervisorGone(() => shutdown().then(() => Deno.exit(0)));
+linkToSupervisor(() => shutdown().then(() => Deno.exit(0)));
 
 const accepting = (async () => {
   try {
@@ -123,7 +125,11 @@ const accepting = (async () => {
     // Listener closed.
   }
 })();
-console.error(`worker ${id} ready pid=${Deno.pid}`);
+console.error(`worker ${id} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`);
+if (values["hang-at-ready"]) {
+  // Blocked before it could even read the request for heartbeats.
+  while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
 if (values["crash-after-ready"]) {
   setTimeout(() => {
     // An error it reported and survived, then the one it dies of.
@@ -133,7 +139,6 @@ if (values["crash-after-ready"]) {
   }, 100);
 }
 if (values["hang-after-ready"]) {
-  startHeartbeat();
   setTimeout(() => {
     // A blocked event loop: no heartbeat, no answer, the socket still open.
     while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);

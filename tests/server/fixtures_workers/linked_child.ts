@@ -1,5 +1,5 @@
 /**
- * A minimal worker for the stopWhenSupervisorGone() tests: prints
+ * A minimal worker for the linkToSupervisor() tests: prints
  * "watching", then "stopped" when its stdin closes; with
  * --stop-on-signal it prints "signal" on SIGTERM and must then exit by
  * itself, its stdin still open.
@@ -7,12 +7,12 @@
  * @module
  */
 
-import { stopWhenSupervisorGone } from "../../../server/worker_link.ts";
+import { linkToSupervisor } from "../../../server/worker_link.ts";
 
 if (Deno.args.includes("--stop-on-signal")) {
   Deno.addSignalListener("SIGTERM", () => console.log("signal"));
 }
-stopWhenSupervisorGone(() => {
+linkToSupervisor(() => {
   console.log("stopped");
   return Promise.resolve();
 });

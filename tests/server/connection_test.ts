@@ -200,43 +200,10 @@ class FakeFile {
   }
 }
 
-/** A promise with its settling functions, like `Promise.withResolvers`. */
-function deferred<T>() {
-  return Promise.withResolvers<T>();
-}
-
-/**
- * Pipelines a small answer and one the handler answers later, on a socket
- * whose writes stall; the connection then passes its deadline while the
- * small answer is being written. Returns what the test settles the late
- * answer with, the errors reported, and the connection's end.
- */
-function stallBeforeLateAnswer() {
-  const late = deferred<Response>();
-  const reports: string[] = [];
-  const conn = new StalledConn([GET("/small") + GET("/late")]);
-  let served = 0;
-  const connection = new Connection(conn as unknown as Deno.TcpConn, {
-    handler: () => served++ === 0 ? answer(SMALL) : late.promise,
-    log: undefined,
-    report: (where, error) => reports.push(`${where}: ${error}`),
-    headerTimeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-  });
-  const ended = connection.serve();
-  return { conn, connection, late, reports, ended };
-}
-
-Deno.test("Connection closes the file of an answer it can no longer send", async () => {
-  const { conn, connection, late, reports, ended } = stallBeforeLateAnswer();
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.deepEqual(conn.calls, ["read", `write ${KEEP_ALIVE_BYTES}`]);
-  connection.expire(Number.MAX_SAFE_INTEGER);
-  await ended;
-  // The file opens only after the connection is gone.
-  const file = new FakeFile();
-  late.resolve({
-    status: 206,
+/** A streamed answer of 10 bytes of `file`. */
+function fileAnswer(file: FakeFile): Response {
+  return {
+    status: 200,
     fields: "",
     contentLength: 10,
     body: {
@@ -245,7 +212,40 @@ Deno.test("Connection closes the file of an answer it can no longer send", async
       offset: 0,
       length: 10,
     },
+  };
+}
+
+/**
+ * Pipelines a small answer and then `second`'s, on a socket whose writes
+ * stall, and lets the connection pass its deadline while the small answer
+ * is being written. Returns the socket, the errors reported, and the
+ * connection's end.
+ */
+async function stallBefore(second: () => Response | Promise<Response>) {
+  const reports: string[] = [];
+  const conn = new StalledConn([GET("/small") + GET("/second")]);
+  let served = 0;
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => served++ === 0 ? answer(SMALL) : second(),
+    log: undefined,
+    report: (where, error) => reports.push(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
   });
+  const ended = connection.serve();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(conn.calls, ["read", `write ${KEEP_ALIVE_BYTES}`]);
+  connection.expire(Number.MAX_SAFE_INTEGER);
+  await ended;
+  return { conn, reports };
+}
+
+Deno.test("Connection closes the file of an answer it can no longer send", async () => {
+  const late = Promise.withResolvers<Response>();
+  const { conn, reports } = await stallBefore(() => late.promise);
+  // The file opens only after the connection is gone.
+  const file = new FakeFile();
+  late.resolve(fileAnswer(file));
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(file.closed, true);
   // A client that stopped reading is a disconnect, not a server fault.
@@ -256,10 +256,8 @@ Deno.test("Connection closes the file of an answer it can no longer send", async
 Deno.test("Connection reports, and survives, a late answer that fails after it closed", async () => {
   // Deno.test fails on an unhandled rejection, which would end the process
   // of a running server.
-  const { connection, late, reports, ended } = stallBeforeLateAnswer();
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  connection.expire(Number.MAX_SAFE_INTEGER);
-  await ended;
+  const late = Promise.withResolvers<Response>();
+  const { reports } = await stallBefore(() => late.promise);
   late.reject(new Deno.errors.Busy("too many open files"));
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.deepEqual(reports, ["handler: Busy: too many open files"]);
@@ -267,31 +265,7 @@ Deno.test("Connection reports, and survives, a late answer that fails after it c
 
 Deno.test("Connection closes the file of a synchronous answer it can no longer send", async () => {
   const file = new FakeFile();
-  const reports: string[] = [];
-  const conn = new StalledConn([GET("/small") + GET("/big")]);
-  let served = 0;
-  const connection = new Connection(conn as unknown as Deno.TcpConn, {
-    handler: () =>
-      served++ === 0 ? answer(SMALL) : {
-        status: 200,
-        fields: "",
-        contentLength: 10,
-        body: {
-          kind: "file",
-          file: file as unknown as Deno.FsFile,
-          offset: 0,
-          length: 10,
-        },
-      },
-    log: undefined,
-    report: (where, error) => reports.push(`${where}: ${error}`),
-    headerTimeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-  });
-  const ended = connection.serve();
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  connection.expire(Number.MAX_SAFE_INTEGER);
-  await ended;
+  const { reports } = await stallBefore(() => fileAnswer(file));
   assert.equal(file.closed, true);
   assert.deepEqual(reports, []);
 });

@@ -138,6 +138,33 @@ async function waitFor(
   }
 }
 
+/**
+ * The real supervisor over the fake worker (fixtures_workers/), on a free
+ * loopback port: `flags` go to every worker, the rest to runSupervisor().
+ */
+function overFakeWorkers(
+  options:
+    & { workers: number; flags?: string[]; root?: string }
+    & Record<
+      string,
+      unknown
+    >,
+): Running {
+  const { flags = [], root = SUITE_ROOT, ...rest } = options;
+  return new Running(Deno.execPath(), [
+    "run",
+    "-A",
+    FAKE_SUPERVISOR,
+    JSON.stringify({
+      workerArgs: ["--host", "127.0.0.1", ...flags],
+      root,
+      hostname: "127.0.0.1",
+      port: 0,
+      ...rest,
+    }),
+  ]);
+}
+
 /** Deno's arguments that run the real CLI with `-w 3` (on a free port by default). */
 function httpdArgs(port = 0): string[] {
   return [
@@ -480,18 +507,7 @@ Deno.test({
 // Over the fake worker
 
 Deno.test("runSupervisor() gives up with the worker's error after repeated start failures", async () => {
-  const server = new Running(Deno.execPath(), [
-    "run",
-    "-A",
-    FAKE_SUPERVISOR,
-    JSON.stringify({
-      workers: 2,
-      workerArgs: ["--host", "127.0.0.1", "--fail-start"],
-      root: SUITE_ROOT,
-      hostname: "127.0.0.1",
-      port: 0,
-    }),
-  ]);
+  const server = overFakeWorkers({ workers: 2, flags: ["--fail-start"] });
   try {
     const status = await server.finished();
     assert.equal(status.code, 1);
@@ -517,18 +533,7 @@ Deno.test("runSupervisor() refuses a root with a comma, which --allow-read canno
   using dir = tempDir();
   const root = `${dir.path}/a,b`;
   Deno.mkdirSync(root);
-  const server = new Running(Deno.execPath(), [
-    "run",
-    "-A",
-    FAKE_SUPERVISOR,
-    JSON.stringify({
-      workers: 2,
-      workerArgs: ["--host", "127.0.0.1"],
-      root,
-      hostname: "127.0.0.1",
-      port: 0,
-    }),
-  ]);
+  const server = overFakeWorkers({ workers: 2, root });
   try {
     const status = await server.finished();
     assert.equal(status.code, 1);
@@ -545,18 +550,10 @@ Deno.test("runSupervisor() refuses a root with a comma, which --allow-read canno
 });
 
 Deno.test("runSupervisor() gives up on workers that keep dying right after start", async () => {
-  const server = new Running(Deno.execPath(), [
-    "run",
-    "-A",
-    FAKE_SUPERVISOR,
-    JSON.stringify({
-      workers: 1,
-      workerArgs: ["--host", "127.0.0.1", "--crash-after-ready"],
-      root: SUITE_ROOT,
-      hostname: "127.0.0.1",
-      port: 0,
-    }),
-  ]);
+  const server = overFakeWorkers({
+    workers: 1,
+    flags: ["--crash-after-ready"],
+  });
   try {
     const status = await server.finished();
     assert.equal(status.code, 1);
@@ -585,19 +582,11 @@ Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async (t) =
 });
 
 async function expectHungWorkerReplaced(flag: string): Promise<void> {
-  const server = new Running(Deno.execPath(), [
-    "run",
-    "-A",
-    FAKE_SUPERVISOR,
-    JSON.stringify({
-      workers: 1,
-      workerArgs: ["--host", "127.0.0.1", flag],
-      root: SUITE_ROOT,
-      hostname: "127.0.0.1",
-      port: 0,
-      hangTimeoutMs: 1500,
-    }),
-  ]);
+  const server = overFakeWorkers({
+    workers: 1,
+    flags: [flag],
+    hangTimeoutMs: 1500,
+  });
   try {
     await waitFor(
       "the hung worker to be killed and replaced",

@@ -58,8 +58,9 @@ async function runServer(config: Config): Promise<number> {
   const worker = config.workerId !== undefined;
   // The root's real path must be readable too (a symlinked root under a
   // permission for the link alone): said as such, not as a listen failure.
+  let root: string;
   try {
-    const root = Deno.realPathSync(config.root);
+    root = Deno.realPathSync(config.root);
     if (!Deno.statSync(root).isDirectory) throw new Error("not a directory");
   } catch (error) {
     console.error(
@@ -71,7 +72,7 @@ async function runServer(config: Config): Promise<number> {
   let server: Server;
   try {
     server = serve({
-      root: config.root,
+      root,
       hostname: config.hostname,
       port: config.port,
       reusePort: worker,
@@ -117,6 +118,8 @@ async function runServer(config: Config): Promise<number> {
     Deno.addSignalListener(signal, listener);
   }
   const pidFile = worker ? undefined : config.pidFile;
+  /** The pid file once written: ours to remove. */
+  let written: string | undefined;
   try {
     if (pidFile !== undefined) {
       const failure = await writePidFile(pidFile);
@@ -125,6 +128,7 @@ async function runServer(config: Config): Promise<number> {
         await server.shutdown();
         return 1;
       }
+      written = pidFile;
     }
     const { hostname, port } = server.addr;
     if (worker) {
@@ -135,9 +139,7 @@ async function runServer(config: Config): Promise<number> {
     } else {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       console.error(
-        `httpd.ts: listening on http://${host}:${port} root=${
-          Deno.realPathSync(config.root)
-        } workers=1`,
+        `httpd.ts: listening on http://${host}:${port} root=${root} workers=1`,
       );
     }
     await server.finished;
@@ -146,7 +148,7 @@ async function runServer(config: Config): Promise<number> {
     for (const [signal, listener] of listeners) {
       Deno.removeSignalListener(signal, listener);
     }
-    if (pidFile !== undefined) await removePidFile(pidFile);
+    if (written !== undefined) await removePidFile(written);
   }
 }
 

@@ -158,10 +158,13 @@ export async function runSupervisor(
     Deno.addSignalListener(signal, listener);
   }
 
+  /** The pid file once written: ours to remove. */
+  let written: string | undefined;
   try {
     if (options.pidFile !== undefined) {
       const failure = await writePidFile(options.pidFile);
       if (failure !== undefined) return await fail(failure);
+      written = options.pidFile;
     }
     if (await supervisor.start()) {
       const address = formatNetPermission(options.hostname, port);
@@ -174,7 +177,7 @@ export async function runSupervisor(
     for (const [signal, listener] of listeners) {
       Deno.removeSignalListener(signal, listener);
     }
-    if (options.pidFile !== undefined) await removePidFile(options.pidFile);
+    if (written !== undefined) await removePidFile(written);
   }
 }
 

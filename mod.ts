@@ -81,6 +81,7 @@ export {
   type FileCacheOptions,
   type FileEntry,
   type Lookup,
+  type OpenFile,
   type Representation,
 } from "./server/file_cache.ts";
 export {

@@ -8,6 +8,7 @@
  */
 
 import { formatEtag } from "../protocol/etag.ts";
+import { closeQuietly } from "./error_report.ts";
 import { parseRequestPath } from "../protocol/request_path.ts";
 import { mediaType } from "./media_type.ts";
 import {
@@ -64,7 +65,12 @@ export type Lookup =
   /** A directory asked for without its slash; the answer adds the query. */
   | { readonly kind: "redirect"; readonly segments: readonly string[] }
   | { readonly kind: "not-found" }
-  | { readonly kind: "forbidden" };
+  | { readonly kind: "forbidden" }
+  /** The file did not open in time (see `openTimeoutMs`): try again later. */
+  | { readonly kind: "unavailable" };
+
+/** Opens a file for reading (`Deno.open`, or a stand-in in tests). */
+export type OpenFile = (path: string) => Promise<Deno.FsFile>;
 
 /** Options for {@linkcode FileCache}. */
 export interface FileCacheOptions {
@@ -82,6 +88,16 @@ export interface FileCacheOptions {
    * @default {33554432}
    */
   maxBytes?: number;
+  /**
+   * How long a request waits for a file to open, in ms. An open that never
+   * returns (a FIFO swapped in under the root, with no writer) holds one of
+   * Deno's pool threads, never the event loop; the requests waiting on it
+   * get `unavailable` instead of waiting with it.
+   * @default {5000}
+   */
+  openTimeoutMs?: number;
+  /** Opens files. @default {Deno.open} */
+  open?: OpenFile;
 }
 
 /** An answer for one request path, until it is checked again. */
@@ -98,6 +114,7 @@ interface Slot {
 
 const NOT_FOUND: Lookup = { kind: "not-found" };
 const FORBIDDEN: Lookup = { kind: "forbidden" };
+const UNAVAILABLE: Lookup = { kind: "unavailable" };
 /** Request paths longer than this are resolved every time, not remembered. */
 const MAX_KEY_LENGTH = 1024;
 /** A file changed this recently may change again unseen by its stat. */
@@ -108,19 +125,25 @@ const RACY_MS = 2000;
  * (404s and 403s too, so that scanners cost no system calls either).
  *
  * Request paths are remembered separately from files, so aliases of one file
- * (`/a`, `/./a`, `/%61`) share one copy of it. File system calls here are
- * synchronous on purpose: they are metadata calls answered from the
- * kernel's caches in microseconds, cheaper than a round trip through Deno's
- * blocking thread pool, and they happen at most once per path per window.
+ * (`/a`, `/./a`, `/%61`) share one copy of it. Metadata calls here are
+ * synchronous on purpose: answered from the kernel's caches in
+ * microseconds, they are cheaper than a round trip through Deno's blocking
+ * thread pool, and they happen at most once per path per window. Opens are
+ * not: an open can block for good (a FIFO swapped in after the stat), so it
+ * goes through the pool, and a lookup that opens a file answers with a
+ * promise. Reads of the opened file (a regular file, by its own stat) are
+ * synchronous again.
  *
  * @example
  * ```ts
  * import { FileCache } from "./file_cache.ts";
  * import assert from "node:assert/strict";
  * const cache = new FileCache(Deno.realPathSync(new URL("../www", import.meta.url)));
- * const found = cache.lookup("/index.html?query=ignored");
+ * const found = await cache.lookup("/index.html?query=ignored");
  * assert.equal(found.kind === "file" && found.entry.contentType, "text/html");
- * assert.equal(cache.lookup("/missing").kind, "not-found");
+ * // Known now: answered at once, without a promise or a system call.
+ * assert.equal(cache.lookup("/index.html"), found);
+ * assert.equal((await cache.lookup("/missing")).kind, "not-found");
  * ```
  */
 export class FileCache {
@@ -130,8 +153,12 @@ export class FileCache {
   readonly #maxEntries: number;
   readonly #maxFileSize: number;
   readonly #maxBytes: number;
+  readonly #openTimeoutMs: number;
+  readonly #open: OpenFile;
   readonly #known = new Map<string, Known>();
   readonly #slots = new Map<string, Slot>();
+  /** Files being opened and read, by slot key: one load serves them all. */
+  readonly #loading = new Map<string, Promise<Lookup>>();
   #bytes = 0;
 
   /** A cache of files under `root`, a real path (see `Deno.realPath`). */
@@ -142,13 +169,20 @@ export class FileCache {
     this.#maxEntries = options?.maxEntries ?? 4096;
     this.#maxFileSize = options?.maxFileSize ?? 1 << 20;
     this.#maxBytes = options?.maxBytes ?? 32 << 20;
+    this.#openTimeoutMs = options?.openTimeoutMs ?? 5000;
+    this.#open = options?.open ?? Deno.open;
   }
 
   /**
-   * What `target` names, as of `now` (a `performance.now()` value). Throws
-   * a `RequestError` (400) for a target that is not a decodable path.
+   * What `target` names, as of `now` (a `performance.now()` value): at once
+   * when known or when no file needs opening, else a promise that never
+   * rejects for a file's sake. Throws a `RequestError` (400) for a target
+   * that is not a decodable path.
    */
-  lookup(target: string, now: number = performance.now()): Lookup {
+  lookup(
+    target: string,
+    now: number = performance.now(),
+  ): Lookup | Promise<Lookup> {
     const key = pathOf(target);
     const known = this.#known.get(key);
     if (known !== undefined && now - known.checkedAt < this.#maxStaleMs) {
@@ -157,18 +191,38 @@ export class FileCache {
       const slot = this.#slots.get(answer);
       if (slot !== undefined) return slot.lookup;
     }
-    const answer = this.#resolve(target);
-    if (key.length <= MAX_KEY_LENGTH) {
-      // Re-inserted, so that the oldest checked go first when full.
-      this.#known.delete(key);
-      if (this.#known.size >= this.#maxEntries * 2) {
-        this.#known.delete(this.#known.keys().next().value!);
-      }
-      this.#known.set(key, { checkedAt: now, answer });
+    const path = parseRequestPath(target);
+    const found = resolvePath(this.#root, path, { dotfiles: this.#dotfiles });
+    switch (found.kind) {
+      case "not-found":
+        return this.#remember(key, now, NOT_FOUND);
+      case "forbidden":
+        return this.#remember(key, now, FORBIDDEN);
+      case "redirect":
+        return this.#remember(
+          key,
+          now,
+          path.kind === "inside"
+            ? { kind: "redirect", segments: path.segments }
+            : NOT_FOUND,
+        );
     }
-    return typeof answer === "string"
-      ? this.#slots.get(answer)!.lookup
-      : answer;
+    const contentType = mediaType(found.name);
+    const slotKey = `${found.path}\0${contentType}`;
+    let loading = this.#loading.get(slotKey);
+    if (loading === undefined) {
+      loading = this.#loadSlot(slotKey, found.path, contentType);
+      this.#loading.set(slotKey, loading);
+    }
+    // Remembered as of the start of the check: it expires no later for
+    // having waited on the disk.
+    return loading.then((answer) =>
+      answer.kind === "file"
+        ? this.#remember(key, now, answer, slotKey)
+        : answer === UNAVAILABLE
+        ? answer
+        : this.#remember(key, now, answer)
+    );
   }
 
   /** Forgets what `target` named, e.g. after its file turned out to have changed. */
@@ -176,56 +230,102 @@ export class FileCache {
     this.#known.delete(pathOf(target));
   }
 
-  /** Resolves a target afresh: a file's key in the slots, or another answer. */
-  #resolve(target: string): string | Lookup {
-    const path = parseRequestPath(target);
-    const found = resolvePath(this.#root, path, { dotfiles: this.#dotfiles });
-    switch (found.kind) {
-      case "not-found":
-        return NOT_FOUND;
-      case "forbidden":
-        return FORBIDDEN;
-      case "redirect":
-        return path.kind === "inside"
-          ? { kind: "redirect", segments: path.segments }
-          : NOT_FOUND;
-    }
-    const contentType = mediaType(found.name);
-    const key = `${found.path}\0${contentType}`;
-    const slot = this.#slots.get(key);
-    let entry: FileEntry;
+  /**
+   * Opens a file the cache described, if its path still leads to that very
+   * file (checked to be inside the root); `undefined` if it does not any
+   * more, or did not open in time.
+   */
+  async openSame(
+    representation: Representation,
+  ): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
+    // lstat, before opening: a symlink put in its place must not be
+    // followed, and a FIFO is better not opened.
+    const before = Deno.lstatSync(representation.path);
+    if (!isSame(representation, before)) return undefined;
+    const file = await this.#openWithin(representation.path);
+    if (file === undefined) return undefined;
     try {
-      entry = this.#load(found.path, contentType, slot?.lookup.entry);
+      const info = file.statSync();
+      if (isSame(representation, info)) return { file, info };
     } catch (error) {
-      if (slot !== undefined) this.#drop(key, slot);
-      return classifyError(error) === "forbidden" ? FORBIDDEN : NOT_FOUND;
+      file.close();
+      throw error;
     }
-    if (entry !== slot?.lookup.entry) {
-      if (slot !== undefined) this.#drop(key, slot);
-      this.#store(key, entry);
+    file.close();
+    return undefined;
+  }
+
+  /** Remembers what a request path named (unless too long to be worth it). */
+  #remember(
+    key: string,
+    now: number,
+    answer: Lookup,
+    slotKey?: string,
+  ): Lookup {
+    if (key.length <= MAX_KEY_LENGTH) {
+      // Re-inserted, so that the oldest checked go first when full.
+      this.#known.delete(key);
+      if (this.#known.size >= this.#maxEntries * 2) {
+        this.#known.delete(this.#known.keys().next().value!);
+      }
+      this.#known.set(key, { checkedAt: now, answer: slotKey ?? answer });
     }
-    return key;
+    return answer;
+  }
+
+  /**
+   * Opens and describes a file afresh, stores it, and settles on what it
+   * is; done with, it leaves `#loading`, so the next check opens anew.
+   */
+  async #loadSlot(
+    slotKey: string,
+    path: string,
+    contentType: string,
+  ): Promise<Lookup> {
+    try {
+      let entry: FileEntry | undefined;
+      try {
+        entry = await this.#load(
+          path,
+          contentType,
+          this.#slots.get(slotKey)?.lookup.entry,
+        );
+      } catch (error) {
+        this.#drop(slotKey);
+        return classifyError(error) === "forbidden" ? FORBIDDEN : NOT_FOUND;
+      }
+      if (entry === undefined) return UNAVAILABLE;
+      // Read again after the wait: other loads may have evicted it.
+      const slot = this.#slots.get(slotKey);
+      if (slot?.lookup.entry === entry) return slot.lookup;
+      this.#drop(slotKey);
+      return this.#store(slotKey, entry);
+    } finally {
+      this.#loading.delete(slotKey);
+    }
   }
 
   /**
    * Describes a file and its siblings, reusing `previous` where nothing
-   * changed. Only the original's errors are thrown: a sibling that cannot be
-   * read is left out.
+   * changed; `undefined` if the original did not open in time. Only the
+   * original's errors are thrown: a sibling that cannot be read is left out.
    */
-  #load(
+  async #load(
     path: string,
     contentType: string,
     previous: FileEntry | undefined,
-  ): FileEntry {
-    const original = this.#read(path, undefined, previous?.original);
+  ): Promise<FileEntry | undefined> {
+    const original = await this.#read(path, undefined, previous?.original);
+    if (original === undefined) return undefined;
     const encoded: Representation[] = [];
     for (const sibling of findPrecompressedSiblings(path)) {
       try {
-        encoded.push(this.#read(
+        const representation = await this.#read(
           sibling.path,
           sibling.coding,
           previous?.encoded.find((r) => r.coding === sibling.coding),
-        ));
+        );
+        if (representation !== undefined) encoded.push(representation);
       } catch {
         // Unreadable, or gone or swapped since its lstat: absent, as in
         // findPrecompressedSiblings. The original is always a correct
@@ -239,13 +339,17 @@ export class FileCache {
     return unchanged ? previous : { contentType, original, encoded };
   }
 
-  /** Stats `path` and reads it if small, reusing `previous` if unchanged. */
-  #read(
+  /**
+   * Opens `path` and reads it if small, reusing `previous` if unchanged;
+   * `undefined` if it did not open in time.
+   */
+  async #read(
     path: string,
     coding: PrecompressedCoding | undefined,
     previous: Representation | undefined,
-  ): Representation {
-    const file = Deno.openSync(path);
+  ): Promise<Representation | undefined> {
+    const file = await this.#openWithin(path);
+    if (file === undefined) return undefined;
     try {
       const info = file.statSync();
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
@@ -304,7 +408,33 @@ export class FileCache {
     }
   }
 
-  #store(key: string, entry: FileEntry): void {
+  /**
+   * Opens `path` through the pool; `undefined` if that takes longer than
+   * the open timeout, in which case the file, should it open after all, is
+   * closed at once.
+   */
+  #openWithin(path: string): Promise<Deno.FsFile | undefined> {
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        resolve(undefined);
+      }, this.#openTimeoutMs);
+      this.#open(path).then(
+        (file) => {
+          if (late) return closeQuietly(file);
+          clearTimeout(timer);
+          resolve(file);
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #store(key: string, entry: FileEntry): Lookup {
     let bytes = 0;
     for (const r of [entry.original, ...entry.encoded]) {
       const size = r.bytes?.length ?? 0;
@@ -312,22 +442,30 @@ export class FileCache {
       bytes += size <= SINGLE_WRITE_LIMIT ? 3 * size : size;
     }
     // Evict the least recently stored first: Map iteration is insertion order.
-    for (const [oldKey, old] of this.#slots) {
+    for (const oldKey of this.#slots.keys()) {
       if (
         this.#slots.size < this.#maxEntries &&
         this.#bytes + bytes <= this.#maxBytes
       ) break;
-      this.#drop(oldKey, old);
+      this.#drop(oldKey);
     }
-    this.#slots.set(key, { lookup: { kind: "file", entry }, bytes });
+    const lookup = { kind: "file", entry } as const;
+    this.#slots.set(key, { lookup, bytes });
     this.#bytes += bytes;
+    return lookup;
   }
 
-  #drop(key: string, slot: Slot): void {
-    if (this.#slots.get(key) !== slot) return;
+  #drop(key: string): void {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return;
     this.#slots.delete(key);
     this.#bytes -= slot.bytes;
   }
+}
+
+function isSame(representation: Representation, info: Deno.FileInfo): boolean {
+  return info.isFile && info.ino === representation.ino &&
+    info.dev === representation.dev;
 }
 
 // The key: the target without query or fragment, which never change what

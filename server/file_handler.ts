@@ -15,6 +15,8 @@ import { coarseNow } from "./clock.ts";
 import {
   FileCache,
   type FileEntry,
+  type Lookup,
+  type OpenFile,
   type Representation,
 } from "./file_cache.ts";
 import { classifyError } from "./resolve_path.ts";
@@ -34,6 +36,14 @@ export interface FileHandlerOptions {
   dotfiles?: boolean;
   /** A Cache-Control value for files. @default {undefined} */
   cacheControl?: string;
+  /**
+   * How long a request waits for its file to open before it gets a 503,
+   * in ms: an open that hangs (a FIFO swapped in) holds a pool thread, not
+   * the event loop. @default {5000}
+   */
+  openTimeoutMs?: number;
+  /** Opens files. @default {Deno.open} */
+  open?: OpenFile;
 }
 
 /**
@@ -43,6 +53,7 @@ export interface FileHandlerOptions {
 export type Handler = (head: RequestHead) => Response | Promise<Response>;
 
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);
+const RETRY_AFTER = formatFields(["Retry-After", "1"]);
 
 /**
  * Creates the handler that serves files from `options.root`.
@@ -54,7 +65,11 @@ const ALLOW = formatFields(["Allow", "GET, HEAD"]);
  * ```
  */
 export function createFileHandler(options: FileHandlerOptions): Handler {
-  const cache = new FileCache(options.root, { dotfiles: options.dotfiles });
+  const cache = new FileCache(options.root, {
+    dotfiles: options.dotfiles,
+    openTimeoutMs: options.openTimeoutMs,
+    open: options.open,
+  });
   const cacheControl = options.cacheControl === undefined
     ? ""
     : formatFields(["Cache-Control", options.cacheControl]);
@@ -85,11 +100,24 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       return errorResponse(405, method, ALLOW);
     }
     const found = cache.lookup(head.target, coarseNow());
+    return found instanceof Promise
+      ? found.then((lookup) => respond(head, lookup, retried))
+      : respond(head, found, retried);
+  };
+
+  const respond = (
+    head: RequestHead,
+    found: Lookup,
+    retried: boolean,
+  ): Response | Promise<Response> => {
+    const method = head.method;
     switch (found.kind) {
       case "forbidden":
         return errorResponse(403, method);
       case "not-found":
         return errorResponse(404, method);
+      case "unavailable":
+        return errorResponse(503, method, RETRY_AFTER);
       case "redirect":
         // The query is this request's: the cached answer is for the path.
         return errorResponse(
@@ -147,7 +175,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     const method = head.method;
     let opened;
     try {
-      opened = await openSame(chosen);
+      opened = await cache.openSame(chosen);
     } catch (error) {
       cache.forget(head.target);
       // Gone or unreadable since the cache checked it. If it was a
@@ -158,10 +186,11 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     }
     if (opened === undefined) {
       // The path no longer leads to the file that was checked (replaced,
-      // or swapped for a link or a FIFO): check it again, once.
+      // or swapped for a link or a FIFO), or it did not open in time:
+      // check it again, once.
       cache.forget(head.target);
       return retried
-        ? errorResponse(503, method, "Retry-After: 1\r\n")
+        ? errorResponse(503, method, RETRY_AFTER)
         : await handle(head, true);
     }
     const file = opened.file;
@@ -181,34 +210,6 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     return response;
   };
   return (head) => handle(head, false);
-}
-
-/**
- * Opens a cached file if its path still leads to the very file that was
- * checked to be inside the root; `undefined` if it does not any more.
- */
-async function openSame(
-  representation: Representation,
-): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
-  // lstat, before opening: a symlink put in its place must not be followed,
-  // and a FIFO must not be opened (that would block).
-  const before = Deno.lstatSync(representation.path);
-  if (!isSame(representation, before)) return undefined;
-  const file = await Deno.open(representation.path);
-  try {
-    const info = await file.stat();
-    if (isSame(representation, info)) return { file, info };
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-  file.close();
-  return undefined;
-}
-
-function isSame(representation: Representation, info: Deno.FileInfo): boolean {
-  return info.isFile && info.ino === representation.ino &&
-    info.dev === representation.dev;
 }
 
 /** Picks the representation Accept-Encoding prefers. */

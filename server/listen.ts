@@ -156,8 +156,8 @@ export function serve(options: ServeOptions): Server {
   };
   const abortAll = () => {
     for (const connection of connections) connection.abort();
-    // A handler stuck in a blocking call (say, opening a FIFO swapped in
-    // under the root) would otherwise hold the exit forever.
+    // A handler whose answer never comes would otherwise hold the exit
+    // forever.
     connections.clear();
     settle();
   };

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { OpenFile } from "../../server/file_cache.ts";
 import { serve, type ServeOptions } from "../../server/listen.ts";
 import {
   type ChildOptions,
@@ -514,3 +515,50 @@ export function tempDir(prefix = "httpd_test_"): TempDir {
 /** An IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
 export const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/** A file swapped for a FIFO just as it is opened; see {@linkcode fifoAtOpen}. */
+export interface FifoAtOpen {
+  /** The opener to give the server: it stages the swap, then opens. */
+  readonly open: OpenFile;
+  /** Whether the swap has happened (the path is a FIFO now). */
+  readonly swapped: boolean;
+  /**
+   * Opens the FIFO for writing, which lets the open stuck on it return;
+   * resolves with the file that open gave (the server should have closed
+   * it), or `undefined` if the swap never happened.
+   */
+  release(): Promise<Deno.FsFile | undefined>;
+}
+
+/**
+ * An opener that replaces `path` with a FIFO nobody writes to the `nth`
+ * time it is asked to open it, just before opening it: the race of a rename
+ * under the root between the server's stat and its open, staged where it
+ * would happen. Opening a FIFO for reading blocks until a writer comes.
+ */
+export function fifoAtOpen(path: string, nth = 1): FifoAtOpen {
+  let calls = 0;
+  let stuck: Promise<Deno.FsFile> | undefined;
+  return {
+    open(file) {
+      if (file !== path || ++calls !== nth) return Deno.open(file);
+      Deno.removeSync(path);
+      const made = new Deno.Command("mkfifo", { args: [path] }).outputSync();
+      if (!made.success) throw new Error(`mkfifo ${path} failed`);
+      stuck = Deno.open(path);
+      return stuck;
+    },
+    get swapped() {
+      return stuck !== undefined;
+    },
+    async release() {
+      if (stuck === undefined) return undefined;
+      const writer = await Deno.open(path, { write: true });
+      try {
+        return await stuck;
+      } finally {
+        writer.close();
+      }
+    },
+  };
+}

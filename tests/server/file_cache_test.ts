@@ -1,23 +1,30 @@
 import assert from "node:assert/strict";
-import { FileCache, type FileEntry } from "../../server/file_cache.ts";
-import { tempDir } from "./_harness.ts";
+import {
+  FileCache,
+  type FileEntry,
+  type OpenFile,
+} from "../../server/file_cache.ts";
+import { fifoAtOpen, tempDir } from "./_harness.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function entryOf(cache: FileCache, target: string): FileEntry {
-  const found = cache.lookup(target);
+async function entryOf(
+  cache: FileCache,
+  target: string,
+): Promise<FileEntry> {
+  const found = await cache.lookup(target);
   assert.equal(found.kind, "file", `${target} is a file`);
   return (found as { entry: FileEntry }).entry;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-Deno.test("FileCache keeps one copy of a file whatever alias names it", () => {
+Deno.test("FileCache keeps one copy of a file whatever alias names it", async () => {
   using dir = tempDir();
   Deno.writeTextFileSync(`${dir.path}/a.txt`, "alias");
   const cache = new FileCache(dir.path);
-  const first = entryOf(cache, "/a.txt");
+  const first = await entryOf(cache, "/a.txt");
   for (
     const alias of [
       "/./a.txt",
@@ -27,7 +34,7 @@ Deno.test("FileCache keeps one copy of a file whatever alias names it", () => {
       "http://h/a.txt",
     ]
   ) {
-    assert.equal(entryOf(cache, alias), first, alias);
+    assert.equal(await entryOf(cache, alias), first, alias);
   }
 });
 
@@ -35,16 +42,18 @@ Deno.test("FileCache answers a hit without touching the disk, then checks again"
   using dir = tempDir();
   Deno.writeTextFileSync(`${dir.path}/gone.txt`, "here");
   const cache = new FileCache(dir.path, { maxStaleMs: 200 });
-  assert.equal(cache.lookup("/gone.txt").kind, "file");
+  assert.equal((await cache.lookup("/gone.txt")).kind, "file");
+  const hit = cache.lookup("/gone.txt");
+  assert.ok(!(hit instanceof Promise), "a hit is answered at once");
   Deno.removeSync(`${dir.path}/gone.txt`);
   assert.equal(
-    cache.lookup("/gone.txt").kind,
+    (await cache.lookup("/gone.txt")).kind,
     "file",
     "trusted within the window",
   );
   await sleep(250);
   assert.equal(
-    cache.lookup("/gone.txt").kind,
+    (await cache.lookup("/gone.txt")).kind,
     "not-found",
     "checked again after it",
   );
@@ -53,11 +62,11 @@ Deno.test("FileCache answers a hit without touching the disk, then checks again"
 Deno.test("FileCache remembers a 404 for the window too", async () => {
   using dir = tempDir();
   const cache = new FileCache(dir.path, { maxStaleMs: 200 });
-  assert.equal(cache.lookup("/late.txt").kind, "not-found");
+  assert.equal((await cache.lookup("/late.txt")).kind, "not-found");
   Deno.writeTextFileSync(`${dir.path}/late.txt`, "now");
-  assert.equal(cache.lookup("/late.txt").kind, "not-found");
+  assert.equal((await cache.lookup("/late.txt")).kind, "not-found");
   await sleep(250);
-  assert.equal(cache.lookup("/late.txt").kind, "file");
+  assert.equal((await cache.lookup("/late.txt")).kind, "file");
 });
 
 Deno.test("FileCache re-reads a racy file whose rewrite left its stat unchanged", async () => {
@@ -67,13 +76,13 @@ Deno.test("FileCache re-reads a racy file whose rewrite left its stat unchanged"
   Deno.writeTextFileSync(path, "OLD-CONTENT");
   Deno.utimeSync(path, when, when);
   const cache = new FileCache(dir.path, { maxStaleMs: 100 });
-  const before = entryOf(cache, "/racy.txt").original;
+  const before = (await entryOf(cache, "/racy.txt")).original;
   assert.equal(before.racy, true);
   // Same size, same inode, same mtime to the millisecond: the stat cannot tell.
   Deno.writeTextFileSync(path, "NEW-CONTENT");
   Deno.utimeSync(path, when, when);
   await sleep(150);
-  const after = entryOf(cache, "/racy.txt").original;
+  const after = (await entryOf(cache, "/racy.txt")).original;
   assert.equal(decoder.decode(after.bytes), "NEW-CONTENT");
   assert.notEqual(after.etag, before.etag, "a new content gets a new ETag");
 });
@@ -87,15 +96,19 @@ Deno.test("FileCache trusts a settled file's stat, and sees a rewrite that puts 
   // Settled means unchanged for 2 s by ctime, which no call can set back.
   await sleep(2100);
   const cache = new FileCache(dir.path, { maxStaleMs: 0 });
-  const before = entryOf(cache, "/settled.txt").original;
+  const before = (await entryOf(cache, "/settled.txt")).original;
   assert.equal(before.racy, false);
   // Inode, size, mtime and ctime: no content hash.
   assert.match(before.etag, /^"[0-9a-z]+(-[0-9a-z]+){3}"$/);
-  assert.equal(entryOf(cache, "/settled.txt").original, before, "reused");
+  assert.equal(
+    (await entryOf(cache, "/settled.txt")).original,
+    before,
+    "reused",
+  );
   // `cp -p` or `touch -r`: same size, same inode, the old mtime again.
   Deno.writeTextFileSync(path, "NEW-CONTENT");
   Deno.utimeSync(path, old, old);
-  const after = entryOf(cache, "/settled.txt").original;
+  const after = (await entryOf(cache, "/settled.txt")).original;
   assert.equal(decoder.decode(after.bytes), "NEW-CONTENT");
   assert.equal(after.mtimeMs, before.mtimeMs);
   assert.notEqual(after.etag, before.etag, "a new content gets a new ETag");
@@ -109,15 +122,15 @@ Deno.test("FileCache gives a big file rewritten under its old mtime a new ETag",
   Deno.utimeSync(path, old, old);
   // Too big to hold, so never racy: its stat is all the cache knows of it.
   const cache = new FileCache(dir.path, { maxStaleMs: 0, maxFileSize: 4 });
-  const before = entryOf(cache, "/big.bin").original;
+  const before = (await entryOf(cache, "/big.bin")).original;
   assert.equal(before.bytes, undefined);
-  assert.equal(entryOf(cache, "/big.bin").original, before, "reused");
+  assert.equal((await entryOf(cache, "/big.bin")).original, before, "reused");
   // Deno's ctime has whole seconds: a rewrite within the second of the
   // last change would not show (a known limit of stats, see formatEtag).
   await sleep(1000);
   Deno.writeTextFileSync(path, "NEW-CONTENT");
   Deno.utimeSync(path, old, old);
-  const after = entryOf(cache, "/big.bin").original;
+  const after = (await entryOf(cache, "/big.bin")).original;
   assert.equal(after.mtimeMs, before.mtimeMs);
   assert.notEqual(after.etag, before.etag);
 });
@@ -126,11 +139,11 @@ Deno.test("FileCache sees a precompressed sibling that appears later", async () 
   using dir = tempDir();
   Deno.writeTextFileSync(`${dir.path}/v.txt`, "plain");
   const cache = new FileCache(dir.path, { maxStaleMs: 100 });
-  const before = entryOf(cache, "/v.txt");
+  const before = await entryOf(cache, "/v.txt");
   assert.equal(before.encoded.length, 0);
   Deno.writeFileSync(`${dir.path}/v.txt.gz`, encoder.encode("not really gzip"));
   await sleep(150);
-  const after = entryOf(cache, "/v.txt");
+  const after = await entryOf(cache, "/v.txt");
   assert.notEqual(
     after,
     before,
@@ -139,7 +152,7 @@ Deno.test("FileCache sees a precompressed sibling that appears later", async () 
   assert.deepEqual(after.encoded.map((r) => r.coding), ["gzip"]);
 });
 
-Deno.test("FileCache keeps within its byte budget", () => {
+Deno.test("FileCache keeps within its byte budget", async () => {
   using dir = tempDir();
   const content = new Uint8Array(10_000);
   for (let i = 0; i < 20; i++) {
@@ -147,34 +160,25 @@ Deno.test("FileCache keeps within its byte budget", () => {
   }
   // Room for three files counted three times each (bytes and two responses).
   const cache = new FileCache(dir.path, { maxBytes: 3 * 3 * 10_000 });
-  const entries = Array.from(
-    { length: 20 },
-    (_, i) => entryOf(cache, `/f${i}.bin`),
-  );
+  const entries: FileEntry[] = [];
+  for (let i = 0; i < 20; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
   // The last ones stay; the first ones were evicted and come back as new entries.
-  assert.equal(entryOf(cache, "/f19.bin"), entries[19]);
-  assert.notEqual(entryOf(cache, "/f0.bin"), entries[0]);
+  assert.equal(await entryOf(cache, "/f19.bin"), entries[19]);
+  assert.notEqual(await entryOf(cache, "/f0.bin"), entries[0]);
 });
 
 /**
- * Makes `Deno.openSync` throw `error` for `path` until disposed. A sibling
- * can vanish or turn unreadable between the lstat that lists it and the
- * open that reads it, or be unreadable all along (mode 000 stops the open,
- * not the lstat); tests run as root, whom no mode stops, and no file can be
- * made to go away between two calls of one lookup, so the failure is staged
- * where the kernel would report it.
+ * An opener that fails with a staged error for the paths in `failing`. A
+ * sibling can vanish or turn unreadable between the lstat that lists it and
+ * the open that reads it, or be unreadable all along (mode 000 stops the
+ * open, not the lstat); tests run as root, whom no mode stops, and no file
+ * can be made to go away between two calls of one lookup, so the failure is
+ * staged where the kernel would report it.
  */
-function failOpen(path: string, error: Error): Disposable {
-  const open = Deno.openSync;
-  const staged: typeof Deno.openSync = (file, options) => {
-    if (String(file) === path) throw error;
-    return open(file, options);
-  };
-  Object.defineProperty(Deno, "openSync", { value: staged });
-  return {
-    [Symbol.dispose]() {
-      Object.defineProperty(Deno, "openSync", { value: open });
-    },
+function stagedOpen(failing: Map<string, Error>): OpenFile {
+  return (path) => {
+    const error = failing.get(path);
+    return error === undefined ? Deno.open(path) : Promise.reject(error);
   };
 }
 
@@ -184,7 +188,7 @@ Deno.test("FileCache leaves out a precompressed sibling it cannot open, and keep
     new Deno.errors.NotFound("Staged: removed after its lstat"),
   ];
   for (const error of errors) {
-    await t.step(error.name, () => {
+    await t.step(error.name, async () => {
       using dir = tempDir();
       const path = `${dir.path}/a.txt`;
       Deno.writeTextFileSync(path, "original");
@@ -192,24 +196,22 @@ Deno.test("FileCache leaves out a precompressed sibling it cannot open, and keep
       Deno.writeTextFileSync(`${path}.br`, "not really brotli");
       Deno.writeTextFileSync(`${dir.path}/b.txt`, "only a gzip sibling");
       Deno.writeTextFileSync(`${dir.path}/b.txt.gz`, "not really gzip");
-      const cache = new FileCache(dir.path, { maxStaleMs: 0 });
-      const before = entryOf(cache, "/a.txt");
+      const failing = new Map<string, Error>();
+      const open = stagedOpen(failing);
+      const cache = new FileCache(dir.path, { maxStaleMs: 0, open });
+      const before = await entryOf(cache, "/a.txt");
       assert.deepEqual(before.encoded.map((r) => r.coding), ["br", "gzip"]);
-      {
-        using _gz = failOpen(`${path}.gz`, error);
-        using _onlyGz = failOpen(`${dir.path}/b.txt.gz`, error);
-        const after = entryOf(cache, "/a.txt");
-        assert.equal(decoder.decode(after.original.bytes), "original");
-        assert.deepEqual(after.encoded.map((r) => r.coding), ["br"]);
-        const only = entryOf(cache, "/b.txt");
-        assert.equal(
-          decoder.decode(only.original.bytes),
-          "only a gzip sibling",
-        );
-        assert.deepEqual(only.encoded, []);
-      }
+      failing.set(`${path}.gz`, error);
+      failing.set(`${dir.path}/b.txt.gz`, error);
+      const after = await entryOf(cache, "/a.txt");
+      assert.equal(decoder.decode(after.original.bytes), "original");
+      assert.deepEqual(after.encoded.map((r) => r.coding), ["br"]);
+      const only = await entryOf(cache, "/b.txt");
+      assert.equal(decoder.decode(only.original.bytes), "only a gzip sibling");
+      assert.deepEqual(only.encoded, []);
       // Readable again: back in the entry at the next check.
-      const again = entryOf(cache, "/a.txt");
+      failing.clear();
+      const again = await entryOf(cache, "/a.txt");
       assert.deepEqual(again.encoded.map((r) => r.coding), ["br", "gzip"]);
     });
   }
@@ -221,14 +223,58 @@ Deno.test("FileCache still answers 403 or 404 when the original cannot be opened
     [new Deno.errors.NotFound("Staged: removed after its stat"), "not-found"],
   ] as const;
   for (const [error, kind] of cases) {
-    await t.step(error.name, () => {
+    await t.step(error.name, async () => {
       using dir = tempDir();
       const path = `${dir.path}/a.txt`;
       Deno.writeTextFileSync(path, "original");
       Deno.writeTextFileSync(`${path}.gz`, "not really gzip");
-      const cache = new FileCache(dir.path);
-      using _original = failOpen(path, error);
-      assert.equal(cache.lookup("/a.txt").kind, kind);
+      const open = stagedOpen(new Map([[path, error]]));
+      const cache = new FileCache(dir.path, { open });
+      assert.equal((await cache.lookup("/a.txt")).kind, kind);
     });
   }
+});
+
+Deno.test("FileCache opens off the event loop and gives up on an open that hangs", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/a.txt`;
+  Deno.writeTextFileSync(path, "a regular file when stat'ed");
+  Deno.writeTextFileSync(`${dir.path}/b.txt`, "another file");
+  const fifo = fifoAtOpen(path);
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 0,
+    openTimeoutMs: 200,
+    open: fifo.open,
+  });
+  const stuck = cache.lookup("/a.txt");
+  assert.ok(stuck instanceof Promise);
+  assert.ok(fifo.swapped, "the open found a FIFO");
+  // The event loop runs on: another file is opened and read meanwhile.
+  const other = await entryOf(cache, "/b.txt");
+  assert.equal(decoder.decode(other.original.bytes), "another file");
+  assert.equal((await stuck).kind, "unavailable");
+  // Checked afresh, the FIFO is refused by its stat, with no open.
+  assert.equal((await cache.lookup("/a.txt")).kind, "forbidden");
+  const late = await fifo.release();
+  assert.ok(late !== undefined);
+  assert.throws(() => late.statSync(), Deno.errors.BadResource, "closed");
+});
+
+Deno.test("FileCache opens a file once for the lookups that wait on it", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  const opened: string[] = [];
+  const open: OpenFile = (path) => {
+    opened.push(path);
+    return Deno.open(path);
+  };
+  const cache = new FileCache(dir.path, { maxStaleMs: 0, open });
+  // Two names of one file, asked for before either open is done.
+  const lookups = [cache.lookup("/a.txt"), cache.lookup("/./a.txt")];
+  const [first, second] = await Promise.all(lookups);
+  assert.equal(first, second);
+  assert.deepEqual(opened, [`${dir.path}/a.txt`]);
+  // Done with, the load is not reused: the next check opens again.
+  await cache.lookup("/a.txt");
+  assert.equal(opened.length, 2);
 });

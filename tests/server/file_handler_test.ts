@@ -12,7 +12,7 @@ import { formatHttpDate } from "../../protocol/date.ts";
 import { currentSecond, tick } from "../../server/clock.ts";
 import { createFileHandler } from "../../server/file_handler.ts";
 import type { Response } from "../../server/response.ts";
-import { tempDir } from "./_harness.ts";
+import { fifoAtOpen, tempDir } from "./_harness.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -123,4 +123,41 @@ Deno.test("createFileHandler() holds a big file's future Last-Modified back to D
   const second = await handle(getHead("/big.bin"));
   release(second);
   assert.equal(fieldOf(second, "last-modified"), formatHttpDate(future));
+});
+
+Deno.test("createFileHandler() answers 503 to a file whose open hangs", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/small.txt`;
+  Deno.writeTextFileSync(path, "small");
+  const fifo = fifoAtOpen(path);
+  const handle = createFileHandler({
+    root: dir.path,
+    openTimeoutMs: 100,
+    open: fifo.open,
+  });
+  const response = await handle(getHead("/small.txt"));
+  assert.equal(response.status, 503);
+  assert.equal(fieldOf(response, "retry-after"), "1");
+  const late = await fifo.release();
+  assert.throws(() => late!.statSync(), Deno.errors.BadResource, "closed");
+});
+
+Deno.test("createFileHandler() checks a big file again when its open hangs", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array((1 << 20) + 1));
+  // The cache's own open, which describes the file, goes through; the
+  // request's open of the big file finds a FIFO.
+  const fifo = fifoAtOpen(path, 2);
+  const handle = createFileHandler({
+    root: dir.path,
+    openTimeoutMs: 100,
+    open: fifo.open,
+  });
+  const response = await handle(getHead("/big.bin"));
+  release(response);
+  assert.ok(fifo.swapped);
+  assert.equal(response.status, 403, "the FIFO, found by a new stat");
+  const late = await fifo.release();
+  assert.throws(() => late!.statSync(), Deno.errors.BadResource, "closed");
 });

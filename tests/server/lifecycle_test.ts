@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { createFileHandler } from "../../server/file_handler.ts";
 import {
   fetchRaw,
+  fifoAtOpen,
   get,
   header,
   RawClient,
@@ -80,6 +82,34 @@ Deno.test("a big file swapped for a FIFO is refused, not opened", async () => {
   assert.equal(mkfifo.code, 0);
   const response = await fetchRaw(server.port, get("/big.txt"));
   assert.equal(response.status, 403);
+});
+
+Deno.test("a file swapped for a FIFO as it is opened stalls no other request", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  Deno.writeTextFileSync(`${dir.path}/b.txt`, "b");
+  const fifo = fifoAtOpen(`${dir.path}/a.txt`);
+  const handler = createFileHandler({
+    root: dir.path,
+    open: fifo.open,
+    openTimeoutMs: 2000,
+  });
+  await using server = startServer({ root: dir.path, handler });
+  let answered = false;
+  const stuck = fetchRaw(server.port, get("/a.txt")).finally(() => {
+    answered = true;
+  });
+  for (let i = 0; i < 200 && !fifo.swapped; i++) await sleep(10);
+  assert.ok(fifo.swapped, "the open found a FIFO");
+  const other = await fetchRaw(server.port, get("/b.txt"));
+  assert.equal(other.status, 200);
+  assert.equal(text(other), "b");
+  assert.equal(answered, false, "served while the other open hangs");
+  const response = await stuck;
+  assert.equal(response.status, 503);
+  assert.equal(header(response, "retry-after"), "1");
+  const late = await fifo.release();
+  assert.throws(() => late!.statSync(), Deno.errors.BadResource, "closed");
 });
 
 Deno.test("a redirect escapes the query into plain RFC 3986 characters", async () => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { trimOws } from "./chars.ts";
+
 /** The file identity an ETag is derived from (fields of a stat result). */
 export interface EtagSource {
   /** Size in bytes. */
@@ -131,7 +133,7 @@ export function parseEtag(value: string): EntityTag {
  * ```
  */
 export function parseEtagList(value: string): "*" | EntityTag[] {
-  if (value.trim() === "*") return "*";
+  if (trimOws(value) === "*") return "*";
   const tags: EntityTag[] = [];
   let i = 0;
   const n = value.length;

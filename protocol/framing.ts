@@ -6,7 +6,7 @@
  * @module
  */
 
-import { HEXDIG, REG_NAME } from "./chars.ts";
+import { HEXDIG, REG_NAME, trimOws } from "./chars.ts";
 import { RequestError } from "./errors.ts";
 import type { RequestHead } from "./request_head.ts";
 
@@ -118,7 +118,7 @@ export function settleFraming(
         "Cannot frame body: both Content-Length and Transfer-Encoding",
       );
     }
-    if (transferEncoding.trim().toLowerCase() !== "chunked") {
+    if (trimOws(transferEncoding).toLowerCase() !== "chunked") {
       throw new RequestError(
         "UnsupportedTransferEncoding",
         "Cannot frame body: only chunked transfer coding is supported",
@@ -151,7 +151,7 @@ function connectionOptions(
   let close = false;
   let keepAlive = false;
   for (const token of value.split(",")) {
-    const option = token.trim().toLowerCase();
+    const option = trimOws(token).toLowerCase();
     if (option === "close") close = true;
     else if (option === "keep-alive") keepAlive = true;
   }

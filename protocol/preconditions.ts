@@ -5,6 +5,7 @@
  * @module
  */
 
+import { trimOws } from "./chars.ts";
 import { parseHttpDate } from "./date.ts";
 import {
   type EntityTag,
@@ -92,7 +93,7 @@ export function evaluatePreconditions(
   } else {
     const ifUnmodifiedSince = header("if-unmodified-since");
     if (ifUnmodifiedSince !== undefined && lastModified !== undefined) {
-      const date = parseHttpDate(ifUnmodifiedSince.trim());
+      const date = parseHttpDate(trimOws(ifUnmodifiedSince));
       if (date !== undefined && lastModified > date) {
         return "precondition-failed";
       }
@@ -109,7 +110,7 @@ export function evaluatePreconditions(
   } else if (isGetOrHead) {
     const ifModifiedSince = header("if-modified-since");
     if (ifModifiedSince !== undefined && lastModified !== undefined) {
-      const date = parseHttpDate(ifModifiedSince.trim());
+      const date = parseHttpDate(trimOws(ifModifiedSince));
       if (date !== undefined && lastModified <= date) return "not-modified";
     }
   }
@@ -150,7 +151,7 @@ export function isRangeApplicable(
   nowMs: number = Date.now(),
 ): boolean {
   if (ifRange === undefined) return true;
-  const value = ifRange.trim();
+  const value = trimOws(ifRange);
   // A DQUOTE within the first three characters tells a tag from a date.
   if (value.startsWith('"') || value.startsWith('W/"')) {
     const current = currentEtag(validators);

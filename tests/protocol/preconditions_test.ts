@@ -259,6 +259,27 @@ const ROWS: Row[] = [
     headers: { "if-modified-since": AT_LM },
     validators: { ...VALIDATORS, lastChanged: MTIME + 5000 },
     expected: NOT_MODIFIED,
+  }, // Only SP and HTAB are white space around a value (RFC 9110 §5.6.3): a
+  // no-break space (0xA0, obs-text) makes it something else.
+  {
+    name: "If-Unmodified-Since with OWS around the date still applies",
+    headers: { "if-unmodified-since": ` \t${BEFORE_LM} ` },
+    expected: FAILED,
+  },
+  {
+    name: "If-Unmodified-Since with a trailing no-break space is ignored",
+    headers: { "if-unmodified-since": `${BEFORE_LM}\xa0` },
+    expected: PROCEED,
+  },
+  {
+    name: "If-Modified-Since with a trailing no-break space is ignored",
+    headers: { "if-modified-since": `${AT_LM}\xa0` },
+    expected: PROCEED,
+  },
+  {
+    name: "If-None-Match of * and a no-break space is no wildcard",
+    headers: { "if-none-match": "*\xa0" },
+    expected: PROCEED,
   },
 ];
 
@@ -368,6 +389,20 @@ const IF_RANGE_ROWS: {
     name: "a date when the file has no modification date: whole file",
     value: AT_LM,
     validators: { etag: '"v1"' },
+    expected: false,
+  },
+  {
+    name:
+      "the exact date of a file changed a whole second before now: Range applies",
+    value: AT_LM,
+    validators: { etag: '"v1"', lastModified: Date.UTC(2024, 0, 1) },
+    now: Date.UTC(2024, 0, 1) + 1000,
+    expected: true,
+  },
+  {
+    name: "a date with a trailing no-break space: whole file",
+    value: `${AT_LM}\xa0`,
+    validators: { etag: '"v1"', lastModified: Date.UTC(2024, 0, 1) },
     expected: false,
   },
   { name: "neither tag nor date: whole file", value: "v1", expected: false },

@@ -23,6 +23,9 @@ const HUGE = "99999999999999999999"; // past Number.MAX_SAFE_INTEGER
 /** [name, Range value, representation size, expected]. */
 const ROWS: [string, string | undefined, number, RangeResult][] = [
   ["no Range field: ignored", undefined, 100, ignored("absent")],
+  // Only SP and HTAB are white space (RFC 9110 §5.6.3), not a no-break space.
+  ["OWS around a range is fine", "bytes= 0-4 ,\t6-7", 100, ok([0, 4], [6, 7])],
+  ["a no-break space is no OWS", "bytes=0-4\xa0", 100, ignored("invalid")],
 
   // §14.1.2 int-range and suffix-range.
   ["a-b selects bytes a to b inclusive", "bytes=0-9", 100, ok([0, 9])],

@@ -48,6 +48,12 @@ const ROWS: [string, string | undefined, readonly string[], string][] = [
   ["a listed coding beats *;q=0", "*;q=0, gzip", BOTH, "gzip"],
   ["* gives its weight to unlisted codings only", "br;q=0, *", BOTH, "gzip"],
   ["* covers identity too", "*;q=0.5, gzip;q=0.1", BOTH, "br"],
+  [
+    "* lends identity its weight, over a weaker coding",
+    "gzip;q=0.3, *;q=0.5",
+    ["gzip"],
+    "identity",
+  ],
 
   // §12.5.3 rule 2: identity.
   ["identity alone means identity", "identity", BOTH, "identity"],
@@ -78,6 +84,12 @@ const ROWS: [string, string | undefined, readonly string[], string][] = [
   ["OWS around ';' is allowed", "gzip ; q=0.5", BOTH, "gzip"],
   ["x-gzip is gzip", "x-gzip", BOTH, "gzip"],
   ["empty members are skipped", " , ,gzip,, ", BOTH, "gzip"],
+  [
+    "a member with a parameter besides q is skipped",
+    "br;q=1;level=9",
+    BOTH,
+    "identity",
+  ],
   ["a weight above 1 drops the member", "gzip;q=2", BOTH, "identity"],
   ["a weight of 1.1 drops the member", "gzip;q=1.1", BOTH, "identity"],
   [

@@ -121,6 +121,8 @@ Deno.test("createMultipartByteranges() rejects invalid boundaries and content ty
     ["semi;colon", "text/plain", ranges],
     ['quo"te', "text/plain", ranges],
     ["fine", "text/plain\r\nX-Injected: 1", ranges],
+    ["fine", "text/plain\nX-Injected: 1", ranges],
+    ["fine", "text/plain\0x", ranges],
     ["fine", "text/plain", []],
   ];
   for (const [boundary, contentType, r] of bad) {

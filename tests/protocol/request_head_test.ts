@@ -181,6 +181,24 @@ const FRAMING: [
     contentLength: 0,
     chunked: false,
   }],
+  [
+    "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
+    {
+      keepAlive: false,
+      contentLength: 0,
+      chunked: false,
+    },
+  ],
+  ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\xa0, x\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
+  ["GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 999999999999999,
+    chunked: false,
+  }],
   ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 42\r\n\r\n", {
     keepAlive: true,
     contentLength: 42,
@@ -195,7 +213,7 @@ const FRAMING: [
 
 Deno.test("parseRequestHead() settles keep-alive and body framing", () => {
   for (const [text, expected] of FRAMING) {
-    const { head } = parseRequestHead(bytes(text))!;
+    const { head } = parseRequestHead(latin1Bytes(text))!;
     assert.deepEqual(
       {
         keepAlive: head.keepAlive,
@@ -498,6 +516,114 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     "TooManyHeaderFields",
     431,
   ],
+  [
+    "NUL as the last byte of a value",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\x00\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "bare CR as the last byte of a value",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\r\n\r\n",
+    "BareCarriageReturn",
+    400,
+  ],
+  [
+    "DEL in value",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\x7fb\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "unit separator (0x1f) in value",
+    "GET / HTTP/1.1\r\nHost: x\r\nX: a\x1fb\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "@ in a field name",
+    "GET / HTTP/1.1\r\nHost: x\r\nA@B: 1\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "DEL in a field name",
+    "GET / HTTP/1.1\r\nHost: x\r\nA\x7fB: 1\r\n\r\n",
+    "InvalidHeader",
+    400,
+  ],
+  [
+    "@ in the method",
+    "G@T / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidRequestLine",
+    400,
+  ],
+  [
+    "DEL in the method",
+    "GE\x7fT / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidRequestLine",
+    400,
+  ],
+  [
+    "non-hex pct-encoding in Host",
+    "GET / HTTP/1.1\r\nHost: a%4G\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "upper-case non-hex IPv6 group in Host",
+    "GET / HTTP/1.1\r\nHost: [::G]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "nine IPv6 groups with :: in Host",
+    "GET / HTTP/1.1\r\nHost: [1:2:3:4::5:6:7:8]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "IPv4 octet with a leading zero in Host",
+    "GET / HTTP/1.1\r\nHost: [::ffff:1.2.3.04]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "IPvFuture without a version in Host",
+    "GET / HTTP/1.1\r\nHost: [v.abc]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "two :: among eight groups in Host",
+    "GET / HTTP/1.1\r\nHost: [1:2:3::4:5:6::7:8]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "five-digit IPv6 group in Host",
+    "GET / HTTP/1.1\r\nHost: [::12345]\r\n\r\n",
+    "InvalidHost",
+    400,
+  ],
+  [
+    "Transfer-Encoding over two fields, chunked last",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "UnsupportedTransferEncoding",
+    501,
+  ],
+  [
+    "chunked with a no-break space",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\xa0\r\n\r\n",
+    "UnsupportedTransferEncoding",
+    501,
+  ],
+  [
+    "Content-Length of 16 digits",
+    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000000\r\n\r\n",
+    "InvalidContentLength",
+    400,
+  ],
 ];
 
 /** Host values (RFC 9112 §3.2, RFC 3986 §3.2.2) that must be accepted. */
@@ -518,6 +644,7 @@ const VALID_HOSTS = [
   "[::2:3:4:5:6:7:8]",
   "[2001:DB8::ffff:192.0.2.1]:443",
   "[v1.fe:80]",
+  "[::ffff:192.0.2.255]",
   "",
 ];
 
@@ -647,4 +774,27 @@ Deno.test("parseRequestHead() gives the same head whatever previous head it is h
       assert.deepEqual(parseRequestHead(input, { previous }), fresh);
     }
   }
+});
+
+Deno.test("parseRequestHead() draws its size limits at exactly the limit", () => {
+  const is431 = (e: unknown) => e instanceof RequestError && e.status === 431;
+  const is414 = (e: unknown) => e instanceof RequestError && e.status === 414;
+  // A head of exactly 32 KiB, blank line included, parses; one byte more does not.
+  const prefix = "GET / HTTP/1.1\r\nHost: x\r\nX: ";
+  const headOf = (size: number) =>
+    bytes(`${prefix}${"v".repeat(size - prefix.length - 4)}\r\n\r\n`);
+  assert.equal(parseRequestHead(headOf(32768))?.consumed, 32768);
+  assert.throws(() => parseRequestHead(headOf(32769)), is431);
+  // Empty lines alone: 32 KiB of them may still be followed by a request.
+  assert.equal(parseRequestHead(new Uint8Array(32768).fill(0x0a)), undefined);
+  assert.throws(
+    () => parseRequestHead(new Uint8Array(32769).fill(0x0a)),
+    is431,
+  );
+  // An unfinished request line may reach the limit and its CR, not beyond.
+  assert.equal(parseRequestHead(bytes(`GET /${"a".repeat(8188)}`)), undefined);
+  assert.throws(
+    () => parseRequestHead(bytes(`GET /${"a".repeat(8189)}`)),
+    is414,
+  );
 });

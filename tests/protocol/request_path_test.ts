@@ -30,6 +30,8 @@ const INSIDE: [string, string[], boolean, string][] = [
   ["http://example.com/abs/path?q", ["abs", "path"], false, "?q"],
   ["HTTP://example.com", [], true, ""],
   ["https://example.com:8443/x", ["x"], false, ""],
+  // The fragment ends the authority: no path, whatever follows it.
+  ["http://x#/secret.txt", [], true, ""],
 ];
 
 Deno.test("parseRequestPath() decodes and normalises paths under the root", async (t) => {
@@ -85,6 +87,7 @@ const MALFORMED = [
   "/%c3",
   "/%ff%fe",
   "/\xff",
+  "/\x80",
 ];
 
 Deno.test("parseRequestPath() refuses targets that are not decodable paths", async (t) => {

@@ -300,3 +300,64 @@ Deno.test("readRequests() gives every head as parsed alone, however close to the
     });
   }
 });
+
+Deno.test("readRequests() skips a body up to 64 KiB, and keeps the connection", async () => {
+  const withBody = (size: number) =>
+    encoder.encode(
+      `POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n` +
+        "b".repeat(size) + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+  const kept = await collect(pieces(withBody(65536), () => 4096));
+  assert.deepEqual(kept.map((h) => [h.target, h.keepAlive]), [
+    ["/body", true],
+    ["/next", true],
+  ]);
+  const ended = await collect(pieces(withBody(65537), () => 4096));
+  assert.deepEqual(ended.map((h) => [h.target, h.keepAlive]), [
+    ["/body", false],
+  ]);
+});
+
+Deno.test("readRequests() keeps a connection whose Expect came without a body", async () => {
+  const input = encoder.encode(
+    "GET /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n" +
+      "GET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const heads = await collect(pieces(input, () => 1 << 20));
+  assert.deepEqual(heads.map((h) => [h.target, h.keepAlive]), [
+    ["/e", true],
+    ["/next", true],
+  ]);
+});
+
+Deno.test("readRequests() takes a head of exactly the limit after an empty line", async () => {
+  const prefix = "GET /max HTTP/1.1\r\nHost: x\r\nX: ";
+  const head = `${prefix}${"v".repeat(32768 - prefix.length - 4)}\r\n\r\n`;
+  assert.equal(head.length, 32768);
+  const heads = await collect(
+    pieces(encoder.encode(`\n${head}`), () => 1 << 20),
+  );
+  assert.deepEqual(heads.map((h) => h.target), ["/max"]);
+});
+
+Deno.test("readRequests() is idle only once a skipped body is through", async () => {
+  const events: string[] = [];
+  const chunks = [
+    "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+    "12345",
+    "67890",
+    "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
+  ].map((text) => encoder.encode(text));
+  const source: ByteSource = {
+    read(buffer) {
+      const chunk = chunks.shift();
+      if (chunk === undefined) return Promise.resolve(null);
+      buffer.set(chunk);
+      return Promise.resolve(chunk.length);
+    },
+  };
+  for await (
+    const head of readRequests(source, { onIdle: () => events.push("idle") })
+  ) events.push(head.target);
+  assert.deepEqual(events, ["idle", "/1", "idle", "/2", "idle"]);
+});

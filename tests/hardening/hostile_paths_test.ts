@@ -166,6 +166,18 @@ const CASES: readonly HostileCase[] = [
     expect: [403, 404],
   },
   { name: "symlink to the secret", target: "/escape.txt", expect: [403] },
+  {
+    name: "index.html that is a symlink out",
+    target: "/linkdir/",
+    expect: [403],
+  },
+  // The root's path is a prefix of this one's: only a whole segment counts.
+  {
+    name: "symlink into a sibling whose name extends the root's",
+    target: "/sibling.txt",
+    expect: [403],
+  },
+  { name: "index.html that is a FIFO", target: "/fifodir/", expect: [404] },
   { name: "absolute symlink to the secret", target: "/abs.txt", expect: [403] },
   {
     name: "symlinked directory outside the root",
@@ -197,6 +209,16 @@ async function makeFixture(): Promise<Fixture> {
   await Deno.symlink(`../${SECRET_NAME}`, `${root}/escape.txt`);
   await Deno.symlink(`${base}/${SECRET_NAME}`, `${root}/abs.txt`);
   await Deno.symlink("..", `${root}/outdir`);
+  await Deno.mkdir(`${root}/linkdir`);
+  await Deno.symlink(`../../${SECRET_NAME}`, `${root}/linkdir/index.html`);
+  await Deno.mkdir(`${base}/root2`);
+  await Deno.writeTextFile(`${base}/root2/s.txt`, secret);
+  await Deno.symlink("../root2/s.txt", `${root}/sibling.txt`);
+  await Deno.mkdir(`${root}/fifodir`);
+  const fifo = await new Deno.Command("mkfifo", {
+    args: [`${root}/fifodir/index.html`],
+  }).output();
+  if (!fifo.success) throw new Error("mkfifo failed");
   return { base, root, secret };
 }
 

@@ -278,3 +278,42 @@ Deno.test("FileCache opens a file once for the lookups that wait on it", async (
   await cache.lookup("/a.txt");
   assert.equal(opened.length, 2);
 });
+
+Deno.test("FileCache bounds the request paths it remembers", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  // One file: room for two remembered paths; and no expiry to hide behind.
+  const cache = new FileCache(dir.path, { maxEntries: 1, maxStaleMs: 1e9 });
+  assert.equal((await cache.lookup("/a.txt")).kind, "file");
+  // Scanners' paths, each a 404 to remember, push the oldest out.
+  for (const miss of ["/x1", "/x2"]) {
+    assert.equal((await cache.lookup(miss)).kind, "not-found");
+  }
+  Deno.removeSync(`${dir.path}/a.txt`);
+  assert.equal((await cache.lookup("/a.txt")).kind, "not-found", "forgotten");
+});
+
+/** A sysfs file: it claims 4096 bytes and holds a few. */
+const SYSFS_FILE = "/sys/kernel/address_bits";
+const hasSysfs = (() => {
+  try {
+    return Deno.statSync(SYSFS_FILE).size === 4096;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "FileCache keeps what a file holds when its stat promised more",
+  // Ignored (reported as such) where there is no such sysfs file.
+  ignore: !hasSysfs,
+  async fn() {
+    // A file shrunk between the stat and the read looks the same.
+    const expected = Deno.readFileSync(SYSFS_FILE);
+    assert.ok(expected.length < 4096);
+    const cache = new FileCache("/sys/kernel");
+    const entry = await entryOf(cache, "/address_bits");
+    assert.deepEqual(entry.original.bytes, expected);
+    assert.equal(entry.original.size, expected.length);
+  },
+});

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { parseRequestHead } from "../../protocol/request_head.ts";
 import { formatHttpDate } from "../../protocol/date.ts";
 import { currentSecond, tick } from "../../server/clock.ts";
+import type { OpenFile } from "../../server/file_cache.ts";
 import { createFileHandler } from "../../server/file_handler.ts";
 import type { Response } from "../../server/response.ts";
 import { fifoAtOpen, tempDir } from "./_harness.ts";
@@ -160,4 +161,128 @@ Deno.test("createFileHandler() checks a big file again when its open hangs", asy
   assert.equal(response.status, 403, "the FIFO, found by a new stat");
   const late = await fifo.release();
   assert.throws(() => late!.statSync(), Deno.errors.BadResource, "closed");
+});
+
+const BIG = (1 << 20) + 1;
+
+/** How many descriptors this process has open (Linux). */
+function openDescriptors(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
+
+/**
+ * An opener that, from the `from`th open of `path` on, first lets `swap`
+ * replace what is there: the race of a rename under the root between the
+ * handler's lstat and its open, staged where it would happen.
+ */
+function swapAtOpen(
+  path: string,
+  from: number,
+  swap: () => void,
+): OpenFile {
+  let calls = 0;
+  return (file) => {
+    if (file === path && ++calls >= from) swap();
+    return Deno.open(file);
+  };
+}
+
+Deno.test("createFileHandler() never serves what a big file's path leads to after its lstat", async () => {
+  using dir = tempDir();
+  using outside = tempDir();
+  Deno.writeTextFileSync(`${outside.path}/secret.txt`, "s".repeat(BIG));
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  // The cache's open describes the file; the request's open finds a link out.
+  const open = swapAtOpen(path, 2, () => {
+    Deno.removeSync(path);
+    Deno.symlinkSync(`${outside.path}/secret.txt`, path);
+  });
+  const handle = createFileHandler({ root: dir.path, open });
+  const before = openDescriptors();
+  const response = await handle(getHead("/big.bin"));
+  release(response);
+  assert.equal(response.status, 403, "found out by the check after the open");
+  // Deno's test sanitizer does not track files: count the descriptors.
+  assert.equal(
+    openDescriptors(),
+    before,
+    "the file opened by mistake is closed",
+  );
+});
+
+Deno.test("createFileHandler() answers 503 when a big file is replaced at every open", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  // A deploy that keeps replacing the file: a new inode at each open.
+  const open = swapAtOpen(path, 2, () => {
+    Deno.writeFileSync(`${path}.new`, new Uint8Array(BIG));
+    Deno.renameSync(`${path}.new`, path);
+  });
+  const handle = createFileHandler({ root: dir.path, open });
+  const response = await handle(getHead("/big.bin"));
+  release(response);
+  assert.equal(response.status, 503);
+  assert.equal(fieldOf(response, "retry-after"), "1");
+});
+
+Deno.test("createFileHandler() sends a big file grown in place at its new length", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  const handle = createFileHandler({ root: dir.path });
+  const first = await handle(getHead("/big.bin"));
+  release(first);
+  assert.equal(first.contentLength, BIG);
+  // Appended: same inode, and the cache still trusts its entry.
+  Deno.writeFileSync(path, encoder.encode("0123456789"), { append: true });
+  const second = await handle(getHead("/big.bin"));
+  release(second);
+  assert.equal(second.contentLength, BIG + 10);
+  assert.equal(fieldOf(second, "content-length"), undefined, "not a field");
+  const body = second.body as { length: number } | undefined;
+  assert.equal(body?.length, BIG + 10);
+  assert.notEqual(fieldOf(second, "etag"), fieldOf(first, "etag"));
+});
+
+Deno.test("createFileHandler() tells a big file replaced by rename within its second by its inode", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  // Early in a second, so that both files share their ctime second.
+  await sleep(1000 - (Date.now() % 1000) + 20);
+  const when = new Date(Date.now() - 60_000);
+  Deno.writeFileSync(path, new Uint8Array(BIG).fill(1));
+  Deno.utimeSync(path, when, when);
+  const handle = createFileHandler({ root: dir.path });
+  const first = await handle(getHead("/big.bin"));
+  release(first);
+  // Same size, mtime and (to the second) ctime: only the inode differs.
+  Deno.writeFileSync(`${path}.new`, new Uint8Array(BIG).fill(2));
+  Deno.utimeSync(`${path}.new`, when, when);
+  Deno.renameSync(`${path}.new`, path);
+  const second = await handle(getHead("/big.bin"));
+  release(second);
+  assert.equal(second.status, 200);
+  assert.notEqual(fieldOf(second, "etag"), fieldOf(first, "etag"));
+});
+
+Deno.test("createFileHandler() keeps Vary and Cache-Control on 412 and 416, and Accept-Ranges on 416", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/app.js`, "let a = 1;\n");
+  Deno.writeTextFileSync(`${dir.path}/app.js.gz`, "not really gzip");
+  const handle = createFileHandler({
+    root: dir.path,
+    cacheControl: "max-age=60",
+  });
+  const failed = await handle(getHead("/app.js", 'If-Match: "other"'));
+  const unsatisfiable = await handle(getHead("/app.js", "Range: bytes=999-"));
+  assert.equal(failed.status, 412);
+  assert.equal(unsatisfiable.status, 416);
+  for (const response of [failed, unsatisfiable]) {
+    assert.equal(fieldOf(response, "vary"), "Accept-Encoding");
+    assert.equal(fieldOf(response, "cache-control"), "max-age=60");
+  }
+  assert.equal(fieldOf(unsatisfiable, "accept-ranges"), "bytes");
+  assert.equal(fieldOf(unsatisfiable, "content-range"), "bytes */11");
 });

@@ -38,6 +38,9 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
     /not a directory/,
   ],
   ["zero workers", ["-w", "0"], /--workers '0'/],
+  ["a zero idle timeout", ["--idle-timeout", "0"], /--idle-timeout '0'/],
+  ["a zero header timeout", ["--header-timeout=0.000"], /--header-timeout/],
+  ["a Cache-Control with DEL", ["--cache-control", "a\x7f"], /--cache-control/],
   ["a flag without its value", ["-r"], /root|-r/],
 ];
 

@@ -139,3 +139,15 @@ Deno.test("a head completed after its 408 gets no second answer", async () => {
     "closed with nothing after the 408",
   );
 });
+
+Deno.test("a small file's cached answer carries the Date of the second it is sent in", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  await using server = startServer({ root: dir.path });
+  const first = await fetchRaw(server.port, get("/a.txt"));
+  // Past the next second boundary, and past the server's next tick.
+  await sleep(1000 - (Date.now() % 1000) + 300);
+  const second = await fetchRaw(server.port, get("/a.txt"));
+  const sent = Date.parse(header(second, "date")!);
+  assert.ok(sent > Date.parse(header(first, "date")!), "the Date moved on");
+});

@@ -269,3 +269,20 @@ Deno.test("createBoundary() gives distinct 32-hex-digit tokens", () => {
   assert.equal(boundaries.size, 100);
   for (const boundary of boundaries) assert.match(boundary, /^[0-9a-f]{32}$/);
 });
+
+Deno.test("writeMultipartRanges() throws ShortFileError when a range's last byte is gone", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeFile(path, FILE.subarray(0, 100));
+    using file = await Deno.open(path);
+    const multipart = onePart(40, 79, 100);
+    await Deno.truncate(path, 79); // one byte short of the range
+    const out = collector();
+    await assert.rejects(
+      () => writeMultipartRanges(file, multipart, out.sink),
+      ShortFileError,
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+});

@@ -111,3 +111,42 @@ Deno.test("AccessLog tells of drops while its sink stays behind, once a second",
   const dropped = drops.reduce((a, b) => a + b, 0);
   assert.equal(lines + dropped, total, "every line written or counted");
 });
+
+/** A sink that takes at most `most` bytes a write, keeping what it took. */
+function trickleSink(most: number) {
+  const taken: number[] = [];
+  return {
+    write(bytes: Uint8Array): Promise<number> {
+      const n = Math.min(bytes.length, most);
+      for (const byte of bytes.subarray(0, n)) taken.push(byte);
+      return Promise.resolve(n);
+    },
+    text: () => new TextDecoder().decode(new Uint8Array(taken)),
+  };
+}
+
+Deno.test("AccessLog writes the rest of what a sink took only in part", async () => {
+  // A pipe may take less than a whole write; the rest is not to be lost.
+  const sink = trickleSink(10);
+  const log = new AccessLog(sink);
+  log.record(ENTRY);
+  log.record({ ...ENTRY, status: 404 });
+  await log.flush();
+  const lines = sink.text().split("\n");
+  assert.equal(lines.length, 3, sink.text());
+  assert.match(
+    lines[0],
+    /^127\.0\.0\.1 - - \[.+\] "GET \/index\.html HTTP\/1\.1" 200 1024 "-" "test"$/,
+  );
+  assert.match(lines[1], /" 404 1024 "-" "test"$/);
+  assert.equal(lines[2], "");
+});
+
+Deno.test("AccessLog logs an empty Referer or User-Agent as '-'", async () => {
+  // Combined Log Format has "-" for a field without a value.
+  const sink = trickleSink(Infinity);
+  const log = new AccessLog(sink);
+  log.record({ ...ENTRY, referer: "", userAgent: "" });
+  await log.flush();
+  assert.match(sink.text(), / 200 1024 "-" "-"\n$/);
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { coarseNow } from "../../server/clock.ts";
 import { Connection } from "../../server/connection.ts";
 import type { Response } from "../../server/response.ts";
+import type { RequestHead } from "../../protocol/request_head.ts";
 
 /**
  * A socket that hands out its input one piece per read, then the end of
@@ -326,4 +327,293 @@ Deno.test("Connection times a pipelined head from its first byte, not from the l
   assert.notEqual(timeout, `write ${KEEP_ALIVE_BYTES}`, "a 408, not an answer");
   connection.abort();
   await served;
+});
+
+/**
+ * A socket the test drives: reads wait for input it pushes (or its end),
+ * writes take at most `maxWrite` bytes each and wait while `gate` is set,
+ * and every byte written is kept.
+ */
+class ScriptedConn extends RecordingConn {
+  maxWrite = Infinity;
+  gate: Promise<void> | undefined;
+  closed = false;
+  #input: Uint8Array[] = [];
+  #ended = false;
+  #output: number[] = [];
+  #pendingRead:
+    | { buffer: Uint8Array; resolve: (n: number | null) => void }
+    | undefined;
+  #rejects = new Set<(error: Error) => void>();
+
+  constructor() {
+    super([]);
+  }
+
+  /** Whether a read is waiting for input. */
+  get reading(): boolean {
+    return this.#pendingRead !== undefined;
+  }
+
+  /** Everything written so far, as Latin-1 text. */
+  get written(): string {
+    return String.fromCharCode(...this.#output);
+  }
+
+  /** What the client sends next. */
+  push(text: string): void {
+    this.#input.push(new TextEncoder().encode(text));
+    this.#deliver();
+  }
+
+  /** The client stops sending. */
+  end(): void {
+    this.#ended = true;
+    this.#deliver();
+  }
+
+  override read(buffer: Uint8Array): Promise<number | null> {
+    this.calls.push("read");
+    if (this.closed) {
+      return Promise.reject(new Deno.errors.BadResource("closed"));
+    }
+    return new Promise((resolve, reject) => {
+      this.#pendingRead = { buffer, resolve };
+      this.#rejects.add(reject);
+      this.#deliver();
+    });
+  }
+
+  override async write(bytes: Uint8Array): Promise<number> {
+    this.calls.push(`write ${bytes.length}`);
+    const taken = bytes.slice(0, Math.min(bytes.length, this.maxWrite));
+    if (this.gate !== undefined) {
+      const { promise, reject } = Promise.withResolvers<never>();
+      this.#rejects.add(reject);
+      await Promise.race([this.gate, promise]);
+      this.#rejects.delete(reject);
+    }
+    if (this.closed) throw new Deno.errors.BadResource("closed");
+    for (const byte of taken) this.#output.push(byte);
+    return taken.length;
+  }
+
+  override close(): void {
+    super.close();
+    this.closed = true;
+    this.#pendingRead = undefined;
+    for (const reject of this.#rejects) {
+      reject(new Deno.errors.Interrupted("closed"));
+    }
+    this.#rejects.clear();
+  }
+
+  #deliver(): void {
+    const read = this.#pendingRead;
+    if (read === undefined) return;
+    const piece = this.#input.shift();
+    if (piece === undefined && !this.#ended) return;
+    this.#pendingRead = undefined;
+    if (piece === undefined) return read.resolve(null);
+    const n = Math.min(piece.length, read.buffer.length);
+    read.buffer.set(piece.subarray(0, n));
+    if (n < piece.length) this.#input.unshift(piece.subarray(n));
+    read.resolve(n);
+  }
+}
+
+/** Resolves once `condition` holds; fails after a bounded wait. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/**
+ * Serves `conn` with `handler` while `body` runs, then ends the connection
+ * however far it got and waits for it to finish.
+ */
+async function withConnection(
+  conn: ScriptedConn,
+  handler: (head: RequestHead) => Response | Promise<Response>,
+  body: (connection: Connection) => Promise<void>,
+): Promise<void> {
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler,
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
+  });
+  const served = connection.serve();
+  try {
+    await body(connection);
+  } finally {
+    connection.abort();
+    await served;
+  }
+}
+
+Deno.test("Connection writes the rest of an answer the socket took only in part", async () => {
+  const conn = new ScriptedConn();
+  conn.maxWrite = 100;
+  await withConnection(conn, () => answer(SMALL), async () => {
+    conn.push("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await until(() => conn.closed, "the connection to end");
+  });
+  assert.equal(conn.written.length, ANSWER_BYTES);
+  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
+});
+
+Deno.test("Connection answers 'close' to a request whose answer is pending when it starts draining", async () => {
+  const conn = new ScriptedConn();
+  const asked = Promise.withResolvers<void>();
+  const reply = Promise.withResolvers<Response>();
+  const handler = () => {
+    asked.resolve();
+    return reply.promise;
+  };
+  await withConnection(conn, handler, async (connection) => {
+    conn.push(GET("/"));
+    await asked.promise;
+    connection.drain();
+    reply.resolve(answer(SMALL));
+    conn.end();
+    await until(() => conn.closed, "the connection to end");
+  });
+  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(conn.written, /\r\nConnection: close\r\n/i);
+});
+
+Deno.test("Connection closes an idle keep-alive connection at once when it starts draining", async () => {
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    conn.push(GET("/"));
+    await until(
+      () => conn.written.length === KEEP_ALIVE_BYTES && conn.reading,
+      "the answer, then a wait for the next request",
+    );
+    connection.drain();
+    // Not at the idle timeout (a minute here): a shutdown would wait on it.
+    assert.equal(conn.closed, true);
+  });
+});
+
+Deno.test("Connection closes, once idle, after a keep-alive answer in flight when it started draining", async () => {
+  // The answer promised keep-alive before the drain began: the connection
+  // must end as soon as it is idle rather than wait out the idle timeout.
+  const conn = new ScriptedConn();
+  const open = Promise.withResolvers<void>();
+  conn.gate = open.promise;
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    conn.push(GET("/"));
+    await until(
+      () => conn.calls.includes(`write ${KEEP_ALIVE_BYTES}`),
+      "a write",
+    );
+    connection.drain();
+    assert.equal(conn.closed, false, "the answer in flight is not cut");
+    open.resolve();
+    await until(() => conn.closed, "the connection to end");
+  });
+  assert.equal(conn.written.length, KEEP_ALIVE_BYTES);
+  assert.match(conn.written, /\r\nConnection: keep-alive\r\n/i);
+});
+
+Deno.test("Connection closes a silent fresh connection without a 408 when a draining one expires", async () => {
+  // The client asked nothing: an unsolicited 408 at shutdown would be read
+  // as the answer to whatever it sends next.
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    await until(() => conn.reading, "the first read");
+    connection.drain();
+    connection.expire(Number.MAX_SAFE_INTEGER);
+    assert.equal(conn.closed, true);
+  });
+  assert.deepEqual(conn.calls.filter((call) => call.startsWith("write")), []);
+  assert.equal(conn.written, "");
+});
+
+Deno.test("Connection gives a fresh connection a moment to send its first request while draining", async () => {
+  // Accepted just before the listener closed, its request is on its way.
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    await until(() => conn.reading, "the first read");
+    connection.drain();
+    connection.expire(coarseNow() + 500);
+    assert.equal(conn.closed, false, "closed before the grace is over");
+    conn.push(GET("/"));
+    await until(() => conn.written.length > 0, "an answer");
+    conn.end();
+    await until(() => conn.closed, "the connection to end");
+  });
+  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(conn.written, /\r\nConnection: close\r\n/i);
+});
+
+Deno.test("Connection drains a closing client's unread body before it closes", async () => {
+  // The client said Connection: close but its body is still arriving:
+  // closing on those bytes would reset the connection and could destroy
+  // the answer in flight, small as it is.
+  const calls = await serve([
+    "POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+    "Content-Length: 1000000\r\n\r\n" + "x".repeat(1000),
+  ], SMALL);
+  assert.deepEqual(calls.slice(-3), ["closeWrite", "read", "close"]);
+});
+
+Deno.test("Connection writes held pipelined answers once they pass 64 KiB", async () => {
+  // Holding them without a bound would keep every answer of a long
+  // pipeline in memory until the client stops sending.
+  const body = new Uint8Array(30_000);
+  const writes = async (pieces: string[]) =>
+    (await serve(pieces, body)).filter((call) => call.startsWith("write"));
+  const [lone] = await writes([GET("/1")]);
+  const one = Number(lone.split(" ")[1]);
+  const calls = await writes([GET("/1") + GET("/2") + GET("/3") + GET("/4")]);
+  assert.deepEqual(calls, [
+    `write ${3 * one}`,
+    `write ${one}`,
+  ]);
+});
+
+/** A file of `size` bytes that claims more, in place of a Deno.FsFile. */
+class ShortFile extends FakeFile {
+  #left: number;
+  constructor(size: number) {
+    super();
+    this.#left = size;
+  }
+  seekSync(): number {
+    return 0;
+  }
+  readSync(buffer: Uint8Array): number | null {
+    const n = Math.min(buffer.length, this.#left);
+    this.#left -= n;
+    return n === 0 ? null : n;
+  }
+}
+
+Deno.test("Connection closes after a file body that came out shorter than announced", async () => {
+  // The client still waits for the missing bytes: the next answer would be
+  // read as the rest of this one.
+  const conn = new RecordingConn([GET("/1"), GET("/2")]);
+  const files: ShortFile[] = [];
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => {
+      const file = new ShortFile(4);
+      files.push(file);
+      return fileAnswer(file);
+    },
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
+  });
+  await connection.serve();
+  assert.equal(files.length, 1, "the second request is not answered");
+  assert.equal(files[0].closed, true);
+  assert.deepEqual(conn.calls.slice(-2), ["write 4", "close"]);
 });

@@ -317,3 +317,15 @@ Deno.test({
     assert.equal(entry.original.size, expected.length);
   },
 });
+
+Deno.test("FileCache holds a file of exactly its size limit, and none bigger", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/four.txt`, "1234");
+  Deno.writeTextFileSync(`${dir.path}/five.txt`, "12345");
+  const cache = new FileCache(dir.path, { maxFileSize: 4 });
+  const four = (await entryOf(cache, "/four.txt")).original;
+  assert.equal(decoder.decode(four.bytes), "1234");
+  const five = (await entryOf(cache, "/five.txt")).original;
+  assert.equal(five.bytes, undefined);
+  assert.equal(five.size, 5);
+});

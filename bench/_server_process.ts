@@ -113,7 +113,12 @@ async function stopTree(
 ): Promise<void> {
   const tree = listProcessTree(child.pid);
   signal(child.pid, "SIGTERM");
-  await Promise.race([status, delay(STOP_GRACE_MS)]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    status,
+    new Promise((resolve) => timer = setTimeout(resolve, STOP_GRACE_MS)),
+  ]);
+  clearTimeout(timer);
   const survivors = tree.filter(isAlive);
   if (survivors.length > 0) {
     console.warn(`Killing ${survivors.length} process(es) left after SIGTERM`);

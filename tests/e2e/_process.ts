@@ -25,7 +25,7 @@ export function sleep(ms: number): Promise<void> {
 
 /**
  * Races `promise` against a deadline so no wait in the suite is unbounded.
- * The timer is cleared either way, which `--trace-leaks` checks.
+ * The timer is cleared either way, which the ops sanitizer checks.
  */
 export async function withDeadline<T>(
   promise: Promise<T>,

@@ -65,7 +65,7 @@ export function isPeerGone(error: unknown): boolean {
  *
  * A read is never abandoned: when a timed read gives up, the pending
  * `conn.read()` is kept and the next read continues it, so no byte is lost
- * and no promise is left dangling for `--trace-leaks` to report.
+ * and no operation is left pending for the ops sanitizer to report.
  */
 export class RawClient {
   readonly #conn: Deno.TcpConn;

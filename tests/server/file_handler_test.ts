@@ -203,7 +203,7 @@ Deno.test("createFileHandler() never serves what a big file's path leads to afte
   const response = await handle(getHead("/big.bin"));
   release(response);
   assert.equal(response.status, 403, "found out by the check after the open");
-  // Deno's test sanitizer does not track files: count the descriptors.
+  // Counted, not left to the resources sanitizer: a plain `deno test` runs none.
   assert.equal(
     openDescriptors(),
     before,

@@ -8,8 +8,8 @@
  */
 
 import { formatEtag } from "../protocol/etag.ts";
-import { closeQuietly } from "./error_report.ts";
 import { parseRequestPath } from "../protocol/request_path.ts";
+import { closeQuietly } from "./error_report.ts";
 import { mediaType } from "./media_type.ts";
 import {
   findPrecompressedSiblings,

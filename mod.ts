@@ -81,6 +81,8 @@ export {
   type FileCacheOptions,
   type FileEntry,
   type Lookup,
+  MAX_STUCK_OPENS,
+  type OpenedFile,
   type OpenFile,
   type Representation,
 } from "./server/file_cache.ts";

@@ -92,7 +92,8 @@ export interface FileCacheOptions {
    * How long a request waits for a file to open, in ms. An open that never
    * returns (a FIFO swapped in under the root, with no writer) holds one of
    * Deno's pool threads, never the event loop; the requests waiting on it
-   * get `unavailable` instead of waiting with it.
+   * get `unavailable` instead of waiting with it. While
+   * {@linkcode MAX_STUCK_OPENS} opens are past this, no new one starts.
    * @default {5000}
    */
   openTimeoutMs?: number;
@@ -119,6 +120,29 @@ const UNAVAILABLE: Lookup = { kind: "unavailable" };
 const MAX_KEY_LENGTH = 1024;
 /** A file changed this recently may change again unseen by its stat. */
 const RACY_MS = 2000;
+/**
+ * Opens past their timeout beyond which no new open starts (`unavailable`
+ * at once): each holds one of the 32 threads of Deno's blocking pool, which
+ * every other file operation and the console need too. Files already known
+ * are checked again by stat, with no open, so they are served throughout.
+ */
+export const MAX_STUCK_OPENS = 8;
+/** The longest a timer can wait (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A load in progress, and when it started (a `performance.now()` value). */
+interface Loading {
+  readonly promise: Promise<Lookup>;
+  readonly startedAt: number;
+}
+
+/** A file opened after checking it is still the one described. */
+export interface OpenedFile {
+  /** The open file; whoever receives it closes it. */
+  readonly file: Deno.FsFile;
+  /** The open file's own stat. */
+  readonly info: Deno.FileInfo;
+}
 
 /**
  * Resolves request targets to files under one root, remembering the answers
@@ -158,7 +182,9 @@ export class FileCache {
   readonly #known = new Map<string, Known>();
   readonly #slots = new Map<string, Slot>();
   /** Files being opened and read, by slot key: one load serves them all. */
-  readonly #loading = new Map<string, Promise<Lookup>>();
+  readonly #loading = new Map<string, Loading>();
+  /** Opens past their timeout that have not returned yet. */
+  #stuckOpens = 0;
   #bytes = 0;
 
   /** A cache of files under `root`, a real path (see `Deno.realPath`). */
@@ -169,7 +195,10 @@ export class FileCache {
     this.#maxEntries = options?.maxEntries ?? 4096;
     this.#maxFileSize = options?.maxFileSize ?? 1 << 20;
     this.#maxBytes = options?.maxBytes ?? 32 << 20;
-    this.#openTimeoutMs = options?.openTimeoutMs ?? 5000;
+    this.#openTimeoutMs = Math.min(
+      Math.max(options?.openTimeoutMs ?? 5000, 1),
+      MAX_TIMER_MS,
+    );
     this.#open = options?.open ?? Deno.open;
   }
 
@@ -211,17 +240,21 @@ export class FileCache {
     const slotKey = `${found.path}\0${contentType}`;
     let loading = this.#loading.get(slotKey);
     if (loading === undefined) {
-      loading = this.#loadSlot(slotKey, found.path, contentType);
+      loading = {
+        promise: this.#loadSlot(slotKey, found.path, contentType),
+        startedAt: now,
+      };
       this.#loading.set(slotKey, loading);
     }
-    // Remembered as of the start of the check: it expires no later for
-    // having waited on the disk.
-    return loading.then((answer) =>
+    // Remembered as of the start of the load, which may be older than this
+    // lookup: the answer expires no later for having waited on the disk.
+    const checkedAt = Math.min(now, loading.startedAt);
+    return loading.promise.then((answer) =>
       answer.kind === "file"
-        ? this.#remember(key, now, answer, slotKey)
+        ? this.#remember(key, checkedAt, answer, slotKey)
         : answer === UNAVAILABLE
         ? answer
-        : this.#remember(key, now, answer)
+        : this.#remember(key, checkedAt, answer)
     );
   }
 
@@ -232,18 +265,18 @@ export class FileCache {
 
   /**
    * Opens a file the cache described, if its path still leads to that very
-   * file (checked to be inside the root); `undefined` if it does not any
-   * more, or did not open in time.
+   * file (checked to be inside the root): `"changed"` if it does not any
+   * more, `"unavailable"` if it did not open in time.
    */
   async openSame(
     representation: Representation,
-  ): Promise<{ file: Deno.FsFile; info: Deno.FileInfo } | undefined> {
+  ): Promise<OpenedFile | "changed" | "unavailable"> {
     // lstat, before opening: a symlink put in its place must not be
     // followed, and a FIFO is better not opened.
     const before = Deno.lstatSync(representation.path);
-    if (!isSame(representation, before)) return undefined;
+    if (!isSame(representation, before)) return "changed";
     const file = await this.#openWithin(representation.path);
-    if (file === undefined) return undefined;
+    if (file === undefined) return "unavailable";
     try {
       const info = file.statSync();
       if (isSame(representation, info)) return { file, info };
@@ -252,7 +285,7 @@ export class FileCache {
       throw error;
     }
     file.close();
-    return undefined;
+    return "changed";
   }
 
   /** Remembers what a request path named (unless too long to be worth it). */
@@ -262,7 +295,13 @@ export class FileCache {
     answer: Lookup,
     slotKey?: string,
   ): Lookup {
-    if (key.length <= MAX_KEY_LENGTH) {
+    // An answer from a check that started before the one remembered (two
+    // loads of one path, the older slower) must not replace it.
+    const existing = this.#known.get(key);
+    if (
+      key.length <= MAX_KEY_LENGTH &&
+      (existing === undefined || existing.checkedAt <= now)
+    ) {
       // Re-inserted, so that the oldest checked go first when full.
       this.#known.delete(key);
       if (this.#known.size >= this.#maxEntries * 2) {
@@ -315,21 +354,30 @@ export class FileCache {
     contentType: string,
     previous: FileEntry | undefined,
   ): Promise<FileEntry | undefined> {
-    const original = await this.#read(path, undefined, previous?.original);
-    if (original === undefined) return undefined;
-    const encoded: Representation[] = [];
-    for (const sibling of findPrecompressedSiblings(path)) {
-      try {
-        const representation = await this.#read(
+    // Opened side by side, so that opens that hang cost one timeout, not
+    // one each.
+    const siblings = findPrecompressedSiblings(path);
+    const [first, ...rest] = await Promise.allSettled([
+      this.#read(path, undefined, previous?.original),
+      ...siblings.map((sibling) =>
+        this.#read(
           sibling.path,
           sibling.coding,
           previous?.encoded.find((r) => r.coding === sibling.coding),
-        );
-        if (representation !== undefined) encoded.push(representation);
-      } catch {
-        // Unreadable, or gone or swapped since its lstat: absent, as in
-        // findPrecompressedSiblings. The original is always a correct
-        // answer, so a sibling's trouble must not turn it into a 403 or 404.
+        )
+      ),
+    ]);
+    if (first.status === "rejected") throw first.reason;
+    const original = first.value;
+    if (original === undefined) return undefined;
+    // A sibling that is unreadable, gone or swapped since its lstat, or
+    // slow to open, is left out, as in findPrecompressedSiblings: the
+    // original is always a correct answer, so a sibling's trouble must not
+    // turn it into a 403, 404 or 503.
+    const encoded: Representation[] = [];
+    for (const result of rest) {
+      if (result.status === "fulfilled" && result.value !== undefined) {
+        encoded.push(result.value);
       }
     }
     const unchanged = previous !== undefined &&
@@ -348,21 +396,25 @@ export class FileCache {
     coding: PrecompressedCoding | undefined,
     previous: Representation | undefined,
   ): Promise<Representation | undefined> {
+    // Unchanged by its stat: no open, so a file already known is served
+    // even while opens hang.
+    if (previous !== undefined && !previous.racy) {
+      const info = Deno.statSync(path);
+      if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
+      if (isUnchanged(previous, info)) return previous;
+    }
     const file = await this.#openWithin(path);
     if (file === undefined) return undefined;
     try {
       const info = file.statSync();
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
-      const mtimeMs = info.mtime?.getTime();
-      const ctimeMs = info.ctime?.getTime();
       if (
-        previous !== undefined && !previous.racy &&
-        previous.size === info.size && previous.mtimeMs === mtimeMs &&
-        previous.ctimeMs === ctimeMs && previous.ino === info.ino &&
-        previous.dev === info.dev
+        previous !== undefined && !previous.racy && isUnchanged(previous, info)
       ) {
         return previous;
       }
+      const mtimeMs = info.mtime?.getTime();
+      const ctimeMs = info.ctime?.getTime();
       let bytes: Uint8Array | undefined;
       if (info.size <= this.#maxFileSize) {
         bytes = new Uint8Array(info.size);
@@ -411,24 +463,33 @@ export class FileCache {
   /**
    * Opens `path` through the pool; `undefined` if that takes longer than
    * the open timeout, in which case the file, should it open after all, is
-   * closed at once.
+   * closed at once; `undefined` at once while too many opens are stuck.
    */
   #openWithin(path: string): Promise<Deno.FsFile | undefined> {
+    if (this.#stuckOpens >= MAX_STUCK_OPENS) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       let late = false;
       const timer = setTimeout(() => {
         late = true;
+        this.#stuckOpens++;
         resolve(undefined);
       }, this.#openTimeoutMs);
-      this.#open(path).then(
+      // Through a promise, so that an opener that throws at once rejects.
+      new Promise<Deno.FsFile>((opened) => opened(this.#open(path))).then(
         (file) => {
-          if (late) return closeQuietly(file);
-          clearTimeout(timer);
-          resolve(file);
+          if (!late) {
+            clearTimeout(timer);
+            return resolve(file);
+          }
+          this.#stuckOpens--;
+          closeQuietly(file);
         },
         (error) => {
-          clearTimeout(timer);
-          reject(error);
+          if (!late) {
+            clearTimeout(timer);
+            return reject(error);
+          }
+          this.#stuckOpens--;
         },
       );
     });
@@ -461,6 +522,14 @@ export class FileCache {
     this.#slots.delete(key);
     this.#bytes -= slot.bytes;
   }
+}
+
+/** Whether a stat shows the very file, unchanged, that `previous` describes. */
+function isUnchanged(previous: Representation, info: Deno.FileInfo): boolean {
+  return previous.size === info.size &&
+    previous.mtimeMs === info.mtime?.getTime() &&
+    previous.ctimeMs === info.ctime?.getTime() &&
+    previous.ino === info.ino && previous.dev === info.dev;
 }
 
 function isSame(representation: Representation, info: Deno.FileInfo): boolean {

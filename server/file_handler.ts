@@ -184,10 +184,13 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       const status = classifyError(error) === "forbidden" ? 403 : 404;
       return retried ? errorResponse(status, method) : await handle(head, true);
     }
-    if (opened === undefined) {
+    if (opened === "unavailable") {
+      cache.forget(head.target);
+      return errorResponse(503, method, RETRY_AFTER);
+    }
+    if (opened === "changed") {
       // The path no longer leads to the file that was checked (replaced,
-      // or swapped for a link or a FIFO), or it did not open in time:
-      // check it again, once.
+      // or swapped for a link or a FIFO): check it again, once.
       cache.forget(head.target);
       return retried
         ? errorResponse(503, method, RETRY_AFTER)

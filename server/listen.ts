@@ -103,11 +103,17 @@ export function serve(options: ServeOptions): Server {
   const log = options.accessLog === false
     ? undefined
     : new AccessLog(Deno.stdout);
+  const idleTimeoutMs = (options.idleTimeout ?? 15) * 1000;
   const handler = options.handler ??
     createFileHandler({
       root,
       dotfiles: options.dotfiles,
       cacheControl: options.cacheControl,
+      // A request may wait on up to four opens (the file and its siblings
+      // side by side, then the open that streams it, twice if the file
+      // changed meanwhile): their 503 must come before the idle timeout
+      // ends the connection without an answer.
+      openTimeoutMs: Math.min(5000, idleTimeoutMs / 5),
     });
   const maxConnections = options.maxConnections ?? 4096;
   const connectionOptions = {
@@ -115,7 +121,7 @@ export function serve(options: ServeOptions): Server {
     log,
     report,
     headerTimeoutMs: (options.headerTimeout ?? 10) * 1000,
-    idleTimeoutMs: (options.idleTimeout ?? 15) * 1000,
+    idleTimeoutMs,
     limits: options.limits,
   };
 

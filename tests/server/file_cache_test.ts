@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   FileCache,
   type FileEntry,
+  MAX_STUCK_OPENS,
   type OpenFile,
 } from "../../server/file_cache.ts";
 import { fifoAtOpen, tempDir } from "./_harness.ts";
@@ -328,4 +329,136 @@ Deno.test("FileCache holds a file of exactly its size limit, and none bigger", a
   const five = (await entryOf(cache, "/five.txt")).original;
   assert.equal(five.bytes, undefined);
   assert.equal(five.size, 5);
+});
+
+/**
+ * An opener whose opens of `held` paths wait until the test lets them go
+ * (`release`, after which none is held), and which counts every open it is
+ * asked for.
+ */
+function heldOpen(held: (path: string) => boolean) {
+  const waiting: { path: string; go: () => void }[] = [];
+  const asked: string[] = [];
+  let released = false;
+  const open: OpenFile = (path) => {
+    asked.push(path);
+    if (released || !held(path)) return Deno.open(path);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    waiting.push({ path, go: resolve });
+    return promise.then(() => Deno.open(path));
+  };
+  /** Lets every held open go on (and the files be opened). */
+  const release = () => {
+    released = true;
+    for (const { go } of waiting.splice(0)) go();
+  };
+  return { open, asked, release, waiting };
+}
+
+Deno.test("FileCache starts no open while too many are stuck, and still serves what it knows", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/known.txt`, "known");
+  // Settled (unchanged for 2 s), so that its stat is trusted without a read.
+  await sleep(2100);
+  for (let i = 0; i <= MAX_STUCK_OPENS; i++) {
+    Deno.writeTextFileSync(`${dir.path}/new${i}.txt`, "new");
+  }
+  const opener = heldOpen((path) => path.includes("/new"));
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 0,
+    openTimeoutMs: 20,
+    open: opener.open,
+  });
+  assert.equal((await cache.lookup("/known.txt")).kind, "file");
+  const stuck = [];
+  for (let i = 0; i < MAX_STUCK_OPENS; i++) {
+    stuck.push(cache.lookup(`/new${i}.txt`));
+  }
+  for (const lookup of stuck) assert.equal((await lookup).kind, "unavailable");
+  const asked = opener.asked.length;
+  const refused = cache.lookup(`/new${MAX_STUCK_OPENS}.txt`);
+  assert.equal((await refused).kind, "unavailable");
+  assert.equal(opener.asked.length, asked, "no open started");
+  // Checked again by its stat: no open needed, served throughout.
+  assert.equal((await cache.lookup("/known.txt")).kind, "file");
+  assert.equal(opener.asked.length, asked);
+  // The stuck opens return (their files closed at once): opens start again.
+  opener.release();
+  await sleep(50);
+  const fresh = await cache.lookup(`/new${MAX_STUCK_OPENS}.txt`);
+  assert.equal(fresh.kind, "file");
+});
+
+Deno.test("FileCache leaves out a sibling whose open hangs, and serves the original", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "original");
+  Deno.writeTextFileSync(`${dir.path}/a.txt.gz`, "not really gzip");
+  const opener = heldOpen((path) => path.endsWith(".gz"));
+  const cache = new FileCache(dir.path, {
+    openTimeoutMs: 20,
+    open: opener.open,
+  });
+  const entry = await entryOf(cache, "/a.txt");
+  assert.equal(decoder.decode(entry.original.bytes), "original");
+  assert.deepEqual(entry.encoded, []);
+  opener.release();
+  await sleep(50); // the late sibling is opened, then closed at once
+});
+
+Deno.test("FileCache dates a lookup that joins a load from the load's start", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "OLD");
+  Deno.writeTextFileSync(`${dir.path}/a.txt.gz`, "not really gzip");
+  const opener = heldOpen((path) => path.endsWith(".gz"));
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 500,
+    open: opener.open,
+  });
+  const first = cache.lookup("/a.txt", 0);
+  await sleep(10);
+  // Rewritten while the first check is still under way; a second lookup,
+  // much later, joins that check rather than start its own.
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "NEW");
+  const joined = cache.lookup("/a.txt", 1000);
+  opener.release();
+  await first;
+  await joined;
+  // Trusted from 0, when the check began, not from 1000: stale by 1100.
+  const later = await cache.lookup("/a.txt", 1100);
+  assert.equal(later.kind, "file");
+  const entry = (later as { entry: FileEntry }).entry;
+  assert.equal(decoder.decode(entry.original.bytes), "NEW");
+});
+
+Deno.test("FileCache keeps a newer check's answer over an older, slower one", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  Deno.writeTextFileSync(`${dir.path}/a.txt.gz`, "not really gzip");
+  const opener = heldOpen((path) => path.endsWith(".gz"));
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 1000,
+    open: opener.open,
+  });
+  const older = cache.lookup("/a.txt", 0);
+  await sleep(10);
+  Deno.removeSync(`${dir.path}/a.txt`);
+  assert.equal((await cache.lookup("/a.txt", 600)).kind, "not-found");
+  opener.release();
+  assert.equal((await older).kind, "file", "the older check's own answer");
+  assert.equal(
+    (await cache.lookup("/a.txt", 700)).kind,
+    "not-found",
+    "still the newer answer",
+  );
+});
+
+Deno.test("FileCache takes an opener that throws at once like one that rejects", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  const open: OpenFile = () => {
+    throw new Deno.errors.PermissionDenied("Staged: thrown, not rejected");
+  };
+  const cache = new FileCache(dir.path, { open });
+  // No open timer is left running: the ops sanitizer would say so.
+  assert.equal((await cache.lookup("/a.txt")).kind, "forbidden");
 });

@@ -573,6 +573,25 @@ Deno.test("runSupervisor() gives up on workers that keep dying right after start
   }
 });
 
+Deno.test("runSupervisor() kills a worker deaf to its stop request once the grace period is over", async () => {
+  const server = overFakeWorkers({
+    workers: 1,
+    flags: ["--ignore-stop"],
+    gracePeriodMs: 500,
+  });
+  try {
+    await waitForStartup(server);
+    const pid = server.workers().get(1)!;
+    server.signal("SIGTERM");
+    // Bounded: without its SIGKILL, the supervisor would wait forever.
+    const status = await server.finished(15_000);
+    assert.equal(status.code, 0, server.stderr.join("\n"));
+    await waitFor("the deaf worker to be gone", () => !isAlive(pid), 5_000);
+  } finally {
+    await server.cleanUp();
+  }
+});
+
 Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async (t) => {
   // One that hangs after beating for a while, and one that hangs as soon
   // as it is ready, before its first beat.

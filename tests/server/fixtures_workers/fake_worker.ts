@@ -7,7 +7,9 @@
  * tests --fail-start (exit 1 before listening), --crash-after-ready
  * (exit 70 a moment after announcing itself), --hang-after-ready (a
  * blocked event loop after a moment of heartbeats, which it sends like
- * httpd.ts's workers) and --hang-at-ready (blocked from its ready line on).
+ * httpd.ts's workers), --hang-at-ready (blocked from its ready line on) and
+ * --ignore-stop (deaf to SIGTERM, SIGINT and its stdin closing: only SIGKILL
+ * ends it).
  *
  * @module
  */
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     "crash-after-ready": { type: "boolean" },
     "hang-after-ready": { type: "boolean" },
     "hang-at-ready": { type: "boolean" },
+    "ignore-stop": { type: "boolean" },
   },
 });
 const id = Number(values["worker-id"]);
@@ -111,12 +114,15 @@ async function shutdown(): Promise<void> {
   }
 }
 
+const ignoreStop = values["ignore-stop"] ?? false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.addSignalListener(signal, () => {
-    shutdown().then(() => Deno.exit(0));
+    if (!ignoreStop) shutdown().then(() => Deno.exit(0));
   });
 }
-linkToSupervisor(() => shutdown().then(() => Deno.exit(0)));
+linkToSupervisor(() =>
+  ignoreStop ? Promise.resolve() : shutdown().then(() => Deno.exit(0))
+);
 
 const accepting = (async () => {
   try {

@@ -592,6 +592,30 @@ Deno.test("runSupervisor() kills a worker deaf to its stop request once the grac
   }
 });
 
+Deno.test("runSupervisor() counts only deaths in a row: a worker that ran a while starts the count again", async () => {
+  // Four quick deaths, one after 2.3 s of service (more than the 2 s that
+  // make a worker healthy), then quick deaths until the supervisor gives up.
+  using dir = tempDir();
+  const plan = `${dir.path}/plan`;
+  Deno.writeTextFileSync(
+    plan,
+    ["100", "100", "100", "100", "2300", ...Array(8).fill("100")].join("\n"),
+  );
+  const server = overFakeWorkers({
+    workers: 1,
+    flags: [`--crash-plan=${plan}`],
+    root: dir.path,
+  });
+  try {
+    const status = await server.finished(60_000);
+    assert.equal(status.code, 1);
+    // Five in a row after the healthy one, not one more after the first four.
+    assert.equal(server.workers().size, 10, server.stderr.join("\n"));
+  } finally {
+    await server.cleanUp();
+  }
+});
+
 Deno.test("runSupervisor() replaces a worker whose heartbeats stop", async (t) => {
   // One that hangs after beating for a while, and one that hangs as soon
   // as it is ready, before its first beat.

@@ -9,7 +9,9 @@
  * blocked event loop after a moment of heartbeats, which it sends like
  * httpd.ts's workers), --hang-at-ready (blocked from its ready line on) and
  * --ignore-stop (deaf to SIGTERM, SIGINT and its stdin closing: only SIGKILL
- * ends it).
+ * ends it), and --crash-plan=FILE (worker N reads line N of FILE, a number
+ * of ms, and crashes that long after its ready line; with no such line, it
+ * stays up). FILE must be under the root, which workers may read.
  *
  * @module
  */
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     "hang-after-ready": { type: "boolean" },
     "hang-at-ready": { type: "boolean" },
     "ignore-stop": { type: "boolean" },
+    "crash-plan": { type: "string" },
   },
 });
 const id = Number(values["worker-id"]);
@@ -135,6 +138,17 @@ console.error(`worker ${id} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`);
 if (values["hang-at-ready"]) {
   // Blocked before it could even read the request for heartbeats.
   while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+const plan = values["crash-plan"];
+if (plan !== undefined) {
+  // Worker N follows line N (ids count up from 1 as workers are spawned).
+  const delay = Deno.readTextFileSync(plan).split("\n")[id - 1];
+  if (delay !== undefined && delay !== "") {
+    setTimeout(() => {
+      console.error(`fatal: crashed as planned after ${delay} ms`);
+      Deno.exit(70);
+    }, Number(delay));
+  }
 }
 if (values["crash-after-ready"]) {
   setTimeout(() => {

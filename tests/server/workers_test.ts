@@ -697,7 +697,14 @@ Deno.test("linkToSupervisor() sends heartbeats only once asked", async () => {
   await reading;
 });
 
-Deno.test("linkToSupervisor() lets the worker exit after a signal", async () => {
+Deno.test("linkToSupervisor() lets the worker exit after a signal", async (t) => {
+  // SIGINT too: Ctrl-C in a terminal reaches every worker of the group.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    await t.step(signal, () => expectExitAfter(signal));
+  }
+});
+
+async function expectExitAfter(signal: Deno.Signal): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", LINKED_CHILD, "--stop-on-signal"],
     stdin: "piped",
@@ -711,14 +718,22 @@ Deno.test("linkToSupervisor() lets the worker exit after a signal", async () => 
     if (done) break;
     text += value;
   }
-  child.kill("SIGTERM");
-  // stdin stays open: the child must still exit on its own.
+  child.kill(signal);
+  // stdin stays open: the child must still exit on its own, and soon.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    child.status.then(() => true),
+    new Promise<false>((resolve) => timer = setTimeout(resolve, 10_000, false)),
+  ]);
+  clearTimeout(timer);
+  if (!exited) child.kill("SIGKILL");
   for (let part; !(part = await reader.read()).done;) text += part.value;
   const status = await child.status;
   await child.stdin.close();
+  assert.ok(exited, `still running 10 s after ${signal}`);
   assert.equal(status.code, 0);
   assert.equal(text, "watching\nsignal\n");
-});
+}
 
 // ---------------------------------------------------------------------------
 // Helpers, in isolation

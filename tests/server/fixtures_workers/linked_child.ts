@@ -1,8 +1,8 @@
 /**
  * A minimal worker for the linkToSupervisor() tests: prints
  * "watching", then "stopped" when its stdin closes; with
- * --stop-on-signal it prints "signal" on SIGTERM and must then exit by
- * itself, its stdin still open.
+ * --stop-on-signal it prints "signal" on SIGTERM or SIGINT and must then
+ * exit by itself, its stdin still open.
  *
  * @module
  */
@@ -10,7 +10,9 @@
 import { linkToSupervisor } from "../../../server/worker_link.ts";
 
 if (Deno.args.includes("--stop-on-signal")) {
-  Deno.addSignalListener("SIGTERM", () => console.log("signal"));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => console.log("signal"));
+  }
 }
 linkToSupervisor(() => {
   console.log("stopped");

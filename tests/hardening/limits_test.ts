@@ -18,6 +18,7 @@ import {
   startServer,
   warmUp,
 } from "./_server.ts";
+import { header } from "./_response.ts";
 
 const GET_SMALL = `GET ${SMALL_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 
@@ -86,6 +87,11 @@ Deno.test("max connections answers connection 21 with 503 and keeps serving the 
       ok(typeof responses !== "string", `${responses}: ${quote(bytes)}`);
       deepEqual(responses.map((r) => r.status), [503], quote(bytes));
       ok(saysClose(responses[0]), "503 without Connection: close");
+      equal(
+        header(responses[0], "retry-after"),
+        "1",
+        "503 without Retry-After",
+      );
     }
 
     for (let i = 0; i < limit; i++) {

@@ -356,6 +356,40 @@ Deno.test("runSupervisor() runs, spreads, replaces, reloads and stops -w 3 worke
   }
 });
 
+Deno.test("-w 2 passes every serving flag on to its workers", async () => {
+  const server = await startHttpd([
+    "--quiet",
+    "--dotfiles",
+    "--max-connections",
+    "7",
+    "--header-timeout",
+    "3",
+    "--idle-timeout",
+    "4",
+    "--cache-control",
+    "no-cache",
+  ]);
+  try {
+    const workers = server.workers();
+    assert.ok(workers.size >= 2, server.stderr.join("\n"));
+    for (const pid of workers.values()) {
+      const args = workerCommandLine(pid);
+      for (
+        const flag of [
+          "--quiet",
+          "--dotfiles",
+          "--max-connections=7",
+          "--header-timeout=3",
+          "--idle-timeout=4",
+          "--cache-control=no-cache",
+        ]
+      ) assert.ok(args.includes(flag), `${flag} in ${args.join(" ")}`);
+    }
+  } finally {
+    await server.cleanUp();
+  }
+});
+
 Deno.test("runSupervisor() leaves no worker behind when it is killed with SIGKILL", async () => {
   const server = await startHttpd(["--quiet"]);
   try {

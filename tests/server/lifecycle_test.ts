@@ -151,3 +151,18 @@ Deno.test("a small file's cached answer carries the Date of the second it is sen
   const sent = Date.parse(header(second, "date")!);
   assert.ok(sent > Date.parse(header(first, "date")!), "the Date moved on");
 });
+
+Deno.test("serve() closes an idle keep-alive connection as soon as it shuts down", async () => {
+  // A grace far longer than the test may take: only an active close ends
+  // the idle connection in time.
+  await using server = startServer({
+    root: SUITE_ROOT,
+    shutdownGraceMs: 60_000,
+  });
+  using client = await RawClient.connect(server.port);
+  await client.send(`GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n`);
+  assert.equal((await client.readResponse()).status, 200);
+  const stopped = server.close();
+  assert.equal(await client.serverClosed(), true, "closed, nothing sent");
+  await stopped;
+});

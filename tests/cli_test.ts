@@ -377,3 +377,36 @@ Deno.test("the README's run serves www/ with --allow-read=www only", async () =>
   const exit = await cli.stop("SIGTERM");
   assert.equal(exit.code, 0, cli.stderr());
 });
+
+/** Whether this machine has an IPv6 loopback to listen on. */
+const hasIpv6Loopback = (() => {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "an IPv6 --host is bracketed in the startup line's URL",
+  ignore: !hasIpv6Loopback,
+  async fn() {
+    await using server = await startChild(Deno.execPath(), [
+      "run",
+      "-A",
+      HTTPD,
+      "-r",
+      FIXTURE_ROOT,
+      "--quiet",
+      "-p",
+      "0",
+      "--host",
+      "::1",
+    ]);
+    assert.match(
+      server.startupLine,
+      new RegExp(`^httpd\\.ts: listening on http://\\[::1\\]:${server.port} `),
+    );
+  },
+});

@@ -633,11 +633,12 @@ Deno.test("runSupervisor() counts only deaths in a row: a worker that ran a whil
   const plan = `${dir.path}/plan`;
   Deno.writeTextFileSync(
     plan,
-    ["100", "100", "100", "100", "2300", ...Array(8).fill("100")].join("\n"),
+    ["100", "100", "100", "100", "2300", ...Array(8).fill("100")]
+      .map((ms) => `crash=${ms}`).join("\n"),
   );
   const server = overFakeWorkers({
     workers: 1,
-    flags: [`--crash-plan=${plan}`],
+    flags: [`--plan=${plan}`],
     root: dir.path,
   });
   try {

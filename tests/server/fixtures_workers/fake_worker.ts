@@ -9,9 +9,10 @@
  * blocked event loop after a moment of heartbeats, which it sends like
  * httpd.ts's workers), --hang-at-ready (blocked from its ready line on) and
  * --ignore-stop (deaf to SIGTERM, SIGINT and its stdin closing: only SIGKILL
- * ends it), and --crash-plan=FILE (worker N reads line N of FILE, a number
- * of ms, and crashes that long after its ready line; with no such line, it
- * stays up). FILE must be under the root, which workers may read.
+ * ends it), and --plan=FILE: worker N follows line N of FILE, which is
+ * `crash=MS` (crash MS ms after its ready line), `fail=MS` (fail to start
+ * after MS ms, never ready) or empty or missing (stay up). FILE must be
+ * under the root, which workers may read.
  *
  * @module
  */
@@ -34,10 +35,22 @@ const { values } = parseArgs({
     "hang-after-ready": { type: "boolean" },
     "hang-at-ready": { type: "boolean" },
     "ignore-stop": { type: "boolean" },
-    "crash-plan": { type: "string" },
+    plan: { type: "string" },
   },
 });
 const id = Number(values["worker-id"]);
+// Worker N follows line N (ids count up from 1 as workers are spawned).
+const [step, delay] = values.plan === undefined
+  ? []
+  : (Deno.readTextFileSync(values.plan).split("\n")[id - 1] ?? "").split("=");
+if (step !== undefined && !["", "crash", "fail"].includes(step)) {
+  throw new Error(`unknown plan step: ${step}`); // a typo in a test's plan
+}
+if (step === "fail") {
+  await new Promise((resolve) => setTimeout(resolve, Number(delay)));
+  console.error("httpd.ts: Cannot start: failed as planned");
+  Deno.exit(2);
+}
 if (values["fail-start"]) {
   // Like httpd.ts's usage errors: the cause, then more lines than the
   // supervisor keeps of a worker's output.
@@ -139,16 +152,11 @@ if (values["hang-at-ready"]) {
   // Blocked before it could even read the request for heartbeats.
   while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
-const plan = values["crash-plan"];
-if (plan !== undefined) {
-  // Worker N follows line N (ids count up from 1 as workers are spawned).
-  const delay = Deno.readTextFileSync(plan).split("\n")[id - 1];
-  if (delay !== undefined && delay !== "") {
-    setTimeout(() => {
-      console.error(`fatal: crashed as planned after ${delay} ms`);
-      Deno.exit(70);
-    }, Number(delay));
-  }
+if (step === "crash") {
+  setTimeout(() => {
+    console.error(`fatal: crashed as planned after ${delay} ms`);
+    Deno.exit(70);
+  }, Number(delay));
 }
 if (values["crash-after-ready"]) {
   setTimeout(() => {

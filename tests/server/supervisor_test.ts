@@ -1,0 +1,354 @@
+/**
+ * Tests of the supervisor's state machine (server/_worker_supervisor.ts)
+ * and of one worker process (server/_worker_process.ts), run in this
+ * process over the fake worker in fixtures_workers/, with short timeouts:
+ * the timing of stops, reloads and the heartbeat watchdog, which the
+ * command-line tests in workers_test.ts cannot stage.
+ */
+
+import assert from "node:assert/strict";
+import type { LineSink } from "../../server/_worker_output.ts";
+import { WorkerProcess } from "../../server/_worker_process.ts";
+import { Supervisor } from "../../server/_worker_supervisor.ts";
+import { tempDir } from "./_harness.ts";
+
+const FAKE_WORKER =
+  new URL("./fixtures_workers/fake_worker.ts", import.meta.url)
+    .pathname;
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** A sink that keeps lines in memory, with a lag the test sets. */
+class MemorySink implements LineSink {
+  readonly lines: string[] = [];
+  pending = 0;
+
+  write(text: string): Promise<void> {
+    this.lines.push(...text.split("\n").filter((line) => line !== ""));
+    return Promise.resolve();
+  }
+
+  has(pattern: RegExp): boolean {
+    return this.lines.some((line) => pattern.test(line));
+  }
+
+  count(pattern: RegExp): number {
+    return this.lines.filter((line) => pattern.test(line)).length;
+  }
+}
+
+/** A supervisor over fake workers, with its output kept in memory. */
+interface Fixture {
+  supervisor: Supervisor;
+  stderr: MemorySink;
+  /** Ids of the workers that said they were ready, in order. */
+  ready(): number[];
+  /** Stops everything, killing at once what does not stop; never throws. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface FixtureOptions {
+  workers?: number;
+  /** Flags for every fake worker. */
+  flags?: string[];
+  /** The root the workers are given (a plan file must be under it). */
+  root?: string;
+  gracePeriodMs?: number;
+  hangTimeoutMs?: number;
+}
+
+function superviseFakeWorkers(options: FixtureOptions = {}): Fixture {
+  const port = freePort();
+  const root = options.root ?? Deno.cwd();
+  const stderr = new MemorySink();
+  const supervisor = new Supervisor({
+    workers: options.workers ?? 1,
+    command: (id) => ({
+      program: Deno.execPath(),
+      args: [
+        "run",
+        "-A",
+        FAKE_WORKER,
+        "-r",
+        root,
+        "-p",
+        `${port}`,
+        "--host",
+        "127.0.0.1",
+        "--worker-id",
+        `${id}`,
+        ...(options.flags ?? []),
+      ],
+    }),
+    stdout: new MemorySink(),
+    stderr,
+    messagePrefix: "sup: ",
+    gracePeriodMs: options.gracePeriodMs ?? 1_000,
+    readyTimeoutMs: 20_000,
+    hangTimeoutMs: options.hangTimeoutMs ?? 10_000,
+  });
+  return {
+    supervisor,
+    stderr,
+    ready: () =>
+      stderr.lines.flatMap((line) =>
+        line.match(/^\[w(\d+)\] worker \d+ ready\b/)?.[1] ?? []
+      ).map(Number),
+    async [Symbol.asyncDispose]() {
+      void supervisor.stop(0);
+      void supervisor.stop(0); // The second stop kills at once.
+      await supervisor.done;
+    },
+  };
+}
+
+/** A loopback port nothing listens on right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Polls `condition` every 20 ms; fails with `what` after `ms`. */
+async function waitFor(
+  what: string,
+  condition: () => boolean,
+  ms = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether `promise` settles within `ms`; the timer is always cleared. */
+async function settlesWithin(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether `pid` runs (a zombie waiting to be reaped counts as gone). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a plan (one line per worker id, see fake_worker.ts) under a new root. */
+function planFile(dir: string, steps: string[]): string {
+  const path = `${dir}/plan`;
+  Deno.writeTextFileSync(path, steps.join("\n"));
+  return path;
+}
+
+const HEARTBEAT_KILL = /^sup: worker 1 \(pid \d+\) sent no heartbeat/;
+
+// ---------------------------------------------------------------------------
+// Stopping
+
+Deno.test("Supervisor: a stop during a start backoff ends start() at once", async () => {
+  await using fixture = superviseFakeWorkers({ flags: ["--fail-start"] });
+  const { supervisor, stderr } = fixture;
+  const started = supervisor.start();
+  // The fourth failure in a row is followed by a 2 s backoff.
+  await waitFor("the fourth failure", () => stderr.has(/retrying in 2000 ms$/));
+  void supervisor.stop(0);
+  assert.ok(
+    await settlesWithin(started, 1_000),
+    "start() waited out the backoff",
+  );
+  assert.equal(await started, false);
+  await supervisor.done;
+  assert.equal(stderr.count(/^\[w\d+\] httpd\.ts: Cannot start/), 4);
+});
+
+Deno.test("Supervisor: a second stop kills workers deaf to the first at once", async () => {
+  await using fixture = superviseFakeWorkers({
+    flags: ["--ignore-stop"],
+    gracePeriodMs: 60_000,
+  });
+  const { supervisor } = fixture;
+  assert.equal(await supervisor.start(), true);
+  const [pid] = supervisor.pids();
+  void supervisor.stop(0);
+  await sleep(300); // The SIGTERM arrives, and is ignored.
+  assert.ok(isAlive(pid));
+  void supervisor.stop(0);
+  // Bounded far below the grace: without the SIGKILL, done waits 60 s.
+  assert.ok(await settlesWithin(supervisor.done, 10_000), "not stopped");
+  assert.equal(await supervisor.done, 0);
+  assert.equal(isAlive(pid), false);
+});
+
+// ---------------------------------------------------------------------------
+// Reloading
+
+Deno.test("Supervisor: reloads asked for during a reload make one more pass, not several", async () => {
+  await using fixture = superviseFakeWorkers();
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  const first = supervisor.reload();
+  const second = supervisor.reload();
+  const third = supervisor.reload();
+  // The later calls only leave word for the running reload.
+  assert.ok(await settlesWithin(Promise.all([second, third]), 100));
+  assert.equal(stderr.count(/^sup: reload done$/), 0);
+  await first;
+  assert.equal(stderr.count(/^sup: reloading 1 workers$/), 2);
+  assert.equal(stderr.count(/^sup: reload done$/), 2);
+  assert.deepEqual(fixture.ready(), [1, 2, 3]);
+  assert.equal(supervisor.pids().length, 1);
+});
+
+Deno.test("Supervisor: reload() resolves once the old worker is gone", async () => {
+  // Deaf to SIGTERM, the old worker lasts the whole grace period.
+  await using fixture = superviseFakeWorkers({
+    flags: ["--ignore-stop"],
+    gracePeriodMs: 1_000,
+  });
+  const { supervisor } = fixture;
+  assert.equal(await supervisor.start(), true);
+  const [old] = supervisor.pids();
+  await supervisor.reload();
+  assert.equal(isAlive(old), false);
+  const [fresh] = supervisor.pids();
+  assert.notEqual(fresh, old);
+  assert.ok(isAlive(fresh));
+});
+
+Deno.test("Supervisor: a reload starts the count of quick deaths again", async () => {
+  // Four quick deaths, then one that stays; after the reload, its
+  // successor dies quickly too: the fifth quick death, but the first since
+  // a worker was started fresh by the reload, so not a reason to give up.
+  using dir = tempDir();
+  const plan = planFile(dir.path, [
+    ...Array(4).fill("crash=100"),
+    "",
+    "crash=100",
+  ]);
+  await using fixture = superviseFakeWorkers({
+    flags: [`--plan=${plan}`],
+    root: dir.path,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  await waitFor("worker 5", () => fixture.ready().includes(5));
+  await supervisor.reload();
+  await waitFor("worker 7", () => fixture.ready().includes(7));
+  assert.ok(
+    stderr.has(/^sup: worker 6 \(pid \d+\) exited with exit code 70; starting/),
+    stderr.lines.join("\n"),
+  );
+  assert.ok(!stderr.has(/giving up/), stderr.lines.join("\n"));
+  assert.equal(supervisor.pids().length, 1);
+});
+
+Deno.test("Supervisor: a slot whose worker died during a failed reload is filled again", async () => {
+  // Worker 1 crashes while the reload waits on worker 2, which then fails
+  // to start: the reload gives up, and the empty slot gets worker 3.
+  using dir = tempDir();
+  const plan = planFile(dir.path, ["crash=700", "fail=1500", ""]);
+  await using fixture = superviseFakeWorkers({
+    flags: [`--plan=${plan}`],
+    root: dir.path,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  await supervisor.reload();
+  assert.ok(
+    stderr.has(/^sup: worker 1 \(pid \d+\) exited with exit code 70/),
+    stderr.lines.join("\n"),
+  );
+  assert.ok(
+    stderr.has(
+      /^sup: reload stopped: worker 2 failed to start \(httpd\.ts: Cannot start: failed as planned\)/,
+    ),
+    stderr.lines.join("\n"),
+  );
+  await waitFor("worker 3", () => fixture.ready().includes(3));
+  assert.equal(supervisor.pids().length, 1);
+});
+
+// ---------------------------------------------------------------------------
+// The heartbeat watchdog
+
+Deno.test("Supervisor: after a pause of the supervisor, the watchdog restarts its clock", async () => {
+  // A worker that never beats, and a supervisor frozen (as by Ctrl-Z) for
+  // longer than the hang timeout: the worker is judged from the resume.
+  await using fixture = superviseFakeWorkers({
+    flags: ["--hang-at-ready"],
+    hangTimeoutMs: 2_000,
+    gracePeriodMs: 300,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_000);
+  const resumed = Date.now();
+  await sleep(1_000);
+  assert.ok(!stderr.has(HEARTBEAT_KILL), "killed for the supervisor's pause");
+  await waitFor("the kill", () => stderr.has(HEARTBEAT_KILL), 5_000);
+  // Judged from the resume (a little slack for the two clocks).
+  assert.ok(Date.now() - resumed >= 1_900);
+});
+
+Deno.test("Supervisor: while its stderr lags, the watchdog restarts its clock", async () => {
+  // Heartbeats may sit unread in the pipe while our own output is stuck.
+  await using fixture = superviseFakeWorkers({
+    flags: ["--hang-at-ready"],
+    hangTimeoutMs: 1_000,
+    gracePeriodMs: 300,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  stderr.pending = 1;
+  await sleep(2_500);
+  assert.ok(!stderr.has(HEARTBEAT_KILL), "killed while stderr lagged");
+  stderr.pending = 0;
+  await waitFor("the kill", () => stderr.has(HEARTBEAT_KILL), 5_000);
+});
+
+// ---------------------------------------------------------------------------
+// One worker process
+
+Deno.test("WorkerProcess: a worker that dies is explained by its last 8 lines", async () => {
+  const stderr = new MemorySink();
+  const worker = WorkerProcess.spawn({
+    id: 1,
+    program: Deno.execPath(),
+    args: [
+      "eval",
+      "for (let i = 1; i <= 12; i++) console.error(`line ${i}`); Deno.exit(3);",
+    ],
+    stdout: new MemorySink(),
+    stderr,
+    readyTimeoutMs: 20_000,
+  });
+  assert.equal(await worker.ready, false);
+  assert.equal((await worker.exited).code, 3);
+  assert.equal(
+    worker.lastError(),
+    [5, 6, 7, 8, 9, 10, 11, 12].map((i) => `line ${i}`).join(" | "),
+  );
+  // Every line is still passed on.
+  assert.equal(stderr.count(/^\[w1\] line \d+$/), 12);
+});

@@ -81,6 +81,23 @@ const MAX_REFUSING = 256;
 const LOG_FLUSH_MS = 1000;
 
 /**
+ * How long the file handler lets a file take to open, given the idle
+ * timeout of connections: a request may wait on up to four opens (the file
+ * and its siblings side by side, then the open that streams it, twice if
+ * the file changed meanwhile), and their 503 must come before the idle
+ * timeout ends the connection without an answer. At most 5 s.
+ *
+ * @example
+ * ```ts
+ * import { openTimeoutFor } from "./listen.ts";
+ * openTimeoutFor(15_000); // 3000
+ * ```
+ */
+export function openTimeoutFor(idleTimeoutMs: number): number {
+  return Math.min(5000, idleTimeoutMs / 5);
+}
+
+/**
  * Starts serving files from `options.root`. Throws at once if the address
  * cannot be bound or the root is not a directory.
  *
@@ -109,11 +126,7 @@ export function serve(options: ServeOptions): Server {
       root,
       dotfiles: options.dotfiles,
       cacheControl: options.cacheControl,
-      // A request may wait on up to four opens (the file and its siblings
-      // side by side, then the open that streams it, twice if the file
-      // changed meanwhile): their 503 must come before the idle timeout
-      // ends the connection without an answer.
-      openTimeoutMs: Math.min(5000, idleTimeoutMs / 5),
+      openTimeoutMs: openTimeoutFor(idleTimeoutMs),
     });
   const maxConnections = options.maxConnections ?? 4096;
   const connectionOptions = {

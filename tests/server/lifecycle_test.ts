@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createFileHandler } from "../../server/file_handler.ts";
+import { openTimeoutFor } from "../../server/listen.ts";
 import {
   fetchRaw,
   fifoAtOpen,
@@ -165,4 +166,29 @@ Deno.test("serve() closes an idle keep-alive connection as soon as it shuts down
   const stopped = server.close();
   assert.equal(await client.serverClosed(), true, "closed, nothing sent");
   await stopped;
+});
+
+Deno.test("serve() shares its port with other processes only when asked", async (t) => {
+  // Joining a port that is not shared must fail, or a second server
+  // started by mistake would silently take half of the connections.
+  const join = (port: number) =>
+    Deno.listen({ hostname: "127.0.0.1", port, reusePort: true }).close();
+  await t.step("not by default", async () => {
+    await using server = startServer({ root: SUITE_ROOT });
+    assert.throws(() => join(server.port), Deno.errors.AddrInUse);
+  });
+  await t.step("with reusePort", async () => {
+    await using server = startServer({ root: SUITE_ROOT, reusePort: true });
+    join(server.port);
+  });
+});
+
+Deno.test("openTimeoutFor() leaves room for four opens within the idle timeout", () => {
+  assert.equal(openTimeoutFor(15_000), 3_000); // the defaults
+  for (const idle of [1_000, 5_000, 15_000, 24_000, 25_000, 60_000, 3.6e6]) {
+    const open = openTimeoutFor(idle);
+    assert.ok(4 * open < idle, `${open} ms of ${idle} ms`);
+    assert.ok(open > 0 && open <= 5_000, `${open} ms of ${idle} ms`);
+  }
+  assert.equal(openTimeoutFor(60_000), 5_000);
 });

@@ -99,6 +99,35 @@ Deno.test("readFileRange() hands out views of one reused buffer", async () => {
   assert.ok(seen.every((b) => b === seen[0]));
 });
 
+Deno.test("readFileRange() keeps at most 32 buffers for later streams", async () => {
+  // Each stream holds one 256 KiB buffer while it is read; a burst of big
+  // downloads must not leave all of theirs behind for good.
+  using file = await Deno.open(FIXTURE);
+  const firstChunks = async (count: number) => {
+    const streams = Array.from(
+      { length: count },
+      () => readFileRange(file, 0, 1).getReader(),
+    );
+    const buffers: ArrayBufferLike[] = [];
+    for (const reader of streams) {
+      const { value } = await reader.read();
+      buffers.push(value!.buffer);
+    }
+    return {
+      buffers,
+      cancel: () => Promise.all(streams.map((r) => r.cancel())),
+    };
+  };
+  // 64 streams at once take every spare buffer, and new ones beside them.
+  const burst = await firstChunks(64);
+  assert.equal(new Set(burst.buffers).size, 64);
+  await burst.cancel();
+  const next = await firstChunks(64);
+  const reused = next.buffers.filter((b) => burst.buffers.includes(b));
+  assert.equal(reused.length, 32);
+  await next.cancel();
+});
+
 Deno.test("writeMultipartRanges() reads every part through one reused buffer", async () => {
   using file = await Deno.open(FIXTURE);
   const multipart = createMultipartByteranges({

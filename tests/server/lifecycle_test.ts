@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createFileHandler } from "../../server/file_handler.ts";
-import { openTimeoutFor } from "../../server/listen.ts";
+import { openTimeoutFor, serve } from "../../server/listen.ts";
 import {
   fetchRaw,
   fifoAtOpen,
@@ -191,4 +191,30 @@ Deno.test("openTimeoutFor() leaves room for four opens within the idle timeout",
     assert.ok(open > 0 && open <= 5_000, `${open} ms of ${idle} ms`);
   }
   assert.equal(openTimeoutFor(60_000), 5_000);
+});
+
+Deno.test("serve()'s shutdown waits 5 s for a response in flight by default", async () => {
+  // A handler that never answers: only the grace period ends the wait.
+  const server = serve({
+    root: SUITE_ROOT,
+    hostname: "127.0.0.1",
+    port: 0,
+    accessLog: false,
+    handler: () => new Promise(() => {}),
+  });
+  using client = await RawClient.connect(server.addr.port);
+  await client.send(`GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n`);
+  await sleep(100); // The request is in the handler.
+  let stopped = false;
+  const stopping = server.shutdown().then(() => stopped = true);
+  await sleep(4_000);
+  assert.equal(stopped, false, "the grace ended before 4 s");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    stopping,
+    new Promise((resolve) => timer = setTimeout(resolve, 4_000)),
+  ]);
+  clearTimeout(timer);
+  assert.equal(stopped, true, "still waiting after 8 s");
+  assert.equal(await client.serverClosed(), true, "closed, nothing sent");
 });

@@ -125,6 +125,10 @@ async function collect(
   if (pending) into.push(pending);
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Polls `condition` every 50 ms; fails with `what` after `ms`. */
 async function waitFor(
   what: string,
@@ -134,7 +138,7 @@ async function waitFor(
   const deadline = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 
@@ -512,7 +516,7 @@ Deno.test({
           : new Running("ab", ab);
         try {
           if (run === 0) {
-            await new Promise((resolve) => setTimeout(resolve, 200));
+            await sleep(200);
             server.signal("SIGHUP");
           }
           const status = await load.finished();
@@ -626,6 +630,35 @@ Deno.test("runSupervisor() kills a worker deaf to its stop request once the grac
   }
 });
 
+Deno.test("runSupervisor()'s defaults: 10 s of grace for a stopping worker, 10 s of silence for a hung one", async () => {
+  // The two waits the README promises, side by side to take 10 s, not 20.
+  const deaf = overFakeWorkers({ workers: 1, flags: ["--ignore-stop"] });
+  const hung = overFakeWorkers({ workers: 1, flags: ["--hang-at-ready"] });
+  try {
+    await Promise.all([waitForStartup(deaf), waitForStartup(hung)]);
+    const since = Date.now();
+    deaf.signal("SIGTERM");
+    const elapsed = () => Date.now() - since;
+    const killed = () => hung.stderr.some((l) => l.includes("no heartbeat"));
+    await sleep(8_000);
+    assert.equal(deaf.status, undefined, "the grace ended before 8 s");
+    assert.ok(!killed(), "the hung worker was killed before 8 s");
+    assert.equal((await deaf.finished(8_000)).code, 0);
+    await waitFor("the hung worker's kill", killed, 8_000);
+    assert.ok(elapsed() < 15_000, `${elapsed()} ms`);
+    assert.ok(
+      hung.stderr.some((l) =>
+        /^httpd\.ts: worker 1 \(pid \d+\) sent no heartbeat for 10000 ms/.test(
+          l,
+        )
+      ),
+      hung.stderr.join("\n"),
+    );
+  } finally {
+    await Promise.all([deaf.cleanUp(), hung.cleanUp()]);
+  }
+});
+
 Deno.test("runSupervisor() counts only deaths in a row: a worker that ran a while starts the count again", async () => {
   // Four quick deaths, one after 2.3 s of service (more than the 2 s that
   // make a worker healthy), then quick deaths until the supervisor gives up.
@@ -722,11 +755,15 @@ Deno.test("linkToSupervisor() sends heartbeats only once asked", async () => {
     for await (const chunk of stderr) text += chunk;
   })();
   // A supervisor from before heartbeats never asks, and gets none.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sleep(1500);
   assert.equal(text, "");
   const link = child.stdin.getWriter();
   await link.write(HEARTBEAT_REQUEST);
   await waitFor("a heartbeat", () => text.includes("worker alive\n"), 5_000);
+  // Then one a second (the README's figure): 3.5 s more hold three or so.
+  await sleep(3_500);
+  const beats = text.split("worker alive\n").length - 1;
+  assert.ok(beats >= 3 && beats <= 5, `${beats} heartbeats in 3.5 s`);
   await link.close();
   await child.status;
   await reading;

@@ -116,6 +116,16 @@ interface Slot {
 const NOT_FOUND: Lookup = { kind: "not-found" };
 const FORBIDDEN: Lookup = { kind: "forbidden" };
 const UNAVAILABLE: Lookup = { kind: "unavailable" };
+/**
+ * What a load settles on when the file it opened is not the one the path
+ * led to when checked: the path was swapped in between (a deploy renaming
+ * a new file into place, or a symlink out of the root). Never a lookup's
+ * answer: the path is resolved again, once.
+ */
+const SWAPPED = { kind: "swapped" } as const;
+
+/** Thrown by `#read` for a file that is not the one expected. */
+class SwappedError extends Error {}
 /** Request paths longer than this are resolved every time, not remembered. */
 const MAX_KEY_LENGTH = 1024;
 /** A file changed this recently may change again unseen by its stat. */
@@ -132,7 +142,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A load in progress, and when it started (a `performance.now()` value). */
 interface Loading {
-  readonly promise: Promise<Lookup>;
+  readonly promise: Promise<Lookup | typeof SWAPPED>;
   readonly startedAt: number;
 }
 
@@ -212,6 +222,14 @@ export class FileCache {
     target: string,
     now: number = performance.now(),
   ): Lookup | Promise<Lookup> {
+    return this.#lookup(target, now, true);
+  }
+
+  #lookup(
+    target: string,
+    now: number,
+    retry: boolean,
+  ): Lookup | Promise<Lookup> {
     const key = pathOf(target);
     const known = this.#known.get(key);
     if (known !== undefined && now - known.checkedAt < this.#maxStaleMs) {
@@ -241,7 +259,7 @@ export class FileCache {
     let loading = this.#loading.get(slotKey);
     if (loading === undefined) {
       loading = {
-        promise: this.#loadSlot(slotKey, found.path, contentType),
+        promise: this.#loadSlot(slotKey, found.path, contentType, found.info),
         startedAt: now,
       };
       this.#loading.set(slotKey, loading);
@@ -250,7 +268,11 @@ export class FileCache {
     // lookup: the answer expires no later for having waited on the disk.
     const checkedAt = Math.min(now, loading.startedAt);
     return loading.promise.then((answer) =>
-      answer.kind === "file"
+      answer.kind === "swapped"
+        // Resolved once more; swapped again by then means a flurry of
+        // renames, or someone racing us on purpose: try again later.
+        ? (retry ? this.#lookup(target, performance.now(), false) : UNAVAILABLE)
+        : answer.kind === "file"
         ? this.#remember(key, checkedAt, answer, slotKey)
         : answer === UNAVAILABLE
         ? answer
@@ -320,7 +342,8 @@ export class FileCache {
     slotKey: string,
     path: string,
     contentType: string,
-  ): Promise<Lookup> {
+    expected: Deno.FileInfo,
+  ): Promise<Lookup | typeof SWAPPED> {
     try {
       let entry: FileEntry | undefined;
       try {
@@ -328,9 +351,11 @@ export class FileCache {
           path,
           contentType,
           this.#slots.get(slotKey)?.lookup.entry,
+          expected,
         );
       } catch (error) {
         this.#drop(slotKey);
+        if (error instanceof SwappedError) return SWAPPED;
         return classifyError(error) === "forbidden" ? FORBIDDEN : NOT_FOUND;
       }
       if (entry === undefined) return UNAVAILABLE;
@@ -348,20 +373,23 @@ export class FileCache {
    * Describes a file and its siblings, reusing `previous` where nothing
    * changed; `undefined` if the original did not open in time. Only the
    * original's errors are thrown: a sibling that cannot be read is left out.
+   * `expected` is the original as its path was resolved.
    */
   async #load(
     path: string,
     contentType: string,
     previous: FileEntry | undefined,
+    expected: Deno.FileInfo,
   ): Promise<FileEntry | undefined> {
     // Opened side by side, so that opens that hang cost one timeout, not
     // one each.
     const siblings = findPrecompressedSiblings(path);
     const [first, ...rest] = await Promise.allSettled([
-      this.#read(path, undefined, previous?.original),
+      this.#read(path, expected, undefined, previous?.original),
       ...siblings.map((sibling) =>
         this.#read(
           sibling.path,
+          sibling.info,
           sibling.coding,
           previous?.encoded.find((r) => r.coding === sibling.coding),
         )
@@ -389,16 +417,22 @@ export class FileCache {
 
   /**
    * Opens `path` and reads it if small, reusing `previous` if unchanged;
-   * `undefined` if it did not open in time.
+   * `undefined` if it did not open in time. Throws `SwappedError` if what
+   * opened is not `expected`, the file found at `path` by lstat: the
+   * path's last check (inside the root, a regular file) held for that
+   * file, not for whatever a rename or a new symlink put there since.
    */
   async #read(
     path: string,
+    expected: Deno.FileInfo,
     coding: PrecompressedCoding | undefined,
     previous: Representation | undefined,
   ): Promise<Representation | undefined> {
     // Unchanged by its stat: no open, so a file already known is served
     // even while opens hang.
-    if (previous !== undefined && !previous.racy) {
+    if (
+      previous !== undefined && !previous.racy && isSame(previous, expected)
+    ) {
       const info = Deno.statSync(path);
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
       if (isUnchanged(previous, info)) return previous;
@@ -408,6 +442,9 @@ export class FileCache {
     try {
       const info = file.statSync();
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
+      if (info.ino !== expected.ino || info.dev !== expected.dev) {
+        throw new SwappedError(`${path} was swapped before it opened`);
+      }
       if (
         previous !== undefined && !previous.racy && isUnchanged(previous, info)
       ) {

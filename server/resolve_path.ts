@@ -15,6 +15,11 @@ export type Resolution =
     readonly path: string;
     /** The name whose extension decides the media type. */
     readonly name: string;
+    /**
+     * The file found there: whatever opens `path` later must be this very
+     * file, or the path was swapped since (for one leading out of the root).
+     */
+    readonly info: Deno.FileInfo;
   }
   | { readonly kind: "redirect" } // a directory asked for without its slash
   | { readonly kind: "not-found" }
@@ -56,20 +61,23 @@ export function resolvePath(
   try {
     const real = Deno.realPathSync(prefix + segments.join("/"));
     if (!isInside(real, root, prefix)) return FORBIDDEN;
-    const info = Deno.statSync(real);
+    // lstat: a real path holds no symlink, unless one was put in its
+    // place since, which must not be followed.
+    const info = Deno.lstatSync(real);
     if (info.isDirectory) {
       if (!path.directory) return { kind: "redirect" };
       const index = options?.index ?? "index.html";
       const indexReal = Deno.realPathSync(`${real}/${index}`);
       if (!isInside(indexReal, root, prefix)) return FORBIDDEN;
-      const indexInfo = Deno.statSync(indexReal);
+      const indexInfo = Deno.lstatSync(indexReal);
       return indexInfo.isFile
-        ? { kind: "file", path: indexReal, name: index }
+        ? { kind: "file", path: indexReal, name: index, info: indexInfo }
         : NOT_FOUND;
     }
     if (!info.isFile) return FORBIDDEN; // a FIFO or device would hang or leak
     if (path.directory) return NOT_FOUND; // "/file.html/" names no file
-    return { kind: "file", path: real, name: segments[segments.length - 1] };
+    const name = segments[segments.length - 1];
+    return { kind: "file", path: real, name, info };
   } catch (error) {
     return classifyError(error) === "forbidden" ? FORBIDDEN : NOT_FOUND;
   }

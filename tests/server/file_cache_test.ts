@@ -462,3 +462,86 @@ Deno.test("FileCache takes an opener that throws at once like one that rejects",
   // No open timer is left running: the ops sanitizer would say so.
   assert.equal((await cache.lookup("/a.txt")).kind, "forbidden");
 });
+
+/**
+ * An opener that, on its `nth` open of `path`, first replaces `path` with
+ * `swap()`: the race of a rename under the root between the cache's check
+ * and its open, staged where it would happen.
+ */
+function swapAtOpen(path: string, swap: () => void, nth = 1): OpenFile {
+  let calls = 0;
+  return (file) => {
+    if (file === path && ++calls === nth) swap();
+    return Deno.open(file);
+  };
+}
+
+Deno.test("FileCache never serves a file swapped for a symlink out of the root as it opens", async (t) => {
+  using outside = tempDir();
+  Deno.writeTextFileSync(`${outside.path}/secret.txt`, "outside the root");
+  for (const name of ["small.txt", "index.html"]) {
+    await t.step(name, async () => {
+      using dir = tempDir();
+      const path = `${dir.path}/${name}`;
+      Deno.writeTextFileSync(path, "inside");
+      const cache = new FileCache(dir.path, {
+        open: swapAtOpen(path, () => {
+          Deno.removeSync(path);
+          Deno.symlinkSync(`${outside.path}/secret.txt`, path);
+        }),
+      });
+      const target = name === "index.html" ? "/" : `/${name}`;
+      // Checked again, the path now leads out of the root.
+      assert.equal((await cache.lookup(target)).kind, "forbidden");
+    });
+  }
+});
+
+Deno.test("FileCache serves the new file when one is renamed into place as it opens", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/page.html`;
+  Deno.writeTextFileSync(path, "old");
+  const cache = new FileCache(dir.path, {
+    open: swapAtOpen(path, () => {
+      Deno.writeTextFileSync(`${path}.tmp`, "new!");
+      Deno.renameSync(`${path}.tmp`, path);
+    }),
+  });
+  const entry = await entryOf(cache, "/page.html");
+  assert.equal(decoder.decode(entry.original.bytes), "new!");
+  assert.equal(entry.original.ino, Deno.statSync(path).ino);
+});
+
+Deno.test("FileCache answers 503 for a file swapped at every open", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/busy.txt`;
+  Deno.writeTextFileSync(path, "0");
+  let version = 0;
+  const cache = new FileCache(dir.path, {
+    open: (file) => {
+      Deno.writeTextFileSync(`${path}.tmp`, `${++version}`);
+      Deno.renameSync(`${path}.tmp`, path);
+      return Deno.open(file);
+    },
+  });
+  assert.equal((await cache.lookup("/busy.txt")).kind, "unavailable");
+  assert.equal(version, 2, "resolved once more, then given up");
+});
+
+Deno.test("FileCache leaves out a precompressed sibling swapped for a symlink as it opens", async () => {
+  using outside = tempDir();
+  Deno.writeTextFileSync(`${outside.path}/secret.gz`, "outside the root");
+  using dir = tempDir();
+  const path = `${dir.path}/app.js`;
+  Deno.writeTextFileSync(path, "original");
+  Deno.writeTextFileSync(`${path}.gz`, "sibling");
+  const cache = new FileCache(dir.path, {
+    open: swapAtOpen(`${path}.gz`, () => {
+      Deno.removeSync(`${path}.gz`);
+      Deno.symlinkSync(`${outside.path}/secret.gz`, `${path}.gz`);
+    }),
+  });
+  const entry = await entryOf(cache, "/app.js");
+  assert.equal(decoder.decode(entry.original.bytes), "original");
+  assert.deepEqual(entry.encoded, []);
+});

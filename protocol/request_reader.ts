@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CR, LF } from "./chars.ts";
 import { RequestError } from "./errors.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
 import {
@@ -31,9 +32,15 @@ export interface ReadRequestsOptions {
    * @default {65536}
    */
   maxDiscardedBody?: number;
-  /** Called when the first byte of a new head arrives (to start its deadline). */
+  /**
+   * Called when the first byte of a new head arrives (to start its
+   * deadline); empty lines before a request line are no part of it.
+   */
   onHeadStart?: () => void;
-  /** Called when the reader waits for the next request with nothing buffered. */
+  /**
+   * Called when the reader starts to wait for the next request with nothing
+   * buffered: once per wait, however many empty lines arrive meanwhile.
+   */
   onIdle?: () => void;
   /**
    * Called before every read from the source, which may then wait on the
@@ -137,6 +144,10 @@ class RequestReader implements RequestIterator {
   /** Body bytes of the last request still to be skipped. */
   #body = 0;
   #newHead = true;
+  /** `onIdle` was called, and no head has started since. */
+  #idle = false;
+  /** Bytes of empty lines dropped since the last head: they count towards the next. */
+  #skipped = 0;
   #done = false;
   /** Whether a read into the buffer is in flight. */
   #reading = false;
@@ -244,9 +255,11 @@ class RequestReader implements RequestIterator {
       this.#body -= skipped;
       if (this.#body > 0) return undefined;
     }
+    if (this.#newHead) this.#skipEmptyLines();
     if (this.#start === this.#end) return undefined;
     if (this.#newHead) {
       this.#newHead = false;
+      this.#idle = false;
       this.#onHeadStart?.();
     }
     let head = this.#repeated();
@@ -256,7 +269,10 @@ class RequestReader implements RequestIterator {
         this.#buf.subarray(this.#start, this.#end),
         {
           scanFrom: this.#scanned,
-          limits: this.#limits,
+          limits: this.#skipped === 0 ? this.#limits : {
+            ...this.#limits,
+            maxHeadSize: this.#limits.maxHeadSize - this.#skipped,
+          },
           previous: this.#previous,
         },
       );
@@ -269,6 +285,7 @@ class RequestReader implements RequestIterator {
       this.#start += parsed.consumed;
     }
     this.#scanned = 0;
+    this.#skipped = 0;
     this.#newHead = true;
     // A client that sent Expect: 100-continue may never send its body now
     // that it gets a final answer instead: waiting for it would stall. In
@@ -285,8 +302,47 @@ class RequestReader implements RequestIterator {
     }
     if (head.keepAlive) this.#body = head.contentLength;
     else this.#finish();
-    this.pipelined = !this.#done && this.#end - this.#start > this.#body;
+    this.pipelined = !this.#done &&
+      !this.#onlyEmptyLines(this.#start + this.#body);
     return head;
+  }
+
+  /**
+   * Whether the bytes buffered from `from` on, if any, are all CR or LF:
+   * empty lines, or the start of one, which is no request yet.
+   */
+  #onlyEmptyLines(from: number): boolean {
+    for (let i = from; i < this.#end; i++) {
+      const byte = this.#buf[i];
+      if (byte !== LF && byte !== CR) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Drops the complete empty lines before a request line (RFC 9112 2.2: a
+   * client may send a CRLF after a request or its body). They start no
+   * head: a connection that got nothing else is idle, not slow to send a
+   * head, and is not granted more time for them either (see `#room`). They
+   * count towards the head limit all the same, so a flood of them is
+   * refused at once.
+   */
+  #skipEmptyLines(): void {
+    const buf = this.#buf;
+    let i = this.#start;
+    while (i < this.#end) {
+      if (buf[i] === LF) i++;
+      else if (buf[i] === CR && i + 1 < this.#end && buf[i + 1] === LF) i += 2;
+      else break;
+    }
+    this.#skipped += i - this.#start;
+    this.#start = i;
+    if (this.#skipped > this.#limits.maxHeadSize) {
+      throw new RequestError(
+        "HeaderSectionTooLarge",
+        `Cannot parse header: more than ${this.#limits.maxHeadSize} bytes of empty lines`,
+      );
+    }
   }
 
   /**
@@ -329,7 +385,11 @@ class RequestReader implements RequestIterator {
   #room(): Uint8Array {
     if (this.#start === this.#end) {
       this.#start = this.#end = this.#scanned = 0;
-      if (this.#body === 0) this.#onIdle?.();
+      // Once per wait: empty lines read meanwhile must not renew it.
+      if (this.#body === 0 && !this.#idle) {
+        this.#idle = true;
+        this.#onIdle?.();
+      }
       return this.#buf;
     }
     // A partial head: make room after it, moving it to the front or

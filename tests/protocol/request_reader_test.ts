@@ -330,14 +330,81 @@ Deno.test("readRequests() keeps a connection whose Expect came without a body", 
   ]);
 });
 
-Deno.test("readRequests() takes a head of exactly the limit after an empty line", async () => {
+Deno.test("readRequests() counts the empty lines before a head towards its limit", async (t) => {
   const prefix = "GET /max HTTP/1.1\r\nHost: x\r\nX: ";
-  const head = `${prefix}${"v".repeat(32768 - prefix.length - 4)}\r\n\r\n`;
-  assert.equal(head.length, 32768);
-  const heads = await collect(
-    pieces(encoder.encode(`\n${head}`), () => 1 << 20),
-  );
-  assert.deepEqual(heads.map((h) => h.target), ["/max"]);
+  const headOf = (size: number) =>
+    `${prefix}${"v".repeat(size - prefix.length - 4)}\r\n\r\n`;
+  for (const readSize of [1 << 20, 1000]) {
+    await t.step(`in reads of up to ${readSize} bytes`, async () => {
+      // 32 KiB in all, the empty line included, parses; one byte more does not.
+      const heads = await collect(
+        pieces(encoder.encode(`\n${headOf(32767)}`), () => readSize),
+      );
+      assert.deepEqual(heads.map((h) => h.target), ["/max"]);
+      for (const input of [`\n${headOf(32768)}`, `\r\n${headOf(32767)}`]) {
+        await assert.rejects(
+          () => collect(pieces(encoder.encode(input), () => readSize)),
+          (error) => error instanceof RequestError && error.status === 431,
+        );
+      }
+      // Empty lines alone, over many reads, likewise.
+      await assert.rejects(
+        () =>
+          collect(pieces(encoder.encode("\r\n".repeat(16385)), () => readSize)),
+        (error) => error instanceof RequestError && error.status === 431,
+      );
+    });
+  }
+});
+
+Deno.test("readRequests(): empty lines after a request start no head and keep the wait idle", async (t) => {
+  // A client may send a CRLF after a request or its body (RFC 9112 2.2).
+  const cases: [string, string[]][] = [
+    ["after a head", ["GET /1 HTTP/1.1\r\nHost: x\r\n\r\n\r\n"]],
+    ["after a body", [
+      "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc\r\n",
+    ]],
+    ["in reads of their own", [
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "\r\n",
+      "\n",
+      "\r\n\r\n",
+    ]],
+  ];
+  for (const [name, texts] of cases) {
+    await t.step(name, async () => {
+      const events: string[] = [];
+      const chunks = texts.map((text) => encoder.encode(text));
+      const source: ByteSource = {
+        read(buffer) {
+          const chunk = chunks.shift();
+          if (chunk === undefined) return Promise.resolve(null);
+          buffer.set(chunk);
+          return Promise.resolve(chunk.length);
+        },
+      };
+      const requests = readRequests(source, {
+        onIdle: () => events.push("idle"),
+        onHeadStart: () => events.push("head"),
+      });
+      for await (const head of requests) {
+        events.push(head.target);
+        // Nothing but empty lines behind it: no other request is here.
+        assert.equal(requests.pipelined, false);
+      }
+      assert.deepEqual(events, ["idle", "head", "/1", "idle"]);
+    });
+  }
+});
+
+Deno.test("readRequests() parses a request that follows empty lines in its read", async () => {
+  const heads = await collect(pieces(
+    encoder.encode(
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n\r\n\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
+    ),
+    () => 1 << 20,
+  ));
+  assert.deepEqual(heads.map((h) => h.target), ["/1", "/2"]);
 });
 
 Deno.test("readRequests() is idle only once a skipped body is through", async () => {

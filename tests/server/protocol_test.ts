@@ -699,3 +699,50 @@ async function fetchOnce(port: number, request: string): Promise<RawResponse> {
   await client.send(latin1(request));
   return await client.readResponse();
 }
+
+Deno.test("a CRLF after a request leaves the connection idle, not in a head", async (t) => {
+  // RFC 9112 2.2: a client may send a CRLF after a request or its body.
+  const requests: [string, number][] = [
+    [`GET /dir/page.txt HTTP/1.1\r\n${HOST}\r\n\r\n`, 200],
+    [
+      `POST /dir/page.txt HTTP/1.1\r\n${HOST}Content-Length: 3\r\n\r\nabc\r\n`,
+      405,
+    ],
+  ];
+  for (const [request, status] of requests) {
+    await t.step(request.slice(0, 4).trim(), async () => {
+      // A grace far longer than the test: a connection taken for one in
+      // the middle of a head would hold the shutdown.
+      await using server = startServer({
+        root: FIXTURE_ROOT,
+        headerTimeout: 1,
+        shutdownGraceMs: 60_000,
+      });
+      using client = await RawClient.connect(server.port);
+      await client.send(request);
+      assert.equal((await client.readResponse()).status, status);
+      // Past the header timeout: no 408 for a head nobody started.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const stopped = server.close();
+      assert.equal(await client.serverClosed(), true, "closed, nothing sent");
+      await stopped;
+    });
+  }
+});
+
+Deno.test("empty lines sent while idle do not keep a connection open", async () => {
+  await using server = startServer({ root: FIXTURE_ROOT, idleTimeout: 2 });
+  using client = await RawClient.connect(server.port);
+  await client.send(`GET /dir/page.txt HTTP/1.1\r\n${HOST}\r\n`);
+  assert.equal((await client.readResponse()).status, 200);
+  const since = Date.now();
+  let closed = false;
+  // Bounded: at most 10 empty lines, 400 ms apart.
+  for (let i = 0; i < 10 && !closed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    closed = await client.send("\r\n").then(() => false, () => true);
+  }
+  assert.equal(await client.serverClosed(), true, "closed, nothing sent");
+  const elapsed = Date.now() - since;
+  assert.ok(elapsed < 3_500, `still open after ${elapsed} ms`);
+});

@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   InvalidHost: 400,
   InvalidContentLength: 400,
   ConflictingFraming: 400,
+  InvalidTransferEncoding: 400,
   InvalidPath: 400,
   RequestTimeout: 408,
   RequestLineTooLong: 414,

@@ -23,7 +23,9 @@ import type { RequestHead } from "./request_head.ts";
  *   that an `http` or `https` URI must not have an empty host and userinfo
  *   is an error (RFC 9110 §4.2.1, §4.2.4).
  * - Body framing (RFC 9112 §6.1–§6.3): one Content-Length of digits, or
- *   Transfer-Encoding `chunked` alone, never both.
+ *   Transfer-Encoding `chunked` alone, never both. A request whose final
+ *   coding is not `chunked` has no length a server can find (400); one with
+ *   codings before `chunked` has a length, but a body we cannot decode (501).
  * - Persistence (RFC 9112 §9.3): HTTP/1.1 keeps the connection unless
  *   `Connection: close`; HTTP/1.0 closes it unless `Connection: keep-alive`.
  *
@@ -118,12 +120,7 @@ export function settleFraming(
         "Cannot frame body: both Content-Length and Transfer-Encoding",
       );
     }
-    if (trimOws(transferEncoding).toLowerCase() !== "chunked") {
-      throw new RequestError(
-        "UnsupportedTransferEncoding",
-        "Cannot frame body: only chunked transfer coding is supported",
-      );
-    }
+    checkTransferCodings(transferEncoding);
     chunked = true;
   }
   const keepAlive = !close && (minorVersion === 1 || keepAliveToken);
@@ -285,4 +282,30 @@ function isHexDigits(text: string, start: number, end: number): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Checks a Transfer-Encoding list (all its fields joined) for the one we
+ * take: `chunked` alone. Empty list elements are ignored (RFC 9110 §5.6.1).
+ */
+function checkTransferCodings(value: string): void {
+  const codings = value.split(",").map((c) => trimOws(c).toLowerCase())
+    .filter((c) => c !== "");
+  if (
+    codings.at(-1) !== "chunked" ||
+    codings.indexOf("chunked") !== codings.length - 1
+  ) {
+    // RFC 9112 §6.3: chunked not last leaves the length unknown; applied
+    // twice, it is a sender's error (§6.1).
+    throw new RequestError(
+      "InvalidTransferEncoding",
+      "Cannot frame body: chunked must be the final transfer coding, once",
+    );
+  }
+  if (codings.length > 1) {
+    throw new RequestError(
+      "UnsupportedTransferEncoding",
+      "Cannot frame body: only the chunked transfer coding is supported",
+    );
+  }
 }

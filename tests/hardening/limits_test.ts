@@ -309,6 +309,12 @@ const PARSE_CASES: readonly ParseCase[] = [
   {
     name: "Transfer-Encoding gzip",
     request: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: gzip\r\n\r\n`,
+    status: 400,
+  },
+  {
+    name: "Transfer-Encoding gzip, chunked",
+    request:
+      `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`,
     status: 501,
   },
   { name: "HTTP/2.0", request: `GET / HTTP/2.0\r\n${HOST}\r\n`, status: 505 },

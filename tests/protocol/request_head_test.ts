@@ -489,12 +489,30 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
   [
     "gzip transfer coding",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
-    "UnsupportedTransferEncoding",
-    501,
+    "InvalidTransferEncoding",
+    400,
   ],
   [
     "chunked not last",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+    "InvalidTransferEncoding",
+    400,
+  ],
+  [
+    "chunked twice",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+    "InvalidTransferEncoding",
+    400,
+  ],
+  [
+    "no transfer coding at all",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n",
+    "InvalidTransferEncoding",
+    400,
+  ],
+  [
+    "a coding before chunked",
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
     "UnsupportedTransferEncoding",
     501,
   ],
@@ -615,8 +633,8 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
   [
     "chunked with a no-break space",
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\xa0\r\n\r\n",
-    "UnsupportedTransferEncoding",
-    501,
+    "InvalidTransferEncoding",
+    400,
   ],
   [
     "Content-Length of 16 digits",

@@ -357,7 +357,11 @@ const ANY_STATUS: [string, number][] = [
   ["POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n", 405],
   ["GET / HTTP/1.1\r\n\r\n", 400],
   ["GET / HTTP/2.0\r\nHost: test\r\n\r\n", 505],
-  ["GET / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip\r\n\r\n", 501],
+  ["GET / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip\r\n\r\n", 400],
+  [
+    "GET / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    501,
+  ],
   [`GET /${"a".repeat(9000)} HTTP/1.1\r\nHost: test\r\n\r\n`, 414],
   [`GET / HTTP/1.1\r\nHost: test\r\n${"X-Filler: y\r\n".repeat(120)}\r\n`, 431],
 ];

@@ -302,7 +302,7 @@ const REFUSALS: [string, string, number][] = [
   [
     "Transfer-Encoding gzip",
     `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: gzip\r\n\r\n`,
-    501,
+    400,
   ],
   [
     "Transfer-Encoding gzip, chunked",
@@ -312,7 +312,7 @@ const REFUSALS: [string, string, number][] = [
   [
     "Transfer-Encoding identity",
     `GET / HTTP/1.1\r\n${HOST}Transfer-Encoding: identity\r\n\r\n`,
-    501,
+    400,
   ],
   [
     "request line over 8 KiB",

@@ -121,7 +121,11 @@ export function serveContent(
 
   const size = representation.size;
   const bytes = representation.bytes;
-  let range = isRangeApplicable(header("if-range"), validators)
+  // RFC 9110 §14.2: GET is the only method range handling is defined for,
+  // and Range on any other MUST be ignored; so HEAD gets the plain 200's
+  // fields, as a GET without Range would.
+  let range = method === "GET" &&
+      isRangeApplicable(header("if-range"), validators)
     ? parseRange(header("range"), size)
     : parseRange(undefined, size);
   // Content-Encoding describes the message body, and a multipart body is
@@ -162,7 +166,7 @@ export function serveContent(
         formatContentRange(size, range.ranges[0])
       }\r\n`,
       contentLength: end - start + 1,
-      body: isHead ? undefined : bytes?.subarray(start, end + 1) ??
+      body: bytes?.subarray(start, end + 1) ??
         { kind: "file", file: file!, offset: start, length: end - start + 1 },
     };
   }
@@ -173,22 +177,20 @@ export function serveContent(
     size,
   });
   let body: Response["body"];
-  if (!isHead) {
-    if (bytes === undefined) {
-      body = { kind: "multipart", file: file!, multipart };
-    } else {
-      const joined = new Uint8Array(multipart.contentLength);
-      let offset = 0;
-      for (const part of multipart.parts) {
-        joined.set(part.head, offset);
-        offset += part.head.length;
-        const slice = bytes.subarray(part.range.start, part.range.end + 1);
-        joined.set(slice, offset);
-        offset += slice.length;
-      }
-      joined.set(multipart.tail, offset);
-      body = joined;
+  if (bytes === undefined) {
+    body = { kind: "multipart", file: file!, multipart };
+  } else {
+    const joined = new Uint8Array(multipart.contentLength);
+    let offset = 0;
+    for (const part of multipart.parts) {
+      joined.set(part.head, offset);
+      offset += part.head.length;
+      const slice = bytes.subarray(part.range.start, part.range.end + 1);
+      joined.set(slice, offset);
+      offset += slice.length;
     }
+    joined.set(multipart.tail, offset);
+    body = joined;
   }
   return {
     status: 206,

@@ -115,6 +115,7 @@ export function parseRequestHead(
       throw requestLineTooLong(limits);
     }
     if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
+    checkLinePrefix(buf, start, scanFrom);
     return undefined;
   }
   const lineLength = lineEnd - start - (buf[lineEnd - 1] === CR ? 1 : 0);
@@ -225,28 +226,17 @@ function parseRequestLine(
   if (end > start && buf[end - 1] === CR) end--;
   let i = start;
   while (i < end && TOKEN[buf[i]]) i++;
-  if (i === start || i === end || buf[i] !== SP) {
-    throw new RequestError(
-      "InvalidRequestLine",
-      "Cannot parse request line: invalid method",
-    );
-  }
+  if (i === start || i === end || buf[i] !== SP) throw invalidMethod();
   const method = intern(buf, start, i, METHODS, false) ?? latin1(buf, start, i);
   const targetStart = ++i;
   while (i < end && TARGET[buf[i]]) i++;
-  if (i === targetStart) {
-    throw new RequestError(
-      "InvalidRequestLine",
-      "Cannot parse request line: missing request target",
-    );
-  }
+  if (i === targetStart) throw missingTarget();
   if (i === end || buf[i] !== SP) {
     if (i < end && buf[i] === CR) throw bareCr();
+    if (i < end) throw invalidTarget();
     throw new RequestError(
-      i === end ? "InvalidRequestLine" : "InvalidTarget",
-      i === end
-        ? "Cannot parse request line: missing HTTP version"
-        : "Cannot parse request line: invalid byte in request target",
+      "InvalidRequestLine",
+      "Cannot parse request line: missing HTTP version",
     );
   }
   return {
@@ -255,6 +245,49 @@ function parseRequestLine(
     targetEnd: i,
     minorVersion: parseVersion(buf, i + 1, end),
   };
+}
+
+/**
+ * Refuses an unfinished request line that no bytes to come could make
+ * valid (a TLS handshake, a bare CR, a control byte), as RFC 9112 §2.2
+ * asks, rather than wait for the head deadline and blame a slow client.
+ * Bytes before `from` passed this check on an earlier call; only the
+ * request line's two spaces are looked for again, with `indexOf`.
+ */
+function checkLinePrefix(buf: Uint8Array, start: number, from: number): void {
+  const length = buf.length;
+  const methodEnd = buf.indexOf(SP, start);
+  for (let i = from; i < (methodEnd < 0 ? length : methodEnd); i++) {
+    if (!TOKEN[buf[i]]) throw invalidMethod();
+  }
+  if (methodEnd < 0) return;
+  if (methodEnd === start) throw invalidMethod();
+  const targetEnd = buf.indexOf(SP, methodEnd + 1);
+  const lastTarget = targetEnd < 0 ? length : targetEnd;
+  for (let i = Math.max(from, methodEnd + 1); i < lastTarget; i++) {
+    if (TARGET[buf[i]]) continue;
+    if (buf[i] !== CR) throw invalidTarget();
+    if (i + 1 < length) throw bareCr(); // a CR before the line's end
+  }
+  if (targetEnd < 0) return;
+  if (targetEnd === methodEnd + 1) throw missingTarget();
+  for (let i = Math.max(from, targetEnd + 1); i < length; i++) {
+    const at = i - targetEnd - 1;
+    if (at < VERSION_SHAPE.length) {
+      if (!fitsVersion(at, buf[i])) throw invalidVersion();
+    } else if (buf[i] !== CR || at > VERSION_SHAPE.length) {
+      throw invalidVersion();
+    } else if (i + 1 < length) throw bareCr();
+  }
+}
+
+/** `HTTP-version`'s shape: `D` stands for any digit. */
+const VERSION_SHAPE = "HTTP/D.D";
+
+/** Whether `byte` may be byte `at` of an HTTP-version. */
+function fitsVersion(at: number, byte: number): boolean {
+  const shape = VERSION_SHAPE.charCodeAt(at);
+  return shape === 0x44 ? isDigit(byte) : byte === shape;
 }
 
 // HTTP-version = "HTTP/" DIGIT "." DIGIT
@@ -266,10 +299,7 @@ function parseVersion(buf: Uint8Array, start: number, end: number): 0 | 1 {
     isDigit(buf[start + 7]);
   if (!ok) {
     if (buf.subarray(start, end).includes(CR)) throw bareCr();
-    throw new RequestError(
-      "InvalidVersion",
-      "Cannot parse request line: invalid HTTP version",
-    );
+    throw invalidVersion();
   }
   if (buf[start + 5] !== 0x31) {
     throw new RequestError(
@@ -452,6 +482,34 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
   return String.fromCharCode.apply(
     null,
     buf.subarray(start, end) as unknown as number[],
+  );
+}
+
+function invalidMethod(): RequestError {
+  return new RequestError(
+    "InvalidRequestLine",
+    "Cannot parse request line: invalid method",
+  );
+}
+
+function missingTarget(): RequestError {
+  return new RequestError(
+    "InvalidRequestLine",
+    "Cannot parse request line: missing request target",
+  );
+}
+
+function invalidTarget(): RequestError {
+  return new RequestError(
+    "InvalidTarget",
+    "Cannot parse request line: invalid byte in request target",
+  );
+}
+
+function invalidVersion(): RequestError {
+  return new RequestError(
+    "InvalidVersion",
+    "Cannot parse request line: invalid HTTP version",
   );
 }
 

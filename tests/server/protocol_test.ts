@@ -746,3 +746,22 @@ Deno.test("empty lines sent while idle do not keep a connection open", async () 
   const elapsed = Date.now() - since;
   assert.ok(elapsed < 3_500, `still open after ${elapsed} ms`);
 });
+
+Deno.test("bytes that cannot begin a request get a 400 at once, not a 408 later", async (t) => {
+  // RFC 9112 2.2: the client is not slow, it does not speak HTTP/1.1.
+  await using server = startServer({ root: FIXTURE_ROOT, headerTimeout: 60 });
+  const cases: [string, string][] = [
+    ["a TLS ClientHello", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"],
+    ["a bare CR in the request line", "GET /dir/page.txt HTTP/1.1\rHost: t"],
+  ];
+  for (const [name, request] of cases) {
+    await t.step(name, async () => {
+      // Each read must progress within 5 s: far below the header timeout.
+      using client = await RawClient.connect(server.port, 5_000);
+      await client.send(request);
+      const response = await client.readResponse();
+      assert.equal(response.status, 400, response.head);
+      assert.equal(header(response, "connection"), "close");
+    });
+  }
+});

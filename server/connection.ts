@@ -204,10 +204,17 @@ export class Connection {
         // The common case, awaited here rather than through #send and
         // #write: each async layer costs a promise per request.
         this.#beforeWrite();
-        const written = await this.#conn.write(bytes);
-        if (written < bytes.length) await this.#write(bytes.subarray(written));
-        const body = response.body;
-        this.#log(head, response, body instanceof Uint8Array ? body.length : 0);
+        let sent = false;
+        try {
+          const written = await this.#conn.write(bytes);
+          if (written < bytes.length) {
+            await this.#write(bytes.subarray(written));
+          }
+          sent = true;
+        } finally {
+          // Logged even when the client is gone: its request was answered.
+          this.#log(head, response, sent ? bodyLength(response) : 0);
+        }
       }
       if (!keepAlive || !complete) {
         // When we end a connection the client meant to keep, or a body may
@@ -281,12 +288,18 @@ export class Connection {
     }
     this.#heldBytes = 0;
     this.#flushing = true;
-    return this.#write(bytes).then(() => {
+    const logAll = (sent: boolean) => {
       for (const { head, response } of held) {
-        const body = response.body;
-        this.#log(head, response, body instanceof Uint8Array ? body.length : 0);
+        this.#log(head, response, sent ? bodyLength(response) : 0);
       }
-    }).finally(() => this.#flushing = false);
+    };
+    return this.#write(bytes).then(
+      () => logAll(true),
+      (error) => {
+        logAll(false);
+        throw error;
+      },
+    ).finally(() => this.#flushing = false);
   }
 
   /** Answers a request that could not be parsed, then closes gracefully. */
@@ -314,27 +327,37 @@ export class Connection {
     const length = response.contentLength;
     const body = response.body;
     const bytes = wholeResponse(response, keepAlive);
-    let sent = 0;
-    if (bytes !== undefined) {
-      await this.#write(bytes);
-      sent = body instanceof Uint8Array ? body.length : 0;
-    } else if (body instanceof Uint8Array) {
-      // A big body from memory: no copy into the head's buffer.
-      await this.#write(encodeResponse(response, keepAlive, false));
-      await this.#write(body);
-      sent = body.length;
-    } else if (body !== undefined) {
-      try {
-        await this.#write(encodeResponse(response, keepAlive));
-        sent = body.kind === "file"
-          ? await this.#streamFile(body.file, body.offset, body.length)
-          : await this.#streamMultipart(body);
-      } finally {
-        closeQuietly(body.file);
+    // Body bytes written so far: the access log's count, even when the
+    // client leaves halfway through a download.
+    const progress = { sent: 0 };
+    try {
+      if (bytes !== undefined) {
+        await this.#write(bytes);
+        progress.sent = bodyLength(response);
+      } else if (body instanceof Uint8Array) {
+        // A big body from memory: no copy into the head's buffer.
+        await this.#write(encodeResponse(response, keepAlive, false));
+        await this.#write(body);
+        progress.sent = body.length;
+      } else if (body !== undefined) {
+        try {
+          await this.#write(encodeResponse(response, keepAlive));
+          if (body.kind === "file") {
+            await this.#streamFile(
+              body.file,
+              body.offset,
+              body.length,
+              progress,
+            );
+          } else await this.#streamMultipart(body, progress);
+        } finally {
+          closeQuietly(body.file);
+        }
       }
+    } finally {
+      this.#log(head, response, progress.sent);
     }
-    this.#log(head, response, sent);
-    return body === undefined || sent === length;
+    return body === undefined || progress.sent === length;
   }
 
   /** Records the exchange in the access log, when there is one. */
@@ -351,31 +374,31 @@ export class Connection {
     });
   }
 
-  /** Pipes `length` bytes of the file from `offset`; resolves to the bytes sent. */
+  /** Pipes `length` bytes of the file from `offset`, counting them in `progress`. */
   async #streamFile(
     file: Deno.FsFile,
     offset: number,
     length: number,
-  ): Promise<number> {
-    let sent = 0;
+    progress: { sent: number },
+  ): Promise<void> {
     for await (const chunk of readFileRange(file, offset, length)) {
       await this.#write(chunk);
-      sent += chunk.length;
+      progress.sent += chunk.length;
     }
-    return sent;
   }
 
-  async #streamMultipart(body: MultipartBody): Promise<number> {
-    let sent = 0;
+  async #streamMultipart(
+    body: MultipartBody,
+    progress: { sent: number },
+  ): Promise<void> {
     try {
       await writeMultipartRanges(body.file, body.multipart, async (chunk) => {
         await this.#write(chunk);
-        sent += chunk.length;
+        progress.sent += chunk.length;
       });
     } catch (error) {
       if (!(error instanceof ShortFileError)) throw error;
     }
-    return sent;
   }
 
   async #write(bytes: Uint8Array): Promise<void> {
@@ -477,4 +500,10 @@ function wholeResponse(
     else wire.close = bytes;
   }
   return bytes;
+}
+
+/** The length of a body held in memory; 0 for none (or a file's). */
+function bodyLength(response: Response): number {
+  const body = response.body;
+  return body instanceof Uint8Array ? body.length : 0;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { coarseNow } from "../../server/clock.ts";
+import type { AccessLog, LogEntry } from "../../server/access_log.ts";
 import { Connection } from "../../server/connection.ts";
 import type { Response } from "../../server/response.ts";
 import type { RequestHead } from "../../protocol/request_head.ts";
@@ -616,4 +617,93 @@ Deno.test("Connection closes after a file body that came out shorter than announ
   assert.equal(files.length, 1, "the second request is not answered");
   assert.equal(files[0].closed, true);
   assert.deepEqual(conn.calls.slice(-2), ["write 4", "close"]);
+});
+
+/** A socket whose client resets the connection after `writes` writes. */
+class ResettingConn extends RecordingConn {
+  #writes: number;
+
+  constructor(pieces: string[], writes: number) {
+    super(pieces);
+    this.#writes = writes;
+  }
+
+  override write(bytes: Uint8Array): Promise<number> {
+    if (this.#writes-- <= 0) {
+      return Promise.reject(new Deno.errors.ConnectionReset("reset"));
+    }
+    return super.write(bytes);
+  }
+}
+
+/** What a connection on `conn` logs, answering with `respond()`. */
+async function logged(
+  conn: RecordingConn,
+  respond: () => Response,
+): Promise<{ requestLine?: string; status: number; bytes: number }[]> {
+  const entries: { requestLine?: string; status: number; bytes: number }[] = [];
+  await new Connection(conn as unknown as Deno.TcpConn, {
+    handler: respond,
+    log: {
+      record: (entry: LogEntry) => entries.push(entry),
+    } as unknown as AccessLog,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
+  }).serve();
+  return entries.map(({ requestLine, status, bytes }) => ({
+    requestLine,
+    status,
+    bytes,
+  }));
+}
+
+Deno.test("Connection logs a download the client cut short, with the bytes it got", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeFile(path, new Uint8Array(600_000));
+    // The head, one 256 KiB chunk, then the reset.
+    const entries = await logged(
+      new ResettingConn([GET("/big")], 2),
+      () => ({
+        status: 200,
+        fields: "",
+        contentLength: 600_000,
+        body: {
+          kind: "file",
+          file: Deno.openSync(path),
+          offset: 0,
+          length: 600_000,
+        },
+      }),
+    );
+    assert.deepEqual(entries, [
+      { requestLine: "GET /big HTTP/1.1", status: 200, bytes: 262_144 },
+    ]);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("Connection logs answers whose write failed", async (t) => {
+  const cases: [string, string][] = [
+    ["one answer", GET("/a")],
+    ["answers held for pipelined requests", GET("/a") + GET("/b")],
+  ];
+  for (const [name, input] of cases) {
+    await t.step(name, async () => {
+      const entries = await logged(
+        new ResettingConn([input], 0),
+        () => answer(SMALL),
+      );
+      assert.deepEqual(
+        entries,
+        [...input.matchAll(/GET (\S+)/g)].map(([, target]) => ({
+          requestLine: `GET ${target} HTTP/1.1`,
+          status: 200,
+          bytes: 0,
+        })),
+      );
+    });
+  }
 });

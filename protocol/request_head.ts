@@ -251,11 +251,13 @@ function parseRequestLine(
  * Refuses an unfinished request line that no bytes to come could make
  * valid (a TLS handshake, a bare CR, a control byte), as RFC 9112 §2.2
  * asks, rather than wait for the head deadline and blame a slow client.
- * Bytes before `from` passed this check on an earlier call; only the
+ * Bytes before `seen` passed this check on an earlier call; only the
  * request line's two spaces are looked for again, with `indexOf`.
  */
-function checkLinePrefix(buf: Uint8Array, start: number, from: number): void {
+function checkLinePrefix(buf: Uint8Array, start: number, seen: number): void {
   const length = buf.length;
+  // A CR that ended the bytes seen is judged by the byte that follows it.
+  const from = seen > start && buf[seen - 1] === CR ? seen - 1 : seen;
   const methodEnd = buf.indexOf(SP, start);
   for (let i = from; i < (methodEnd < 0 ? length : methodEnd); i++) {
     if (!TOKEN[buf[i]]) throw invalidMethod();

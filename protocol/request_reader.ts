@@ -255,14 +255,17 @@ class RequestReader implements RequestIterator {
       this.#body -= skipped;
       if (this.#body > 0) return undefined;
     }
-    if (this.#newHead) this.#skipEmptyLines();
-    if (this.#start === this.#end) return undefined;
     if (this.#newHead) {
+      this.#skipEmptyLines();
+      // Nothing left, or a CR whose LF is still to come: no head yet.
+      if (this.#onlyEmptyLines(this.#start)) return undefined;
       this.#newHead = false;
       this.#idle = false;
       this.#onHeadStart?.();
     }
-    let head = this.#repeated();
+    // After empty lines, whose bytes count towards the head's limit, the
+    // head is parsed, and that limit checked, even if it repeats.
+    let head = this.#skipped === 0 ? this.#repeated() : undefined;
     if (head !== undefined) this.#start += this.#previousLength;
     else {
       const parsed = parseRequestHead(
@@ -383,13 +386,18 @@ class RequestReader implements RequestIterator {
 
   /** Where the next read goes: after a partial head, or the whole buffer. */
   #room(): Uint8Array {
+    // Waiting for a head that has not started (nothing buffered, or only
+    // the CR of an empty line): idle, once per wait, so empty lines read
+    // meanwhile do not renew it.
+    if (
+      this.#body === 0 && this.#newHead && !this.#idle &&
+      this.#onlyEmptyLines(this.#start)
+    ) {
+      this.#idle = true;
+      this.#onIdle?.();
+    }
     if (this.#start === this.#end) {
       this.#start = this.#end = this.#scanned = 0;
-      // Once per wait: empty lines read meanwhile must not renew it.
-      if (this.#body === 0 && !this.#idle) {
-        this.#idle = true;
-        this.#onIdle?.();
-      }
       return this.#buf;
     }
     // A partial head: make room after it, moving it to the front or

@@ -860,3 +860,16 @@ Deno.test("parseRequestHead() refuses an unfinished request line no bytes could 
     assert.equal(parseRequestHead(latin1Bytes(text)), undefined, text);
   }
 });
+
+Deno.test("parseRequestHead() judges a CR that ended one read by the next byte", () => {
+  // In the target, and after the version: whole, each is a bare CR.
+  for (const line of ["GET /a\r", "GET /a HTTP/1.1\r"]) {
+    assert.equal(parseRequestHead(latin1Bytes(line)), undefined, line);
+    assert.throws(
+      () =>
+        parseRequestHead(latin1Bytes(`${line}x`), { scanFrom: line.length }),
+      (e) => e instanceof RequestError && e.code === "BareCarriageReturn",
+      line,
+    );
+  }
+});

@@ -7,6 +7,7 @@ import {
 import {
   type ByteSource,
   readRequests,
+  type ReadRequestsOptions,
 } from "../../protocol/request_reader.ts";
 
 const encoder = new TextEncoder();
@@ -29,9 +30,12 @@ function pieces(
   };
 }
 
-async function collect(source: ByteSource): Promise<RequestHead[]> {
+async function collect(
+  source: ByteSource,
+  options?: ReadRequestsOptions,
+): Promise<RequestHead[]> {
   const heads: RequestHead[] = [];
-  for await (const head of readRequests(source)) heads.push(head);
+  for await (const head of readRequests(source, options)) heads.push(head);
   return heads;
 }
 
@@ -364,6 +368,17 @@ Deno.test("readRequests(): empty lines after a request start no head and keep th
     ["after a body", [
       "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc\r\n",
     ]],
+    ["split between CR and LF", [
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "\r",
+      "\n",
+    ]],
+    ["its CR read with the request", [
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n\r",
+      "\n\r",
+      "\n",
+    ]],
+    ["a CR, then the end", ["GET /1 HTTP/1.1\r\nHost: x\r\n\r\n\r"]],
     ["in reads of their own", [
       "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n",
       "\r\n",
@@ -427,4 +442,23 @@ Deno.test("readRequests() is idle only once a skipped body is through", async ()
     const head of readRequests(source, { onIdle: () => events.push("idle") })
   ) events.push(head.target);
   assert.deepEqual(events, ["idle", "/1", "idle", "/2", "idle"]);
+});
+
+Deno.test("readRequests() holds a repeated head after empty lines to the shared limit", async () => {
+  const limits = { maxRequestLine: 64, maxHeadSize: 100, maxHeaderFields: 10 };
+  const head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"; // 27 bytes
+  const within = head + "\r\n".repeat(36) + head; // 72 + 27 bytes
+  const heads = await collect(
+    pieces(encoder.encode(within), () => 1 << 20),
+    { limits },
+  );
+  assert.equal(heads.length, 2);
+  await assert.rejects(
+    () =>
+      collect(
+        pieces(encoder.encode(head + "\r\n".repeat(37) + head), () => 1 << 20),
+        { limits },
+      ),
+    (error) => error instanceof RequestError && error.status === 431,
+  );
 });

@@ -204,16 +204,19 @@ export class Connection {
         // The common case, awaited here rather than through #send and
         // #write: each async layer costs a promise per request.
         this.#beforeWrite();
-        let sent = false;
+        const written = { bytes: 0 };
         try {
-          const written = await this.#conn.write(bytes);
-          if (written < bytes.length) {
-            await this.#write(bytes.subarray(written));
+          written.bytes = await this.#conn.write(bytes);
+          if (written.bytes < bytes.length) {
+            await this.#write(bytes.subarray(written.bytes), written);
           }
-          sent = true;
         } finally {
           // Logged even when the client is gone: its request was answered.
-          this.#log(head, response, sent ? bodyLength(response) : 0);
+          this.#log(
+            head,
+            response,
+            bodyBytesIn(response, bytes, written.bytes),
+          );
         }
       }
       if (!keepAlive || !complete) {
@@ -288,18 +291,22 @@ export class Connection {
     }
     this.#heldBytes = 0;
     this.#flushing = true;
-    const logAll = (sent: boolean) => {
-      for (const { head, response } of held) {
-        this.#log(head, response, sent ? bodyLength(response) : 0);
+    const written = { bytes: 0 };
+    return this.#write(bytes, written).finally(() => {
+      this.#flushing = false;
+      // Each answer is logged with the body bytes of it that went out,
+      // even when the client left halfway through.
+      let offset = 0;
+      for (const answer of held) {
+        const sent = Math.max(0, written.bytes - offset);
+        this.#log(
+          answer.head,
+          answer.response,
+          bodyBytesIn(answer.response, answer.bytes, sent),
+        );
+        offset += answer.bytes.length;
       }
-    };
-    return this.#write(bytes).then(
-      () => logAll(true),
-      (error) => {
-        logAll(false);
-        throw error;
-      },
-    ).finally(() => this.#flushing = false);
+    });
   }
 
   /** Answers a request that could not be parsed, then closes gracefully. */
@@ -329,35 +336,33 @@ export class Connection {
     const bytes = wholeResponse(response, keepAlive);
     // Body bytes written so far: the access log's count, even when the
     // client leaves halfway through a download.
-    const progress = { sent: 0 };
+    const sent = { bytes: 0 };
     try {
       if (bytes !== undefined) {
-        await this.#write(bytes);
-        progress.sent = bodyLength(response);
+        const written = { bytes: 0 };
+        try {
+          await this.#write(bytes, written);
+        } finally {
+          sent.bytes = bodyBytesIn(response, bytes, written.bytes);
+        }
       } else if (body instanceof Uint8Array) {
         // A big body from memory: no copy into the head's buffer.
         await this.#write(encodeResponse(response, keepAlive, false));
-        await this.#write(body);
-        progress.sent = body.length;
+        await this.#write(body, sent);
       } else if (body !== undefined) {
         try {
           await this.#write(encodeResponse(response, keepAlive));
           if (body.kind === "file") {
-            await this.#streamFile(
-              body.file,
-              body.offset,
-              body.length,
-              progress,
-            );
-          } else await this.#streamMultipart(body, progress);
+            await this.#streamFile(body.file, body.offset, body.length, sent);
+          } else await this.#streamMultipart(body, sent);
         } finally {
           closeQuietly(body.file);
         }
       }
     } finally {
-      this.#log(head, response, progress.sent);
+      this.#log(head, response, sent.bytes);
     }
-    return body === undefined || progress.sent === length;
+    return body === undefined || sent.bytes === length;
   }
 
   /** Records the exchange in the access log, when there is one. */
@@ -374,38 +379,38 @@ export class Connection {
     });
   }
 
-  /** Pipes `length` bytes of the file from `offset`, counting them in `progress`. */
+  /** Pipes `length` bytes of the file from `offset`, counting them in `sent`. */
   async #streamFile(
     file: Deno.FsFile,
     offset: number,
     length: number,
-    progress: { sent: number },
+    sent: Written,
   ): Promise<void> {
     for await (const chunk of readFileRange(file, offset, length)) {
-      await this.#write(chunk);
-      progress.sent += chunk.length;
+      await this.#write(chunk, sent);
     }
   }
 
-  async #streamMultipart(
-    body: MultipartBody,
-    progress: { sent: number },
-  ): Promise<void> {
+  async #streamMultipart(body: MultipartBody, sent: Written): Promise<void> {
     try {
-      await writeMultipartRanges(body.file, body.multipart, async (chunk) => {
-        await this.#write(chunk);
-        progress.sent += chunk.length;
-      });
+      await writeMultipartRanges(
+        body.file,
+        body.multipart,
+        (chunk) => this.#write(chunk, sent),
+      );
     } catch (error) {
       if (!(error instanceof ShortFileError)) throw error;
     }
   }
 
-  async #write(bytes: Uint8Array): Promise<void> {
+  /** Writes all of `bytes`, adding what each write took to `written`. */
+  async #write(bytes: Uint8Array, written?: Written): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {
       this.#beforeWrite();
-      offset += await this.#conn.write(bytes.subarray(offset));
+      const n = await this.#conn.write(bytes.subarray(offset));
+      offset += n;
+      if (written !== undefined) written.bytes += n;
     }
   }
 
@@ -502,8 +507,21 @@ function wholeResponse(
   return bytes;
 }
 
-/** The length of a body held in memory; 0 for none (or a file's). */
-function bodyLength(response: Response): number {
+/** A count of bytes written, kept up to date as each write returns. */
+interface Written {
+  bytes: number;
+}
+
+/**
+ * How many of the body bytes of `response`, whose head and body from
+ * memory make up `whole`, are among its first `written` bytes.
+ */
+function bodyBytesIn(
+  response: Response,
+  whole: Uint8Array,
+  written: number,
+): number {
   const body = response.body;
-  return body instanceof Uint8Array ? body.length : 0;
+  const length = body instanceof Uint8Array ? body.length : 0;
+  return Math.min(length, Math.max(0, written - (whole.length - length)));
 }

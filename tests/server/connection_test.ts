@@ -619,29 +619,48 @@ Deno.test("Connection closes after a file body that came out shorter than announ
   assert.deepEqual(conn.calls.slice(-2), ["write 4", "close"]);
 });
 
-/** A socket whose client resets the connection after `writes` writes. */
-class ResettingConn extends RecordingConn {
-  #writes: number;
+/**
+ * A socket whose client takes `budget` bytes, then resets the connection;
+ * what it took is kept.
+ */
+class LeavingConn extends RecordingConn {
+  #budget: number;
+  #taken = "";
 
-  constructor(pieces: string[], writes: number) {
+  constructor(pieces: string[], budget: number) {
     super(pieces);
-    this.#writes = writes;
+    this.#budget = budget;
   }
 
   override write(bytes: Uint8Array): Promise<number> {
-    if (this.#writes-- <= 0) {
+    if (this.#budget === 0) {
       return Promise.reject(new Deno.errors.ConnectionReset("reset"));
     }
-    return super.write(bytes);
+    const n = Math.min(bytes.length, this.#budget);
+    this.#budget -= n;
+    this.#taken += new TextDecoder("latin1").decode(bytes.subarray(0, n));
+    return Promise.resolve(n);
+  }
+
+  /** How many bytes the client took. */
+  get taken(): number {
+    return this.#taken.length;
+  }
+
+  /** Where each answer's body starts in what was taken. */
+  bodyStarts(): number[] {
+    return [...this.#taken.matchAll(/\r\n\r\n/g)].map((m) => m.index + 4);
   }
 }
+
+type Logged = { requestLine?: string; status: number; bytes: number };
 
 /** What a connection on `conn` logs, answering with `respond()`. */
 async function logged(
   conn: RecordingConn,
   respond: () => Response,
-): Promise<{ requestLine?: string; status: number; bytes: number }[]> {
-  const entries: { requestLine?: string; status: number; bytes: number }[] = [];
+): Promise<Logged[]> {
+  const entries: Logged[] = [];
   await new Connection(conn as unknown as Deno.TcpConn, {
     handler: respond,
     log: {
@@ -658,52 +677,58 @@ async function logged(
   }));
 }
 
-Deno.test("Connection logs a download the client cut short, with the bytes it got", async () => {
+const got = (target: string, bytes: number): Logged => ({
+  requestLine: `GET ${target} HTTP/1.1`,
+  status: 200,
+  bytes,
+});
+
+Deno.test("Connection logs an answer cut short with the body bytes the client got", async (t) => {
   const path = await Deno.makeTempFile();
   try {
     await Deno.writeFile(path, new Uint8Array(600_000));
-    // The head, one 256 KiB chunk, then the reset.
-    const entries = await logged(
-      new ResettingConn([GET("/big")], 2),
-      () => ({
-        status: 200,
-        fields: "",
-        contentLength: 600_000,
-        body: {
-          kind: "file",
-          file: Deno.openSync(path),
-          offset: 0,
-          length: 600_000,
-        },
-      }),
-    );
-    assert.deepEqual(entries, [
-      { requestLine: "GET /big HTTP/1.1", status: 200, bytes: 262_144 },
-    ]);
+    const bodies: [string, () => Response["body"], number][] = [
+      ["a small body, one write with its head", () => SMALL, 200],
+      ["a big body from memory", () => new Uint8Array(600_000), 300_000],
+      ["a file, streamed", () => ({
+        kind: "file",
+        file: Deno.openSync(path),
+        offset: 0,
+        length: 600_000,
+      }), 300_000],
+    ];
+    for (const [name, body, budget] of bodies) {
+      await t.step(name, async () => {
+        // The head, part of the body, then the reset.
+        const conn = new LeavingConn([GET("/f")], budget);
+        const entries = await logged(conn, () => {
+          const b = body();
+          const length = b instanceof Uint8Array ? b.length : 600_000;
+          return { status: 200, fields: "", contentLength: length, body: b };
+        });
+        const part = conn.taken - conn.bodyStarts()[0];
+        assert.ok(part > 0 && part < 600_000 && conn.taken === budget);
+        assert.deepEqual(entries, [got("/f", part)]);
+      });
+    }
   } finally {
     await Deno.remove(path);
   }
 });
 
-Deno.test("Connection logs answers whose write failed", async (t) => {
-  const cases: [string, string][] = [
-    ["one answer", GET("/a")],
-    ["answers held for pipelined requests", GET("/a") + GET("/b")],
-  ];
-  for (const [name, input] of cases) {
-    await t.step(name, async () => {
-      const entries = await logged(
-        new ResettingConn([input], 0),
-        () => answer(SMALL),
-      );
-      assert.deepEqual(
-        entries,
-        [...input.matchAll(/GET (\S+)/g)].map(([, target]) => ({
-          requestLine: `GET ${target} HTTP/1.1`,
-          status: 200,
-          bytes: 0,
-        })),
-      );
-    });
-  }
+Deno.test("Connection logs held answers with the body bytes of each that went out", async () => {
+  // Three pipelined answers written together; the client leaves halfway
+  // through the second's body.
+  const probe = new LeavingConn([GET("/a") + GET("/b") + GET("/c")], Infinity);
+  await logged(probe, () => answer(SMALL));
+  const [, second] = probe.bodyStarts();
+  const conn = new LeavingConn(
+    [GET("/a") + GET("/b") + GET("/c")],
+    second + 30,
+  );
+  assert.deepEqual(await logged(conn, () => answer(SMALL)), [
+    got("/a", 100),
+    got("/b", 30),
+    got("/c", 0),
+  ]);
 });

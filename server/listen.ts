@@ -82,19 +82,21 @@ const LOG_FLUSH_MS = 1000;
 
 /**
  * How long the file handler lets a file take to open, given the idle
- * timeout of connections: a request may wait on up to four opens (the file
- * and its siblings side by side, then the open that streams it, twice if
- * the file changed meanwhile), and their 503 must come before the idle
- * timeout ends the connection without an answer. At most 5 s.
+ * timeout of connections: a request may wait on up to six opens, each
+ * slow but in time (the file and its siblings side by side, once more if
+ * the path was swapped meanwhile, then the open that streams it; all of
+ * it twice if the file changed before that last open), and their 503 must
+ * come before the idle timeout ends the connection without an answer. At
+ * most 5 s.
  *
  * @example
  * ```ts
  * import { openTimeoutFor } from "./listen.ts";
- * openTimeoutFor(15_000); // 3000
+ * openTimeoutFor(15_000); // 2142
  * ```
  */
 export function openTimeoutFor(idleTimeoutMs: number): number {
-  return Math.min(5000, idleTimeoutMs / 5);
+  return Math.min(5000, Math.floor(idleTimeoutMs / 7));
 }
 
 /**

@@ -11,6 +11,7 @@ import type { LineSink } from "../../server/_worker_output.ts";
 import { WorkerProcess } from "../../server/_worker_process.ts";
 import { Supervisor } from "../../server/_worker_supervisor.ts";
 import { tempDir } from "./_harness.ts";
+import { isAlive, settlesWithin, sleep, waitFor } from "./_waits.ts";
 
 const FAKE_WORKER =
   new URL("./fixtures_workers/fake_worker.ts", import.meta.url)
@@ -109,49 +110,6 @@ function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
-}
-
-/** Polls `condition` every 20 ms; fails with `what` after `ms`. */
-async function waitFor(
-  what: string,
-  condition: () => boolean,
-  ms = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Whether `promise` settles within `ms`; the timer is always cleared. */
-async function settlesWithin(
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Whether `pid` runs (a zombie waiting to be reaped counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 /** Writes a plan (one line per worker id, see fake_worker.ts) under a new root. */

@@ -15,6 +15,7 @@ import { startDelayMs } from "../../server/_worker_supervisor.ts";
 import { checkWorkerPlatform } from "../../server/workers.ts";
 import { HEARTBEAT_REQUEST } from "../../server/worker_link.ts";
 import { tempDir } from "./_harness.ts";
+import { isAlive, sleep, waitFor } from "./_waits.ts";
 
 const HTTPD = new URL("../../httpd.ts", import.meta.url).href;
 const FAKE_SUPERVISOR = new URL(
@@ -125,23 +126,6 @@ async function collect(
   if (pending) into.push(pending);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 50 ms; fails with `what` after `ms`. */
-async function waitFor(
-  what: string,
-  condition: () => boolean,
-  ms = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /**
  * The real supervisor over the fake worker (fixtures_workers/), on a free
  * loopback port: `flags` go to every worker, the rest to runSupervisor().
@@ -199,16 +183,6 @@ async function startHttpd(extra: string[] = []): Promise<Running> {
   const server = new Running(Deno.execPath(), [...httpdArgs(), ...extra]);
   await waitForStartup(server);
   return server;
-}
-
-/** Whether `pid` runs (a zombie waiting to be reaped counts as gone). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 /** One GET over a fresh connection; resolves to the status code. */

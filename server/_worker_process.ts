@@ -187,8 +187,11 @@ export class WorkerProcess {
   }
 }
 
-/** Whether `promise` settled within `ms`; the timer is always cleared. */
-async function settledWithin(
+/**
+ * Whether `promise` fulfilled within `ms` (it rejects if `promise` does);
+ * the timer is always cleared.
+ */
+export async function settledWithin(
   promise: Promise<unknown>,
   ms: number,
 ): Promise<boolean> {

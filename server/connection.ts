@@ -204,19 +204,20 @@ export class Connection {
         // The common case, awaited here rather than through #send and
         // #write: each async layer costs a promise per request.
         this.#beforeWrite();
-        const written = { bytes: 0 };
+        let written = 0;
         try {
-          written.bytes = await this.#conn.write(bytes);
-          if (written.bytes < bytes.length) {
-            await this.#write(bytes.subarray(written.bytes), written);
+          written = await this.#conn.write(bytes);
+          if (written < bytes.length) {
+            const all = { bytes: written };
+            try {
+              await this.#write(bytes.subarray(written), all);
+            } finally {
+              written = all.bytes;
+            }
           }
         } finally {
           // Logged even when the client is gone: its request was answered.
-          this.#log(
-            head,
-            response,
-            bodyBytesIn(response, bytes, written.bytes),
-          );
+          this.#log(head, response, bodyBytesIn(response, bytes, written));
         }
       }
       if (!keepAlive || !complete) {

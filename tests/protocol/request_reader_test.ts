@@ -12,6 +12,19 @@ import {
 
 const encoder = new TextEncoder();
 
+/** A source that hands out each of `texts` in one read of its own, then ends. */
+function reads(texts: string[]): ByteSource {
+  const chunks = texts.map((text) => encoder.encode(text));
+  return {
+    read(buffer) {
+      const chunk = chunks.shift();
+      if (chunk === undefined) return Promise.resolve(null);
+      buffer.set(chunk);
+      return Promise.resolve(chunk.length);
+    },
+  };
+}
+
 /** A source that hands out `input` in the given piece sizes, then ends. */
 function pieces(
   input: Uint8Array,
@@ -389,16 +402,7 @@ Deno.test("readRequests(): empty lines after a request start no head and keep th
   for (const [name, texts] of cases) {
     await t.step(name, async () => {
       const events: string[] = [];
-      const chunks = texts.map((text) => encoder.encode(text));
-      const source: ByteSource = {
-        read(buffer) {
-          const chunk = chunks.shift();
-          if (chunk === undefined) return Promise.resolve(null);
-          buffer.set(chunk);
-          return Promise.resolve(chunk.length);
-        },
-      };
-      const requests = readRequests(source, {
+      const requests = readRequests(reads(texts), {
         onIdle: () => events.push("idle"),
         onHeadStart: () => events.push("head"),
       });
@@ -424,20 +428,12 @@ Deno.test("readRequests() parses a request that follows empty lines in its read"
 
 Deno.test("readRequests() is idle only once a skipped body is through", async () => {
   const events: string[] = [];
-  const chunks = [
+  const source = reads([
     "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
     "12345",
     "67890",
     "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
-  ].map((text) => encoder.encode(text));
-  const source: ByteSource = {
-    read(buffer) {
-      const chunk = chunks.shift();
-      if (chunk === undefined) return Promise.resolve(null);
-      buffer.set(chunk);
-      return Promise.resolve(chunk.length);
-    },
-  };
+  ]);
   for await (
     const head of readRequests(source, { onIdle: () => events.push("idle") })
   ) events.push(head.target);

@@ -24,22 +24,6 @@ export async function waitFor(
   }
 }
 
-/** Whether `promise` settles (either way) within `ms`; the timer is always cleared. */
-export async function settlesWithin(
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Whether `pid` runs (a zombie waiting to be reaped counts as gone). */
 export function isAlive(pid: number): boolean {
   try {

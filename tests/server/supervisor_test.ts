@@ -8,10 +8,10 @@
 
 import assert from "node:assert/strict";
 import type { LineSink } from "../../server/_worker_output.ts";
-import { WorkerProcess } from "../../server/_worker_process.ts";
+import { settledWithin, WorkerProcess } from "../../server/_worker_process.ts";
 import { Supervisor } from "../../server/_worker_supervisor.ts";
 import { tempDir } from "./_harness.ts";
-import { isAlive, settlesWithin, sleep, waitFor } from "./_waits.ts";
+import { isAlive, sleep, waitFor } from "./_waits.ts";
 
 const FAKE_WORKER =
   new URL("./fixtures_workers/fake_worker.ts", import.meta.url)
@@ -132,7 +132,7 @@ Deno.test("Supervisor: a stop during a start backoff ends start() at once", asyn
   await waitFor("the fourth failure", () => stderr.has(/retrying in 2000 ms$/));
   void supervisor.stop(0);
   assert.ok(
-    await settlesWithin(started, 1_000),
+    await settledWithin(started, 1_000),
     "start() waited out the backoff",
   );
   assert.equal(await started, false);
@@ -153,7 +153,7 @@ Deno.test("Supervisor: a second stop kills workers deaf to the first at once", a
   assert.ok(isAlive(pid));
   void supervisor.stop(0);
   // Bounded far below the grace: without the SIGKILL, done waits 60 s.
-  assert.ok(await settlesWithin(supervisor.done, 10_000), "not stopped");
+  assert.ok(await settledWithin(supervisor.done, 10_000), "not stopped");
   assert.equal(await supervisor.done, 0);
   assert.equal(isAlive(pid), false);
 });
@@ -169,7 +169,7 @@ Deno.test("Supervisor: reloads asked for during a reload make one more pass, not
   const second = supervisor.reload();
   const third = supervisor.reload();
   // The later calls only leave word for the running reload.
-  assert.ok(await settlesWithin(Promise.all([second, third]), 100));
+  assert.ok(await settledWithin(Promise.all([second, third]), 100));
   assert.equal(stderr.count(/^sup: reload done$/), 0);
   await first;
   assert.equal(stderr.count(/^sup: reloading 1 workers$/), 2);

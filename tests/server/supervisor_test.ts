@@ -288,6 +288,33 @@ Deno.test("Supervisor: while its stderr lags, the watchdog restarts its clock", 
 // ---------------------------------------------------------------------------
 // One worker process
 
+Deno.test("WorkerProcess: a worker silent past the ready timeout is killed, and says so", async () => {
+  const worker = WorkerProcess.spawn({
+    id: 1,
+    program: Deno.execPath(),
+    // Alive, never ready: it would sit there for a minute.
+    args: ["eval", "console.error('starting'); setTimeout(() => {}, 60_000);"],
+    stdout: new MemorySink(),
+    stderr: new MemorySink(),
+    readyTimeoutMs: 800,
+  });
+  const since = performance.now();
+  try {
+    assert.equal(await worker.ready, false);
+    const waited = performance.now() - since;
+    assert.ok(waited >= 750, `gave up after ${waited} ms`);
+    assert.equal(await settledWithin(worker.exited, 5_000), true);
+    assert.equal(worker.status?.signal, "SIGKILL");
+    assert.equal(
+      worker.lastError(),
+      "starting | no ready line within 800 ms",
+    );
+  } finally {
+    worker.kill("SIGKILL");
+    await worker.exited;
+  }
+});
+
 Deno.test("WorkerProcess: a worker that dies is explained by its last 8 lines", async () => {
   const stderr = new MemorySink();
   const worker = WorkerProcess.spawn({

@@ -604,22 +604,24 @@ Deno.test("runSupervisor() kills a worker deaf to its stop request once the grac
   }
 });
 
-Deno.test("runSupervisor()'s defaults: 10 s of grace for a stopping worker, 10 s of silence for a hung one", async () => {
-  // The two waits the README promises, side by side to take 10 s, not 20.
+Deno.test("runSupervisor()'s defaults: 10 s of grace for a stopping worker, 10 s of silence for a hung one, 30 s to get ready", async () => {
+  // The three waits the README promises, side by side to take 30 s, not 50.
   const deaf = overFakeWorkers({ workers: 1, flags: ["--ignore-stop"] });
   const hung = overFakeWorkers({ workers: 1, flags: ["--hang-at-ready"] });
+  const mute = overFakeWorkers({ workers: 1, flags: ["--never-ready"] });
+  const since = Date.now();
+  const elapsed = () => Date.now() - since;
   try {
     await Promise.all([waitForStartup(deaf), waitForStartup(hung)]);
-    const since = Date.now();
     deaf.signal("SIGTERM");
-    const elapsed = () => Date.now() - since;
+    const stopAsked = Date.now();
     const killed = () => hung.stderr.some((l) => l.includes("no heartbeat"));
     await sleep(8_000);
     assert.equal(deaf.status, undefined, "the grace ended before 8 s");
     assert.ok(!killed(), "the hung worker was killed before 8 s");
     assert.equal((await deaf.finished(8_000)).code, 0);
+    assert.ok(Date.now() - stopAsked < 15_000);
     await waitFor("the hung worker's kill", killed, 8_000);
-    assert.ok(elapsed() < 15_000, `${elapsed()} ms`);
     assert.ok(
       hung.stderr.some((l) =>
         /^httpd\.ts: worker 1 \(pid \d+\) sent no heartbeat for 10000 ms/.test(
@@ -628,8 +630,21 @@ Deno.test("runSupervisor()'s defaults: 10 s of grace for a stopping worker, 10 s
       ),
       hung.stderr.join("\n"),
     );
+    // The mute worker, started with the others, is given up on at 30 s.
+    const gaveUp = () => mute.stderr.some((l) => l.includes("no ready line"));
+    await sleep(Math.max(0, 28_000 - elapsed()));
+    assert.ok(!gaveUp(), `given up on before 28 s:\n${mute.stderr.join("\n")}`);
+    await waitFor("the mute worker's kill", gaveUp, 10_000);
+    assert.ok(elapsed() < 38_000, `${elapsed()} ms`);
+    assert.ok(
+      mute.stderr.some((l) =>
+        /^httpd\.ts: worker 1 failed to start \(no ready line within 30000 ms\); retrying/
+          .test(l)
+      ),
+      mute.stderr.join("\n"),
+    );
   } finally {
-    await Promise.all([deaf.cleanUp(), hung.cleanUp()]);
+    await Promise.all([deaf.cleanUp(), hung.cleanUp(), mute.cleanUp()]);
   }
 });
 

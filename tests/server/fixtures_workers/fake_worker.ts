@@ -7,8 +7,8 @@
  * tests --fail-start (exit 1 before listening), --crash-after-ready
  * (exit 70 a moment after announcing itself), --hang-after-ready (a
  * blocked event loop after a moment of heartbeats, which it sends like
- * httpd.ts's workers), --hang-at-ready (blocked from its ready line on) and
- * --ignore-stop (deaf to SIGTERM, SIGINT and its stdin closing: only SIGKILL
+ * httpd.ts's workers), --hang-at-ready (blocked from its ready line on),
+ * --never-ready (listening, but it never says so) and --ignore-stop (deaf to SIGTERM, SIGINT and its stdin closing: only SIGKILL
  * ends it), and --plan=FILE: worker N follows line N of FILE, which is
  * `crash=MS` (crash MS ms after its ready line), `fail=MS` (fail to start
  * after MS ms, never ready) or empty or missing (stay up). FILE must be
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     "crash-after-ready": { type: "boolean" },
     "hang-after-ready": { type: "boolean" },
     "hang-at-ready": { type: "boolean" },
+    "never-ready": { type: "boolean" },
     "ignore-stop": { type: "boolean" },
     plan: { type: "string" },
   },
@@ -147,7 +148,9 @@ const accepting = (async () => {
     // Listener closed.
   }
 })();
-console.error(`worker ${id} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`);
+if (!values["never-ready"]) {
+  console.error(`worker ${id} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`);
+}
 if (values["hang-at-ready"]) {
   // Blocked before it could even read the request for heartbeats.
   while (true) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);

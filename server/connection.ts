@@ -112,8 +112,8 @@ export class Connection {
    */
   expire(now: number): void {
     if (now < this.#deadline || this.#phase === "closed") return;
-    // A stalled write of held answers is a stalled send, not a slow head:
-    // a 408 cannot be written beside it.
+    // A stalled write of held answers is a stalled send, not a slow head
+    // (whose clock stops meanwhile): a 408 cannot be written beside it.
     if (
       this.#phase !== "head" || this.#flushing ||
       (this.#draining && !this.#received)
@@ -291,10 +291,20 @@ export class Connection {
       }
     }
     this.#heldBytes = 0;
+    // A head that has begun to arrive is not read while the answers ahead
+    // of it go out: its clock stops meanwhile, and the write is judged as
+    // any send, by its progress. A client that takes its answers slowly is
+    // not a slow client.
+    const headLeft = this.#phase === "head"
+      ? this.#deadline - coarseNow()
+      : undefined;
     this.#flushing = true;
     const written = { bytes: 0 };
     return this.#write(bytes, written).finally(() => {
       this.#flushing = false;
+      if (headLeft !== undefined && this.#phase === "head") {
+        this.#deadline = coarseNow() + headLeft;
+      }
       // Each answer is logged with the body bytes of it that went out,
       // even when the client left halfway through.
       let offset = 0;
@@ -417,19 +427,14 @@ export class Connection {
 
   /**
    * Before each socket write: a send that makes no progress for the idle
-   * timeout ends the connection (or the head timeout, while a head is
-   * arriving); and the second write turns off Nagle's
+   * timeout ends the connection; and the second write turns off Nagle's
    * algorithm (TCP_NODELAY), which would hold a small write back while an
    * earlier one is unacknowledged, until the client's delayed ACK (40 ms).
    * A connection that writes once, one answer to a client that then
    * closes, is spared the system call.
    */
   #beforeWrite(): void {
-    // Held answers written while the next head arrives: the head keeps its
-    // own deadline, from its first byte, and a stalled write ends with it.
-    if (this.#phase !== "head") {
-      this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
-    }
+    this.#deadline = coarseNow() + this.#options.idleTimeoutMs;
     if (this.#writes === "none") this.#writes = "some";
     else if (this.#writes === "some") {
       this.#writes = "nodelay";

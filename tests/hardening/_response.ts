@@ -61,17 +61,17 @@ export function parseOneResponse(
   data: Uint8Array,
   options: ParseResponseOptions,
 ): { response: RawResponse; size: number } | string | undefined {
-  const text = latin1(data.subarray(0, Math.min(data.length, 256 * 1024)));
   const prefix = "HTTP/1.1 ";
-  if (!text.startsWith(prefix.slice(0, Math.min(prefix.length, text.length)))) {
-    return "not a status line";
-  }
-  const headEnd = text.indexOf("\r\n\r\n");
+  const start = latin1(data.subarray(0, prefix.length));
+  if (!prefix.startsWith(start)) return "not a status line";
+  // Only the head becomes text: a string sliced from a bigger one keeps it
+  // alive, and thousands of responses parsed in turn would hold them all.
+  const headEnd = indexOfHeadEnd(data.subarray(0, 256 * 1024));
   if (headEnd < 0) {
-    if (text.length > 64 * 1024) return "response head over 64 KiB";
+    if (data.length > 64 * 1024) return "response head over 64 KiB";
     return options.final ? "truncated response head" : undefined;
   }
-  const lines = text.slice(0, headEnd).split("\r\n");
+  const lines = latin1(data.subarray(0, headEnd)).split("\r\n");
   const statusLine = lines[0];
   const match = STATUS_LINE.exec(statusLine);
   if (match === null) return `bad status line ${JSON.stringify(statusLine)}`;
@@ -123,6 +123,16 @@ export function parseOneResponse(
   }
   if (rest >= length) return response(headSize + length);
   return options.final ? "truncated body" : undefined;
+}
+
+/** Where the first CRLFCRLF in `data` starts, or -1. */
+function indexOfHeadEnd(data: Uint8Array): number {
+  for (let i = data.indexOf(13); i >= 0; i = data.indexOf(13, i + 1)) {
+    if (
+      data[i + 1] === 10 && data[i + 2] === 13 && data[i + 3] === 10
+    ) return i;
+  }
+  return -1;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import {
+  concat,
   fetchRaw,
+  LOOPBACK,
   parseReplyStream,
   quote,
   RawClient,
@@ -208,5 +210,53 @@ Deno.test("header timeout on keep-alive starts at the first byte of the next req
   // Now a next request that trickles: the header deadline applies to it.
   const outcome = await trickle(client, "G");
   assertTimeout408(outcome, "trickled second request");
+  equal((await server.stop()).code, 0);
+});
+
+Deno.test("header timeout spares a pipelining client that reads its answers slowly", async () => {
+  // Answers to thousands of pipelined requests fill the socket buffers, and
+  // the client takes them slowly but steadily for six header timeouts. The
+  // server reads no more requests until its answers are taken, so a head
+  // cut short at the end of a read is not slow: the connection is not
+  // reset, every answer arrives, and it ends as the last request asked.
+  await using server = await startServer({
+    args: ["--header-timeout", "0.5", "--idle-timeout", "30"],
+  });
+  const conn = await Deno.connect({ hostname: LOOPBACK, port: server.port });
+  const count = 20_000;
+  const request = (extra: string) =>
+    `GET ${SMALL_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
+  const sending = conn.write(
+    new TextEncoder().encode(
+      request("").repeat(count - 1) + request("Connection: close\r\n"),
+    ),
+  );
+  const started = Date.now();
+  const parts: Uint8Array[] = [];
+  const buffer = new Uint8Array(65536);
+  let end = "deadline";
+  try {
+    while (Date.now() - started < 20_000) {
+      // Slowly (16 KiB every 250 ms) for 3 s, then at full speed.
+      const slow = Date.now() - started < 3_000;
+      const n = await conn.read(buffer.subarray(0, slow ? 16384 : 65536));
+      if (n === null) {
+        end = "close";
+        break;
+      }
+      parts.push(buffer.slice(0, n));
+      if (slow) await sleep(250);
+    }
+  } catch (error) {
+    end = error instanceof Error ? error.name : String(error);
+  } finally {
+    conn.close();
+  }
+  equal(end, "close", "the connection ended as the last request asked");
+  ok((await sending) > 0);
+  const responses = parseReplyStream(concat(parts));
+  ok(typeof responses !== "string", String(responses));
+  equal(responses.length, count);
+  deepEqual(responses.filter((r) => r.status !== 200), []);
   equal((await server.stop()).code, 0);
 });

@@ -457,6 +457,32 @@ async function withConnection(
   }
 }
 
+Deno.test("Connection stops a pipelined head's clock while the answers ahead of it go out", async () => {
+  // The client takes its answers slowly; until they are out, the server
+  // reads nothing more, so the head cut short meanwhile is not late. The
+  // write is judged as a send, by the idle timeout; the head's clock goes
+  // on once it is done.
+  const conn = new ScriptedConn();
+  const open = Promise.withResolvers<void>();
+  conn.gate = open.promise;
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    const second = GET("/2");
+    conn.push(GET("/1") + second.slice(0, 10));
+    await until(
+      () => conn.calls.includes(`write ${KEEP_ALIVE_BYTES}`),
+      "the held answer's write",
+    );
+    connection.expire(coarseNow() + 20_000); // past the header timeout
+    assert.equal(conn.closed, false, "a slow send is not a slow head");
+    open.resolve();
+    await until(() => conn.reading, "the read of the rest of the head");
+    conn.gate = undefined;
+    assert.equal(conn.written.length, KEEP_ALIVE_BYTES);
+    connection.expire(coarseNow() + 20_000);
+    await until(() => conn.written.includes(" 408 "), "a 408");
+  });
+});
+
 Deno.test("Connection writes the rest of an answer the socket took only in part", async () => {
   const conn = new ScriptedConn();
   conn.maxWrite = 100;

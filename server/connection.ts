@@ -17,6 +17,7 @@ import {
   closeQuietly,
   type ErrorReporter,
   isDisconnect,
+  isOutOfDescriptors,
 } from "./error_report.ts";
 import type { Handler } from "./file_handler.ts";
 import { readFileRange } from "./file_stream.ts";
@@ -25,6 +26,7 @@ import {
   errorResponse,
   type MultipartBody,
   type Response,
+  RETRY_AFTER,
   SINGLE_WRITE_LIMIT,
 } from "./response.ts";
 
@@ -252,11 +254,15 @@ export class Connection {
   }
 
   #failed(head: RequestHead, error: unknown): Response {
-    if (!(error instanceof RequestError)) {
-      this.#options.report("handler", error);
+    if (error instanceof RequestError) {
+      return errorResponse(error.status, head.method, "", true);
     }
-    const status = error instanceof RequestError ? error.status : 500;
-    return errorResponse(status, head.method, "", true);
+    this.#options.report("handler", error);
+    // Out of descriptors, the file could not be opened; a moment later it
+    // may be.
+    return isOutOfDescriptors(error)
+      ? errorResponse(503, head.method, RETRY_AFTER, true)
+      : errorResponse(500, head.method, "", true);
   }
 
   /**

@@ -21,6 +21,47 @@ export function isDisconnect(error: unknown): boolean {
 }
 
 /**
+ * Whether the process, or the whole system, is out of file descriptors
+ * (EMFILE, ENFILE): a state to report plainly, not a bug with a stack.
+ *
+ * @example
+ * ```ts
+ * import { isOutOfDescriptors } from "./error_report.ts";
+ * import assert from "node:assert/strict";
+ * const error = Object.assign(new Error("Too many open files"), {
+ *   code: "EMFILE",
+ * });
+ * assert.equal(isOutOfDescriptors(error), true);
+ * assert.equal(isOutOfDescriptors(new Deno.errors.NotFound()), false);
+ * ```
+ */
+export function isOutOfDescriptors(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
+/**
+ * The soft limit on open files of this process, from /proc; `undefined`
+ * where that cannot be read (another system, or no permission).
+ */
+export function openFileLimit(): number | undefined {
+  const path = "/proc/self/limits";
+  try {
+    // Queried first: reading without the permission could prompt for it.
+    if (
+      Deno.permissions.querySync({ name: "read", path }).state !== "granted"
+    ) {
+      return undefined;
+    }
+    const limits = Deno.readTextFileSync(path);
+    const match = /^Max open files\s+(\d+)/m.exec(limits);
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The message of an error, or the thrown value as text: for one-line
  * reports of what failed.
  *
@@ -57,6 +98,8 @@ export function createErrorReporter(
 ): ErrorReporter {
   let last = -Infinity;
   let suppressed = 0;
+  // Read now: once descriptors run out, /proc cannot be read either.
+  const fileLimit = openFileLimit();
   return (context, error) => {
     const now = performance.now();
     if (now - last < intervalMs) {
@@ -66,6 +109,18 @@ export function createErrorReporter(
     last = now;
     const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
     suppressed = 0;
+    if (isOutOfDescriptors(error)) {
+      write(
+        `httpd.ts: out of file descriptors in ${context}${more}: ${
+          errorMessage(error)
+        }${
+          fileLimit === undefined ? "" : ` (open file limit ${fileLimit})`
+        }; ` +
+          "new connections and files get 503 until some close: raise the " +
+          "limit (ulimit -n) or lower --max-connections",
+      );
+      return;
+    }
     const message = error instanceof Error
       ? error.stack ?? error.message
       : String(error);

@@ -24,6 +24,7 @@ import {
   errorResponse,
   formatFields,
   type Response,
+  RETRY_AFTER,
   SINGLE_WRITE_LIMIT,
 } from "./response.ts";
 import { type Prepared, prepareFields, serveContent } from "./serve_content.ts";
@@ -53,7 +54,6 @@ export interface FileHandlerOptions {
 export type Handler = (head: RequestHead) => Response | Promise<Response>;
 
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);
-const RETRY_AFTER = formatFields(["Retry-After", "1"]);
 
 /**
  * Creates the handler that serves files from `options.root`.

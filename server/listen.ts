@@ -13,11 +13,12 @@ import {
   createErrorReporter,
   type ErrorReporter,
   isDisconnect,
+  isOutOfDescriptors,
 } from "./error_report.ts";
 import { coarseNow, tick } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
-import { errorResponse } from "./response.ts";
+import { errorResponse, RETRY_AFTER } from "./response.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -71,6 +72,8 @@ export interface Server {
 
 /** How often the clock is read and deadlines are checked. */
 const SWEEP_MS = 100;
+/** How long the accept loop waits after an error it cannot do more about. */
+const ACCEPT_RETRY_MS = 100;
 /** Connections being refused with a 503 at once, beyond which they are just closed. */
 const MAX_REFUSING = 256;
 /**
@@ -155,6 +158,7 @@ export function serve(options: ServeOptions): Server {
   >();
   let accepting = true;
 
+  const spare = new SpareDescriptor(root);
   const sweeper = setInterval(() => {
     tick();
     const now = coarseNow();
@@ -167,6 +171,7 @@ export function serve(options: ServeOptions): Server {
     if (settled || !stopping || accepting || connections.size > 0) return;
     settled = true;
     clearInterval(sweeper);
+    spare.close();
     if (graceTimer !== undefined) clearTimeout(graceTimer);
     if (log === undefined) return resolveFinished();
     const timer = setTimeout(resolveFinished, LOG_FLUSH_MS);
@@ -183,6 +188,31 @@ export function serve(options: ServeOptions): Server {
     settle();
   };
 
+  const refuseQuietly = (conn: Deno.TcpConn): Promise<void> => {
+    refusing++;
+    return refuse(conn)
+      .catch((error) => report("refuse", error))
+      .finally(() => refusing--);
+  };
+  // Out of descriptors, a client would wait in the queue unanswered: the
+  // spare one is given up to accept the client waiting longest and tell
+  // it 503, and taken back once that client is gone. Reported once until
+  // an accept succeeds again.
+  let exhausted = false;
+  const refuseWithSpare = async (error: unknown) => {
+    if (!exhausted) report("accept", error);
+    exhausted = true;
+    if (spare.release()) {
+      try {
+        refuseQuietly(await listener.accept()).finally(() => spare.take());
+        return;
+      } catch {
+        spare.take();
+      }
+    } else spare.take(); // in case the last refusal could not take it back
+    await sleep(ACCEPT_RETRY_MS);
+  };
+
   const acceptLoop = async () => {
     while (true) {
       let conn: Deno.TcpConn;
@@ -192,18 +222,18 @@ export function serve(options: ServeOptions): Server {
         if (stopping || error instanceof Deno.errors.BadResource) break;
         // A client that reset before we accepted it: nothing to do.
         if (isDisconnect(error)) continue;
-        // Out of descriptors (EMFILE) and the like: wait instead of spinning.
-        report("accept", error);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (isOutOfDescriptors(error)) await refuseWithSpare(error);
+        else {
+          // Whatever else it is, wait instead of spinning.
+          report("accept", error);
+          await sleep(ACCEPT_RETRY_MS);
+        }
         continue;
       }
+      exhausted = false;
       if (connections.size >= maxConnections) {
-        if (refusing < MAX_REFUSING) {
-          refusing++;
-          refuse(conn)
-            .catch((error) => report("refuse", error))
-            .finally(() => refusing--);
-        } else closeQuietly(conn);
+        if (refusing < MAX_REFUSING) refuseQuietly(conn);
+        else closeQuietly(conn);
         continue;
       }
       const connection = new Connection(conn, connectionOptions);
@@ -242,7 +272,7 @@ export function serve(options: ServeOptions): Server {
 
 /** Answers 503 to a connection over the limit and closes it gracefully. */
 async function refuse(conn: Deno.TcpConn): Promise<void> {
-  const response = errorResponse(503, "GET", "Retry-After: 1\r\n", true);
+  const response = errorResponse(503, "GET", RETRY_AFTER, true);
   const timer = setTimeout(() => closeQuietly(conn), 1000);
   try {
     await conn.write(encodeResponse(response, false));
@@ -254,5 +284,50 @@ async function refuse(conn: Deno.TcpConn): Promise<void> {
   } finally {
     clearTimeout(timer);
     closeQuietly(conn);
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One file descriptor held in reserve (the document root, opened for
+ * reading), to be given up when the process has run out of them.
+ */
+class SpareDescriptor {
+  readonly #path: string;
+  #file: Deno.FsFile | undefined;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.take();
+  }
+
+  /** Opens the spare again, if it is not held and a descriptor is free. */
+  take(): void {
+    if (this.#file !== undefined || this.#closed) return;
+    try {
+      this.#file = Deno.openSync(this.#path);
+    } catch {
+      // Still none free: the next refusal tries again.
+    }
+  }
+
+  /** Closes the spare; false when it was not held. */
+  release(): boolean {
+    const file = this.#file;
+    if (file === undefined) return false;
+    this.#file = undefined;
+    closeQuietly(file);
+    return true;
+  }
+
+  /** Releases the spare for good: the server has stopped. */
+  close(): void {
+    this.#closed = true;
+    this.release();
   }
 }

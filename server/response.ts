@@ -100,6 +100,9 @@ export function formatFields(fields: readonly string[]): string {
   return text;
 }
 
+/** The field of a 503 that asks the client to try again in a second. */
+export const RETRY_AFTER: string = formatFields(["Retry-After", "1"]);
+
 const encoder = new TextEncoder();
 const ERROR_BODIES = new Map<StatusCode, Uint8Array>();
 const ERROR_TYPE = "Content-Type: text/plain; charset=utf-8\r\n";

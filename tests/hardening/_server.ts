@@ -41,6 +41,12 @@ export interface ServerOptions {
    */
   permissions?: string[];
   /**
+   * A limit on the server's open files (soft and hard, set by util-linux's
+   * `prlimit`), so a test can run it out of descriptors.
+   * @default undefined
+   */
+  openFileLimit?: number;
+  /**
    * How long to wait for the startup line, in milliseconds.
    * @default 60000
    */
@@ -128,7 +134,12 @@ export function rssKiBOf(pid: number): number {
 export async function startServer(
   options: ServerOptions = {},
 ): Promise<Server> {
-  const child = await startChild(Deno.execPath(), [
+  const limit = options.openFileLimit;
+  const [program, ...prefix] = limit === undefined
+    ? [Deno.execPath()]
+    : ["prlimit", `--nofile=${limit}:${limit}`, Deno.execPath()];
+  const child = await startChild(program, [
+    ...prefix,
     "run",
     ...(options.permissions ?? ["-A"]),
     `--config=${REPO_ROOT}deno.json`,

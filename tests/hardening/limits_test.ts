@@ -16,9 +16,10 @@ import {
   settledFdCount,
   SMALL_PATH,
   startServer,
+  suiteFile,
   warmUp,
 } from "./_server.ts";
-import { header } from "./_response.ts";
+import { header, type RawResponse } from "./_response.ts";
 
 const GET_SMALL = `GET ${SMALL_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 
@@ -367,5 +368,62 @@ Deno.test("parse errors get their status with Connection: close, then the server
   }
   ok(server.alive(), "the server survived the table");
   deepEqual(problems, []);
+  equal((await server.stop()).code, 0);
+});
+
+Deno.test("out of file descriptors, a new connection gets 503 at once and the server recovers", async () => {
+  // Without a descriptor to accept it, a connection would wait in the
+  // queue unanswered, and a file could not be opened.
+  const NEW_PATH = "/httptest/splash.css";
+  await using server = await startServer({
+    openFileLimit: 64,
+    args: ["--idle-timeout", "60", "--header-timeout", "60"],
+  });
+  await warmUp(server);
+  const clients: RawClient[] = [];
+  try {
+    let refused: RawResponse | undefined;
+    for (let i = 0; i < 100 && refused === undefined; i++) {
+      const client = await RawClient.open(server.port);
+      clients.push(client);
+      await client.write(GET_SMALL);
+      const response = await client.readResponse({ timeoutMs: 15_000 });
+      ok(typeof response !== "string", `connection ${i + 1}: ${response}`);
+      if (response.status === 503) refused = response;
+      else equal(response.status, 200, `connection ${i + 1}`);
+    }
+    ok(refused !== undefined, "100 connections did not use up 64 files");
+    ok(clients.length > 10, `only ${clients.length - 1} connections served`);
+    ok(saysClose(refused), "503 without Connection: close");
+    equal(header(refused, "retry-after"), "1", "503 without Retry-After");
+
+    // A file to open now (not asked for yet, so not in memory) gets a 503
+    // too, not a 500 or a 404.
+    const held = clients[0];
+    await held.write(`GET ${NEW_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    const unopened = await held.readResponse({ timeoutMs: 15_000 });
+    ok(typeof unopened !== "string", `no answer: ${unopened}`);
+    equal(unopened.status, 503, "a file that cannot be opened");
+    equal(header(unopened, "retry-after"), "1", "503 without Retry-After");
+
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+      const response = await fetchRaw(server.port, NEW_PATH);
+      status = response.status;
+      if (status === 200) deepEqual(response.body, suiteFile(NEW_PATH));
+      else await sleep(200);
+    }
+    equal(status, 200, "the file is served once connections closed");
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+  }
+  const complaints = server.complaints();
+  ok(/out of file descriptors/.test(complaints), complaints);
+  ok(!/\n\s+at /.test(complaints), `a stack trace: ${complaints}`);
+  ok(
+    complaints.trim().split("\n").length <= 4,
+    `a line per attempt: ${complaints}`,
+  );
   equal((await server.stop()).code, 0);
 });

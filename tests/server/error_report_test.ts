@@ -53,3 +53,18 @@ Deno.test("createErrorReporter() counts what it suppressed since its last line",
     "httpd.ts: unexpected error in c (1 more suppressed): six",
   ]);
 });
+
+Deno.test("createErrorReporter() reports running out of descriptors in one line, without a stack", () => {
+  const lines: string[] = [];
+  const report = createErrorReporter((line) => lines.push(line));
+  const error = Object.assign(new Error("Too many open files (os error 24)"), {
+    code: "EMFILE",
+  });
+  report("accept", error);
+  assert.equal(lines.length, 1);
+  assert.doesNotMatch(lines[0], /\n/);
+  assert.match(
+    lines[0],
+    /^httpd\.ts: out of file descriptors in accept: Too many open files \(os error 24\) \(open file limit \d+\); .*ulimit -n/,
+  );
+});

@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { parseCommandLine } from "../server/config.ts";
 import { startChild } from "./_child.ts";
 import {
   FIXTURE_ROOT,
@@ -23,6 +24,7 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
   ["an unknown short flag", ["-z"], /-z/],
   ["a positional argument", ["www"], /www/],
   ["port 70000", ["-p", "70000"], /--port '70000'/],
+  ["port 65536, one past the last", ["-p", "65536"], /--port '65536'/],
   ["a port that is not a number", ["-p", "http"], /--port 'http'/],
   ["a negative port", ["--port=-1"], /port/],
   // node:util's own message for this one has three lines.
@@ -43,6 +45,13 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
   ["a Cache-Control with DEL", ["--cache-control", "a\x7f"], /--cache-control/],
   ["a flag without its value", ["-r"], /root|-r/],
 ];
+
+Deno.test("the port may be anything from 0 to 65535", () => {
+  for (const port of [0, 1, 65535]) {
+    const command = parseCommandLine(["-r", FIXTURE_ROOT, "-p", String(port)]);
+    assert.equal(command.kind === "serve" && command.config.port, port);
+  }
+});
 
 Deno.test("a bad flag prints one line and the usage on stderr and exits 2", async (t) => {
   for (const [name, args, mention] of BAD_FLAGS) {

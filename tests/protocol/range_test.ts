@@ -34,6 +34,13 @@ const ROWS: [string, string | undefined, number, RangeResult][] = [
   ["0- selects the whole file", "bytes=0-", 100, ok([0, 99])],
   ["-n selects the last n bytes", "bytes=-10", 100, ok([90, 99])],
   ["leading zeros are plain digits", "bytes=007-010", 100, ok([7, 10])],
+  // Compared as digits, "0005" is longer than "10" but not larger.
+  [
+    "leading zeros do not make a start larger",
+    "bytes=0005-10",
+    100,
+    ok([5, 10]),
+  ],
   ["a last-pos past the end is clamped", "bytes=50-1000", 100, ok([50, 99])],
   ["a huge last-pos is clamped", `bytes=0-${HUGE}`, 100, ok([0, 99])],
   [

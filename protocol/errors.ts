@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   InvalidPath: 400,
   RequestTimeout: 408,
   RequestLineTooLong: 414,
+  /** RFC 9112 §3: a method longer than any implemented is not implemented. */
+  MethodTooLong: 501,
   HeaderSectionTooLarge: 431,
   TooManyHeaderFields: 431,
   UnsupportedTransferEncoding: 501,

@@ -112,14 +112,16 @@ export function parseRequestHead(
   // The limit is on the line's content; its CRLF does not count.
   if (lineEnd < 0) {
     if (length - start > limits.maxRequestLine + 1) {
-      throw requestLineTooLong(limits);
+      throw requestLineTooLong(buf, start, length, limits);
     }
     if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
     checkLinePrefix(buf, start, scanFrom);
     return undefined;
   }
   const lineLength = lineEnd - start - (buf[lineEnd - 1] === CR ? 1 : 0);
-  if (lineLength > limits.maxRequestLine) throw requestLineTooLong(limits);
+  if (lineLength > limits.maxRequestLine) {
+    throw requestLineTooLong(buf, start, lineEnd, limits);
+  }
   // Answer a bad request line at once rather than after a head that may never come.
   const line = lineEnd >= scanFrom
     ? parseRequestLine(buf, start, lineEnd)
@@ -522,7 +524,23 @@ function bareCr(): RequestError {
   );
 }
 
-function requestLineTooLong(limits: HeadLimits): RequestError {
+/**
+ * The error for a request line from `start` that runs past the limit before
+ * `end`: 414 for its target, or 501 when its method alone does (RFC 9112 §3).
+ */
+function requestLineTooLong(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  limits: HeadLimits,
+): RequestError {
+  const space = buf.subarray(start, end).indexOf(SP);
+  if (space < 0 || space > limits.maxRequestLine) {
+    return new RequestError(
+      "MethodTooLong",
+      `Cannot parse request line: method longer than ${limits.maxRequestLine} bytes`,
+    );
+  }
   return new RequestError(
     "RequestLineTooLong",
     `Cannot parse request line: longer than ${limits.maxRequestLine} bytes`,

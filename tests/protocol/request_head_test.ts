@@ -523,6 +523,12 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     414,
   ],
   [
+    "a method over 8 KiB",
+    `${"M".repeat(9000)} / HTTP/1.1\r\nHost: x\r\n\r\n`,
+    "MethodTooLong",
+    501,
+  ],
+  [
     "head over 32 KiB",
     `GET / HTTP/1.1\r\nHost: x\r\nX: ${"v".repeat(33000)}\r\n\r\n`,
     "HeaderSectionTooLarge",
@@ -717,6 +723,18 @@ Deno.test("parseRequestHead() refuses an overlong request line before it ends", 
   assert.throws(
     () => parseRequestHead(input),
     (e) => e instanceof RequestError && e.status === 414,
+  );
+});
+
+Deno.test("parseRequestHead() refuses an overlong method before the line ends", () => {
+  assert.throws(
+    () => parseRequestHead(bytes("M".repeat(9000))),
+    (e) => e instanceof RequestError && e.code === "MethodTooLong",
+  );
+  // The method fits; the target makes the line too long.
+  assert.throws(
+    () => parseRequestHead(bytes(`${"M".repeat(8000)} /${"a".repeat(1000)}`)),
+    (e) => e instanceof RequestError && e.code === "RequestLineTooLong",
   );
 });
 

@@ -325,6 +325,9 @@ const REFUSALS: [string, string, number][] = [
     414,
   ],
   ["request line over 8 KiB without its end", `GET /${"a".repeat(9000)}`, 414],
+  // RFC 9112 §3: longer than any method implemented.
+  ["a method over 8 KiB", `${"M".repeat(9000)} / HTTP/1.1\r\n${HOST}\r\n`, 501],
+  ["a method over 8 KiB without its end", "M".repeat(9000), 501],
   [
     "head over 32 KiB",
     `GET / HTTP/1.1\r\n${HOST}${

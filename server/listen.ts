@@ -194,17 +194,34 @@ export function serve(options: ServeOptions): Server {
       .catch((error) => report("refuse", error))
       .finally(() => refusing--);
   };
+  /** Serves an accepted connection, or refuses it when at the limit. */
+  const admit = (conn: Deno.TcpConn) => {
+    if (connections.size >= maxConnections) {
+      if (refusing < MAX_REFUSING) refuseQuietly(conn);
+      else closeQuietly(conn);
+      return;
+    }
+    const connection = new Connection(conn, connectionOptions);
+    connections.add(connection);
+    connection.serve().finally(() => {
+      connections.delete(connection);
+      settle();
+    });
+  };
   // Out of descriptors, a client would wait in the queue unanswered: the
   // spare one is given up to accept the client waiting longest and tell
-  // it 503, and taken back once that client is gone. Reported once until
-  // an accept succeeds again.
+  // it 503, and taken back once that client is gone (or at once, if
+  // descriptors were freed meanwhile, and then the client is served).
+  // Reported once until an accept succeeds again.
   let exhausted = false;
-  const refuseWithSpare = async (error: unknown) => {
+  const acceptOnSpare = async (error: unknown) => {
     if (!exhausted) report("accept", error);
     exhausted = true;
     if (spare.release()) {
       try {
-        refuseQuietly(await listener.accept()).finally(() => spare.take());
+        const conn = await listener.accept();
+        if (spare.take()) admit(conn);
+        else refuseQuietly(conn).finally(() => spare.take());
         return;
       } catch {
         spare.take();
@@ -222,7 +239,7 @@ export function serve(options: ServeOptions): Server {
         if (stopping || error instanceof Deno.errors.BadResource) break;
         // A client that reset before we accepted it: nothing to do.
         if (isDisconnect(error)) continue;
-        if (isOutOfDescriptors(error)) await refuseWithSpare(error);
+        if (isOutOfDescriptors(error)) await acceptOnSpare(error);
         else {
           // Whatever else it is, wait instead of spinning.
           report("accept", error);
@@ -231,17 +248,7 @@ export function serve(options: ServeOptions): Server {
         continue;
       }
       exhausted = false;
-      if (connections.size >= maxConnections) {
-        if (refusing < MAX_REFUSING) refuseQuietly(conn);
-        else closeQuietly(conn);
-        continue;
-      }
-      const connection = new Connection(conn, connectionOptions);
-      connections.add(connection);
-      connection.serve().finally(() => {
-        connections.delete(connection);
-        settle();
-      });
+      admit(conn);
     }
     accepting = false;
     settle();
@@ -306,13 +313,19 @@ class SpareDescriptor {
     this.take();
   }
 
-  /** Opens the spare again, if it is not held and a descriptor is free. */
-  take(): void {
-    if (this.#file !== undefined || this.#closed) return;
+  /**
+   * Opens the spare again, if it is not held and a descriptor is free;
+   * whether it is held now.
+   */
+  take(): boolean {
+    if (this.#file !== undefined) return true;
+    if (this.#closed) return false;
     try {
       this.#file = Deno.openSync(this.#path);
+      return true;
     } catch {
       // Still none free: the next refusal tries again.
+      return false;
     }
   }
 

@@ -74,6 +74,11 @@ export interface Server {
 const SWEEP_MS = 100;
 /** How long the accept loop waits after an error it cannot do more about. */
 const ACCEPT_RETRY_MS = 100;
+/**
+ * How long an accept on the spare descriptor may take before the spare is
+ * taken back: a client already waiting is accepted well within it.
+ */
+const SPARE_WAIT_MS = 10;
 /** Connections being refused with a 503 at once, beyond which they are just closed. */
 const MAX_REFUSING = 256;
 /**
@@ -214,27 +219,42 @@ export function serve(options: ServeOptions): Server {
   // descriptors were freed meanwhile, and then the client is served).
   // Reported once until an accept succeeds again.
   let exhausted = false;
+  /** An accept started on the spare's descriptor, for the loop to finish. */
+  let pending: Promise<Deno.TcpConn> | undefined;
   const acceptOnSpare = async (error: unknown) => {
     if (!exhausted) report("accept", error);
     exhausted = true;
-    if (spare.release()) {
-      try {
-        const conn = await listener.accept();
-        if (spare.take()) admit(conn);
-        else refuseQuietly(conn).finally(() => spare.take());
-        return;
-      } catch {
-        spare.take();
-      }
-    } else spare.take(); // in case the last refusal could not take it back
-    await sleep(ACCEPT_RETRY_MS);
+    if (!spare.release()) {
+      spare.take(); // in case the last refusal could not take it back
+      await sleep(ACCEPT_RETRY_MS);
+      return;
+    }
+    // An accept fails for want of a descriptor whether a client waits or
+    // not. When none does, the spare is taken back at once, before a file
+    // opened meanwhile can take its place, and the accept goes on waiting:
+    // when a client comes, it fails again, and this starts over.
+    const accepted = listener.accept();
+    let conn: Deno.TcpConn | undefined;
+    try {
+      conn = await within(accepted, SPARE_WAIT_MS);
+    } catch {
+      spare.take(); // failed again, or stopped: the loop's next accept tells
+      return;
+    }
+    if (conn === undefined) {
+      spare.take();
+      pending = accepted;
+    } else if (spare.take()) admit(conn);
+    else refuseQuietly(conn).finally(() => spare.take());
   };
 
   const acceptLoop = async () => {
     while (true) {
+      const next = pending ?? listener.accept();
+      pending = undefined;
       let conn: Deno.TcpConn;
       try {
-        conn = await listener.accept();
+        conn = await next;
       } catch (error) {
         if (stopping || error instanceof Deno.errors.BadResource) break;
         // A client that reset before we accepted it: nothing to do.
@@ -297,6 +317,22 @@ async function refuse(conn: Deno.TcpConn): Promise<void> {
 /** Resolves after `ms` milliseconds. */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What `promise` settles to within `ms` milliseconds, else `undefined`. */
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -397,14 +397,28 @@ Deno.test("out of file descriptors, a new connection gets 503 at once and the se
     ok(saysClose(refused), "503 without Connection: close");
     equal(header(refused, "retry-after"), "1", "503 without Retry-After");
 
-    // A file to open now (not asked for yet, so not in memory) gets a 503
-    // too, not a 500 or a 404.
+    // Once the refused client is gone, the spare is held again, even with
+    // nobody waiting: an accept fails for want of a descriptor either way.
+    await clients.pop()!.dispose();
+    await sleep(500);
+
+    // So a file to open now (not asked for yet, so not in memory) gets a
+    // 503 too, not a 500 or a 404, and does not take the spare's place...
     const held = clients[0];
     await held.write(`GET ${NEW_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     const unopened = await held.readResponse({ timeoutMs: 15_000 });
     ok(typeof unopened !== "string", `no answer: ${unopened}`);
     equal(unopened.status, 503, "a file that cannot be opened");
     equal(header(unopened, "retry-after"), "1", "503 without Retry-After");
+
+    // ...which the next client gets, for its own 503.
+    {
+      await using late = await RawClient.open(server.port);
+      await late.write(GET_SMALL);
+      const response = await late.readResponse({ timeoutMs: 5_000 });
+      ok(typeof response !== "string", `no answer: ${response}`);
+      equal(response.status, 503, "a client after the file's 503");
+    }
 
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
     let status = 0;

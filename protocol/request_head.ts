@@ -534,8 +534,11 @@ function requestLineTooLong(
   end: number,
   limits: HeadLimits,
 ): RequestError {
-  const space = buf.subarray(start, end).indexOf(SP);
-  if (space < 0 || space > limits.maxRequestLine) {
+  // Token bytes all the way past the limit: a method, longer than any.
+  const last = Math.min(end, start + limits.maxRequestLine + 1);
+  let i = start;
+  while (i < last && TOKEN[buf[i]] === 1) i++;
+  if (i - start > limits.maxRequestLine) {
     return new RequestError(
       "MethodTooLong",
       `Cannot parse request line: method longer than ${limits.maxRequestLine} bytes`,

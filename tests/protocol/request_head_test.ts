@@ -731,6 +731,11 @@ Deno.test("parseRequestHead() refuses an overlong method before the line ends", 
     () => parseRequestHead(bytes("M".repeat(9000))),
     (e) => e instanceof RequestError && e.code === "MethodTooLong",
   );
+  // No method at all: bytes that cannot make one are no long method.
+  assert.throws(
+    () => parseRequestHead(bytes("(".repeat(9000))),
+    (e) => e instanceof RequestError && e.code !== "MethodTooLong",
+  );
   // The method fits; the target makes the line too long.
   assert.throws(
     () => parseRequestHead(bytes(`${"M".repeat(8000)} /${"a".repeat(1000)}`)),

@@ -52,6 +52,11 @@ export class RequestError extends Error {
   readonly code: RequestErrorCode;
   /** The status to answer with. */
   readonly status: StatusCode;
+  /**
+   * The request's method, when its bytes got that far: the answer to a
+   * HEAD carries no body, even a refusal.
+   */
+  method: string | undefined = undefined;
 
   /** An error with `code`, answered with that code's status. */
   constructor(code: RequestErrorCode, message: string) {

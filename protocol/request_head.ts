@@ -159,6 +159,32 @@ export function parseRequestHead(
 }
 
 /**
+ * The method of the request line starting at `buf[start]`, once the space
+ * after it has arrived (before `end`); `undefined` before then, or when
+ * the bytes are no method.
+ *
+ * @example
+ * ```ts
+ * import { requestMethod } from "./request_head.ts";
+ * import assert from "node:assert/strict";
+ * const bytes = new TextEncoder().encode("HEAD /a");
+ * assert.equal(requestMethod(bytes, 0, bytes.length), "HEAD");
+ * assert.equal(requestMethod(bytes, 0, 4), undefined);
+ * ```
+ */
+export function requestMethod(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): string | undefined {
+  let i = start;
+  while (i < end && TOKEN[buf[i]] === 1) i++;
+  return i > start && i < end && buf[i] === SP
+    ? latin1(buf, start, i)
+    : undefined;
+}
+
+/**
  * Joins every value of a field (case-insensitive name) with ", ", the way
  * RFC 9110 §5.3 lets a list-based field be combined; `undefined` if absent.
  *

@@ -13,6 +13,7 @@ import {
   getField,
   parseRequestHead,
   type RequestHead,
+  requestMethod,
 } from "./request_head.ts";
 
 /** Anything that reads bytes like a `Deno.Conn` does. */
@@ -60,6 +61,11 @@ export interface RequestIterator
    * read at all.
    */
   readonly pipelined: boolean;
+  /**
+   * The method of a head that has begun to arrive, once its request line
+   * has got past it; `undefined` otherwise.
+   */
+  pendingMethod(): string | undefined;
 }
 
 /** The first read buffer size; it grows up to the head limit when needed. */
@@ -201,6 +207,11 @@ class RequestReader implements RequestIterator {
     return Promise.resolve(DONE);
   }
 
+  pendingMethod(): string | undefined {
+    if (this.#done || this.#newHead || this.#body > 0) return undefined;
+    return requestMethod(this.#buf, this.#start, this.#end);
+  }
+
   /** Ends the iteration and gives the buffer back once no read uses it. */
   #finish(): void {
     this.#done = true;
@@ -268,17 +279,23 @@ class RequestReader implements RequestIterator {
     let head = this.#skipped === 0 ? this.#repeated() : undefined;
     if (head !== undefined) this.#start += this.#previousLength;
     else {
-      const parsed = parseRequestHead(
-        this.#buf.subarray(this.#start, this.#end),
-        {
-          scanFrom: this.#scanned,
-          limits: this.#skipped === 0 ? this.#limits : {
-            ...this.#limits,
-            maxHeadSize: this.#limits.maxHeadSize - this.#skipped,
+      let parsed;
+      try {
+        parsed = parseRequestHead(
+          this.#buf.subarray(this.#start, this.#end),
+          {
+            scanFrom: this.#scanned,
+            limits: this.#skipped === 0 ? this.#limits : {
+              ...this.#limits,
+              maxHeadSize: this.#limits.maxHeadSize - this.#skipped,
+            },
+            previous: this.#previous,
           },
-          previous: this.#previous,
-        },
-      );
+        );
+      } catch (error) {
+        if (error instanceof RequestError) error.method = this.pendingMethod();
+        throw error;
+      }
       if (parsed === undefined) {
         this.#scanned = this.#end - this.#start;
         return undefined;

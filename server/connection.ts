@@ -9,7 +9,10 @@
 import { ERROR_STATUS, RequestError } from "../protocol/errors.ts";
 import type { HeadLimits } from "../protocol/limits.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
-import { readRequests } from "../protocol/request_reader.ts";
+import {
+  readRequests,
+  type RequestIterator,
+} from "../protocol/request_reader.ts";
 import type { AccessLog } from "./access_log.ts";
 import { coarseNow, currentSecond } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
@@ -87,6 +90,8 @@ export class Connection {
   #heldBytes = 0;
   /** Whether held answers are being written (while the next head arrives). */
   #flushing = false;
+  /** Where requests come from, once serving started. */
+  #reader: RequestIterator | undefined;
 
   constructor(conn: Deno.TcpConn, options: ConnectionOptions) {
     this.#conn = conn;
@@ -127,7 +132,10 @@ export class Connection {
     // ignored: the read already pending drains the client while we linger.
     this.#enter("lingering", LINGER_MS);
     this.#send(
-      errorResponse(ERROR_STATUS.RequestTimeout, "GET"),
+      errorResponse(
+        ERROR_STATUS.RequestTimeout,
+        this.#reader?.pendingMethod() ?? "GET",
+      ),
       undefined,
       false,
     )
@@ -158,7 +166,7 @@ export class Connection {
   }
 
   async #serveRequests(): Promise<void> {
-    const requests = readRequests(this.#conn, {
+    const requests = this.#reader = readRequests(this.#conn, {
       limits: this.#options.limits,
       onIdle: () => {
         // The first request of a connection gets the header deadline from
@@ -332,7 +340,11 @@ export class Connection {
     this.#enter("busy", this.#options.idleTimeoutMs);
     try {
       await this.#flush();
-      await this.#send(errorResponse(error.status, "GET"), undefined, false);
+      await this.#send(
+        errorResponse(error.status, error.method ?? "GET"),
+        undefined,
+        false,
+      );
       await this.#linger();
     } catch {
       // The client is gone; there is nobody left to tell.

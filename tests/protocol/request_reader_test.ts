@@ -154,6 +154,49 @@ Deno.test("readRequests() throws the parser's error after the good requests", as
   assert.deepEqual(seen, ["/ok"]);
 });
 
+Deno.test("readRequests() tells the method of a refused or unfinished head", async (t) => {
+  const refused = async (text: string) => {
+    try {
+      const source = pieces(encoder.encode(text), () => 4096);
+      for await (const _ of readRequests(source)) {
+        // Good requests before the bad one are not what this is about.
+      }
+    } catch (error) {
+      if (error instanceof RequestError) return error.method;
+    }
+    assert.fail(`not refused: ${JSON.stringify(text.slice(0, 40))}`);
+  };
+  await t.step("refused after its request line", async () => {
+    assert.equal(await refused("HEAD / HTTP/1.1\r\n\r\n"), "HEAD");
+    assert.equal(await refused("GET / HTTP/1.1\r\n\r\n"), "GET");
+  });
+  await t.step("refused within its request line", async () => {
+    const long = "a".repeat(9000);
+    assert.equal(await refused(`HEAD /${long} HTTP/1.1\r\n`), "HEAD");
+    assert.equal(await refused("\x16\x03\x01"), undefined);
+  });
+  await t.step("still arriving", async () => {
+    // The head's start, then a read that waits until the test ends it.
+    const wait = Promise.withResolvers<number | null>();
+    const chunks = [encoder.encode("HEAD / HTTP/1.1\r\nHos")];
+    const requests = readRequests({
+      read(buffer) {
+        const chunk = chunks.shift();
+        if (chunk === undefined) return wait.promise;
+        buffer.set(chunk);
+        return Promise.resolve(chunk.length);
+      },
+    });
+    assert.equal(requests.pendingMethod(), undefined, "nothing yet");
+    const next = requests.next();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(requests.pendingMethod(), "HEAD");
+    wait.resolve(null);
+    assert.deepEqual(await next, { done: true, value: undefined });
+    assert.equal(requests.pendingMethod(), undefined, "once it ended");
+  });
+});
+
 Deno.test("readRequests() grows its buffer for a large head and still enforces the limit", async () => {
   const large = `GET /large HTTP/1.1\r\nHost: x\r\nX: ${
     "a".repeat(30000)

@@ -373,6 +373,30 @@ Deno.test("each malformed request gets its status, Connection: close, then a clo
   assert.deepEqual(server.reports, []);
 });
 
+/** Refused HEAD requests: [name, request, status]. */
+const HEAD_REFUSALS: [string, string, number][] = [
+  ["without Host", "HEAD / HTTP/1.1\r\n\r\n", 400],
+  ["HTTP/2.0", `HEAD / HTTP/2.0\r\n${HOST}\r\n`, 505],
+  ["a request line over 8 KiB", `HEAD /${"a".repeat(9000)} HTTP/1.1\r\n`, 414],
+  ["a head that never ends", `HEAD / HTTP/1.1\r\n${HOST}`, 408],
+];
+
+Deno.test("a refused HEAD gets its status without a body (RFC 9110 9.3.2)", async (t) => {
+  await using server = startServer({ root: FIXTURE_ROOT, headerTimeout: 1 });
+  for (const [name, request, status] of HEAD_REFUSALS) {
+    await t.step(`${name} -> ${status}`, async () => {
+      using client = await RawClient.connect(server.port);
+      await client.send(request);
+      const response = await client.readResponse({ head: true });
+      assert.equal(response.status, status, response.head);
+      assert.equal(header(response, "connection"), "close");
+      assert.notEqual(header(response, "content-length"), "0");
+      assert.equal(await client.serverClosed(), true, "no body, then a close");
+    });
+  }
+  assert.deepEqual(server.reports, []);
+});
+
 /** Requests just inside a limit, or allowed oddities, that must be served. */
 const ACCEPTED: [string, string][] = [
   [

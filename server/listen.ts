@@ -72,6 +72,8 @@ export interface Server {
 
 /** How often the clock is read and deadlines are checked. */
 const SWEEP_MS = 100;
+/** How long a stop waits for aborted connections to end before it ends. */
+const ABORT_WAIT_MS = 1000;
 /** How long the accept loop waits after an error it cannot do more about. */
 const ACCEPT_RETRY_MS = 100;
 /**
@@ -177,7 +179,8 @@ export function serve(options: ServeOptions): Server {
     settled = true;
     clearInterval(sweeper);
     spare.close();
-    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    clearTimeout(graceTimer);
+    clearTimeout(abortTimer);
     if (log === undefined) return resolveFinished();
     const timer = setTimeout(resolveFinished, LOG_FLUSH_MS);
     log.flush().then(() => {
@@ -185,11 +188,16 @@ export function serve(options: ServeOptions): Server {
       resolveFinished();
     });
   };
+  let abortTimer: ReturnType<typeof setTimeout> | undefined;
   const abortAll = () => {
     for (const connection of connections) connection.abort();
-    // A handler whose answer never comes would otherwise hold the exit
-    // forever.
-    connections.clear();
+    // Each aborted connection ends at once, logging what it sent before
+    // the log's last flush; but one whose handler never answers would
+    // hold the exit forever, so they are waited for only so long.
+    abortTimer ??= setTimeout(() => {
+      connections.clear();
+      settle();
+    }, ABORT_WAIT_MS);
     settle();
   };
 

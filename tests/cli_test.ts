@@ -419,3 +419,35 @@ Deno.test({
     );
   },
 });
+
+Deno.test("a download cut short by a stop still gets its access log line", async () => {
+  using dir = tempDir();
+  const size = 64 << 20;
+  Deno.writeFileSync(`${dir.path}/big.bin`, new Uint8Array(size));
+  await using server = await startChild(Deno.execPath(), [
+    "run",
+    "-A",
+    HTTPD,
+    "-r",
+    dir.path,
+    "-p",
+    "0",
+    "--host",
+    "127.0.0.1",
+  ], { stdout: "lines" });
+  // A client that never reads: the answer stalls in the socket buffers.
+  using client = await RawClient.connect(server.port);
+  await client.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The second stop signal aborts the connections at once.
+  Deno.kill(server.pid, "SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const { status } = await server.stop("SIGTERM");
+  assert.equal(status.code, 0);
+  const line = server.stdout().split("\n").find((l) => l.includes("/big.bin"));
+  assert.ok(line !== undefined, `no log line in ${server.stdout()}`);
+  const match = / 200 (\d+) /.exec(line);
+  assert.ok(match !== null, line);
+  const sent = Number(match[1]);
+  assert.ok(sent > 0 && sent < size, `logged ${sent} of ${size} bytes`);
+});

@@ -14,7 +14,11 @@ import { errorMessage } from "./server/error_report.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { removePidFile, writePidFile } from "./server/pid_file.ts";
 import { VERSION } from "./server/version.ts";
-import { HEARTBEAT_MARK, linkToSupervisor } from "./server/worker_link.ts";
+import {
+  HEARTBEAT_MARK,
+  linkToSupervisor,
+  RETIRE_SIGNAL,
+} from "./server/worker_link.ts";
 import { runSupervisor } from "./server/workers.ts";
 
 /** Runs the command line; resolves to the process exit code. */
@@ -44,9 +48,11 @@ export async function main(args: string[]): Promise<number> {
       workers: config.workers,
       workerArgs: workerArgs(config),
       root: Deno.realPathSync(config.root),
+      rootPath: config.root,
       hostname: config.hostname,
       port: config.port,
       pidFile: config.pidFile,
+      reloadGraceMs: config.reloadGrace * 1000,
     });
   }
 
@@ -114,6 +120,14 @@ async function runServer(config: Config): Promise<number> {
     ["SIGTERM", stop],
     ["SIGHUP", hangUp],
   ];
+  // Retired after a reload: responses in flight may take their time (a
+  // stop signal later still shortens the wait).
+  if (worker) {
+    listeners.push([
+      RETIRE_SIGNAL,
+      () => void server.shutdown(config.reloadGrace * 1000),
+    ]);
+  }
   for (const [signal, listener] of listeners) {
     Deno.addSignalListener(signal, listener);
   }
@@ -160,6 +174,7 @@ function workerArgs(config: Config): string[] {
     `--host=${config.hostname}`,
     `--header-timeout=${config.headerTimeout}`,
     `--idle-timeout=${config.idleTimeout}`,
+    `--reload-grace=${config.reloadGrace}`,
     `--max-connections=${config.maxConnections}`,
   ];
   if (config.quiet) args.push("--quiet");

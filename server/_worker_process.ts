@@ -10,6 +10,7 @@ import {
   HEARTBEAT_LINE,
   HEARTBEAT_MARK,
   HEARTBEAT_REQUEST,
+  RETIRE_SIGNAL,
 } from "./worker_link.ts";
 
 /** How a worker announces on stderr that it accepts connections. */
@@ -162,16 +163,30 @@ export class WorkerProcess {
   }
 
   /**
-   * Asks the worker to stop gracefully, and kills it if it is not gone
-   * after `graceMs`.
+   * Retires the worker after a reload: it stops accepting and finishes its
+   * responses in flight; it is killed if it is not gone after `graceMs`.
+   * Resolves to whether it had to be killed.
    */
-  async stop(graceMs: number): Promise<void> {
+  async retire(graceMs: number): Promise<boolean> {
+    this.retiring = true;
+    this.kill(RETIRE_SIGNAL);
+    if (await settledWithin(this.exited, graceMs)) return false;
+    this.kill("SIGKILL");
+    await this.exited;
+    return true;
+  }
+
+  /**
+   * Asks the worker to stop gracefully, and kills it if it is not gone
+   * after `graceMs`; resolves to whether it had to be killed.
+   */
+  async stop(graceMs: number): Promise<boolean> {
     this.retiring = true;
     this.kill("SIGTERM");
-    if (!await settledWithin(this.exited, graceMs)) {
-      this.kill("SIGKILL");
-      await this.exited;
-    }
+    if (await settledWithin(this.exited, graceMs)) return false;
+    this.kill("SIGKILL");
+    await this.exited;
+    return true;
   }
 
   #remember(line: string): void {

@@ -45,6 +45,11 @@ export interface SupervisorCoreOptions {
   messagePrefix: string;
   /** Grace period of a stopping worker before SIGKILL. */
   gracePeriodMs: number;
+  /**
+   * Grace period of a worker retired by a reload before SIGKILL: its own
+   * `--reload-grace`, and the stop's grace on top for its last answers.
+   */
+  retireGraceMs: number;
   /** How long a new worker may take to become ready. */
   readyTimeoutMs: number;
   /**
@@ -181,18 +186,23 @@ export class Supervisor {
     }
     this.#stopping = true;
     for (const wake of this.#wake) wake();
-    await Promise.all(
-      [...this.#live].map((worker) => worker.stop(this.#options.gracePeriodMs)),
-    );
     // Workers spawned while the others were stopping (a spawn can be in
     // flight when the signal arrives) are stopped too.
     while (this.#live.size > 0) {
-      await Promise.all(
-        [...this.#live].map((w) => w.stop(this.#options.gracePeriodMs)),
-      );
+      await Promise.all([...this.#live].map((worker) => this.#stopOne(worker)));
     }
     clearInterval(this.#watchdog);
     this.#done.resolve(code);
+  }
+
+  /** Stops one worker, and says so if it had to be killed. */
+  async #stopOne(worker: WorkerProcess): Promise<void> {
+    const graceMs = this.#options.gracePeriodMs;
+    if (await worker.stop(graceMs)) {
+      await this.#say(
+        `worker ${worker.id} (pid ${worker.pid}) did not stop within ${graceMs} ms; killed it`,
+      );
+    }
   }
 
   /** Starts a worker in `slot` until one is ready, with backoff. */
@@ -278,7 +288,15 @@ export class Supervisor {
       slot.current = fresh;
       slot.failures = 0;
       this.#watch(slot, fresh);
-      await old.stop(this.#options.gracePeriodMs);
+      // The old worker stops accepting at once and finishes its responses
+      // meanwhile: the next slot need not wait for its downloads.
+      const graceMs = this.#options.retireGraceMs;
+      void old.retire(graceMs).then((killed) => {
+        if (!killed) return;
+        return this.#say(
+          `worker ${old.id} (pid ${old.pid}) did not finish within ${graceMs} ms of its retirement; killed it`,
+        );
+      });
       return true;
     } finally {
       slot.busy = false;

@@ -19,6 +19,8 @@ export interface Config {
   cacheControl: string | undefined;
   headerTimeout: number;
   idleTimeout: number;
+  /** Seconds an old worker may finish its responses after a reload. */
+  reloadGrace: number;
   maxConnections: number;
   pidFile: string | undefined;
   /** Set in a worker process started by the supervisor (internal flag). */
@@ -55,6 +57,8 @@ Options:
       --header-timeout S    seconds for a complete request head (default: 10)
       --idle-timeout S      seconds an idle keep-alive connection lives (default: 15)
       --max-connections N   open connections per worker before 503 (default: 4096)
+      --reload-grace S      seconds old workers may finish responses after
+                            SIGHUP (default: 300)
       --pid-file PATH       write the (supervisor) process id to PATH
   -h, --help                show this help
   -V, --version             show the version`;
@@ -89,6 +93,7 @@ export function parseCommandLine(args: string[]): Command {
         "header-timeout": { type: "string", default: "10" },
         "idle-timeout": { type: "string", default: "15" },
         "max-connections": { type: "string", default: "4096" },
+        "reload-grace": { type: "string", default: "300" },
         "pid-file": { type: "string" },
         "worker-id": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
@@ -122,6 +127,7 @@ export function parseCommandLine(args: string[]): Command {
       cacheControl,
       headerTimeout: seconds("--header-timeout", values["header-timeout"]),
       idleTimeout: seconds("--idle-timeout", values["idle-timeout"]),
+      reloadGrace: seconds("--reload-grace", values["reload-grace"]),
       maxConnections: integer(
         "--max-connections",
         values["max-connections"],

@@ -58,9 +58,10 @@ export interface Server {
   readonly addr: Deno.NetAddr;
   /**
    * Stops accepting, closes idle connections, lets responses in flight
-   * finish (bounded by the grace period), then resolves.
+   * finish (for `graceMs`, by default the `shutdownGraceMs` option), then
+   * resolves. Called again while stopping, it can only shorten the wait.
    */
-  shutdown(): Promise<void>;
+  shutdown(graceMs?: number): Promise<void>;
   /**
    * Stops at once: stops accepting, closes every connection whatever it is
    * doing, then resolves like `shutdown()`.
@@ -283,13 +284,19 @@ export function serve(options: ServeOptions): Server {
   };
   acceptLoop().catch((error) => report("accept loop", error));
 
-  const shutdown = () => {
+  let graceEnds = Infinity;
+  const shutdown = (graceMs = options.shutdownGraceMs ?? 5000) => {
     if (!stopping) {
       stopping = true;
       closeQuietly(listener);
       for (const connection of connections) connection.drain();
-      graceTimer = setTimeout(abortAll, options.shutdownGraceMs ?? 5000);
       settle();
+    }
+    const ends = performance.now() + graceMs;
+    if (!settled && ends < graceEnds) {
+      graceEnds = ends;
+      clearTimeout(graceTimer);
+      graceTimer = setTimeout(abortAll, graceMs);
     }
     return finished;
   };

@@ -30,8 +30,19 @@ export const HEARTBEAT_MARK = "heartbeat";
  */
 export const HEARTBEAT_REQUEST: Uint8Array = new TextEncoder().encode("h");
 
+/**
+ * The signal by which the supervisor retires a worker after a reload: it
+ * stops accepting, and finishes its responses in flight for up to
+ * `--reload-grace` rather than the few seconds a stop allows.
+ */
+export const RETIRE_SIGNAL: Deno.Signal = "SIGUSR2";
+
 /** Signals after which the worker stops on its own and stops watching. */
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
+const STOP_SIGNALS: readonly Deno.Signal[] = [
+  "SIGTERM",
+  "SIGINT",
+  RETIRE_SIGNAL,
+];
 
 /**
  * Worker side of the link to the supervisor, which is the worker's stdin:

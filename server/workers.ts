@@ -30,8 +30,16 @@ export interface SupervisorOptions {
    * --pid-file; the supervisor adds `-r ROOT -p PORT --worker-id N`.
    */
   workerArgs: string[];
-  /** Absolute real path of the document root (for the workers' --allow-read). */
+  /**
+   * Absolute real path of the document root (for the workers' --allow-read).
+   */
   root: string;
+  /**
+   * The root as given, resolved again at each reload: a root that is a
+   * symlink switched to a new release is followed by the new workers.
+   * @default {root}
+   */
+  rootPath?: string;
   /** Listen address, for the workers' --allow-net and the startup line. */
   hostname: string;
   /** Listen port; 0 picks a free one that every worker then shares. */
@@ -54,6 +62,12 @@ export interface SupervisorOptions {
    */
   gracePeriodMs?: number;
   /**
+   * How long a worker retired by a reload may finish its responses (its
+   * `--reload-grace`) before it is killed, a stop's grace period later.
+   * @default 300_000
+   */
+  reloadGraceMs?: number;
+  /**
    * How long a worker may go without a heartbeat before it is taken for
    * hung, killed and replaced.
    * @default 10_000
@@ -64,6 +78,16 @@ export interface SupervisorOptions {
    * @default 30_000
    */
   readyTimeoutMs?: number;
+}
+
+/**
+ * Why workers cannot be given `root`, or `undefined`: they get
+ * --allow-read=ROOT, and Deno splits that list at commas, with no way to
+ * escape one.
+ */
+function checkWorkerRoot(root: string): string | undefined {
+  if (Deno.build.standalone || !root.includes(",")) return undefined;
+  return `Cannot run workers for root ${root}: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`;
 }
 
 /** Operating systems whose kernel balances connections across reuse-port listeners. */
@@ -109,13 +133,9 @@ export async function runSupervisor(
   const unsupported = checkWorkerPlatform(options.workers, Deno.build.os);
   if (unsupported) return fail(unsupported);
 
-  // Workers get --allow-read=ROOT, and Deno splits that list at commas,
-  // with no way to escape one.
-  if (!Deno.build.standalone && options.root.includes(",")) {
-    return fail(
-      `Cannot run workers for root ${options.root}: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`,
-    );
-  }
+  const unusable = checkWorkerRoot(options.root);
+  if (unusable) return fail(unusable);
+  let root = options.root;
   const port = bindProbe(options.hostname, options.port);
   if (typeof port === "string") return fail(port);
 
@@ -127,7 +147,7 @@ export async function runSupervisor(
       program,
       args: createWorkerArgs({
         workerArgs: options.workerArgs,
-        root: options.root,
+        root,
         hostname: options.hostname,
         port,
         workerModule,
@@ -138,6 +158,8 @@ export async function runSupervisor(
     messagePrefix: PREFIX,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    retireGraceMs: (options.reloadGraceMs ?? 300_000) +
+      (options.gracePeriodMs ?? 10_000),
     hangTimeoutMs: options.hangTimeoutMs ?? 10_000,
   });
 
@@ -145,6 +167,28 @@ export async function runSupervisor(
   const onReload = () => {
     const warning = migrationWarning();
     if (warning) void stderr.write(`${PREFIX}${warning}\n`);
+    const given = options.rootPath ?? options.root;
+    let now: string;
+    try {
+      now = Deno.realPathSync(given);
+      if (!Deno.statSync(now).isDirectory) throw new Error("not a directory");
+    } catch (error) {
+      void stderr.write(
+        `${PREFIX}reload stopped: Cannot serve ${given}: ${
+          errorMessage(error)
+        }; the old workers keep running\n`,
+      );
+      return;
+    }
+    const unusable = checkWorkerRoot(now);
+    if (unusable) {
+      void stderr.write(`${PREFIX}reload stopped: ${unusable}\n`);
+      return;
+    }
+    if (now !== root) {
+      void stderr.write(`${PREFIX}root ${given} now leads to ${now}\n`);
+      root = now;
+    }
     void supervisor.reload();
   };
   const listeners: [Deno.Signal, () => void][] = [
@@ -169,7 +213,7 @@ export async function runSupervisor(
     if (await supervisor.start()) {
       const address = formatNetPermission(options.hostname, port);
       await stderr.write(
-        `${PREFIX}listening on http://${address} root=${options.root} workers=${options.workers}\n`,
+        `${PREFIX}listening on http://${address} root=${root} workers=${options.workers}\n`,
       );
     }
     return await supervisor.done;

@@ -42,6 +42,7 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
   ["zero workers", ["-w", "0"], /--workers '0'/],
   ["a zero idle timeout", ["--idle-timeout", "0"], /--idle-timeout '0'/],
   ["a zero header timeout", ["--header-timeout=0.000"], /--header-timeout/],
+  ["a zero reload grace", ["--reload-grace", "0"], /--reload-grace '0'/],
   ["a Cache-Control with DEL", ["--cache-control", "a\x7f"], /--cache-control/],
   ["a flag without its value", ["-r"], /root|-r/],
 ];

@@ -218,3 +218,29 @@ Deno.test("serve()'s shutdown waits 5 s for a response in flight by default", as
   assert.equal(stopped, true, "still waiting after 8 s");
   assert.equal(await client.serverClosed(), true, "closed, nothing sent");
 });
+
+Deno.test("serve()'s shutdown takes a grace of its own, and a later call only shortens it", async () => {
+  // A handler that never answers: only the grace period ends the wait.
+  const server = serve({
+    root: SUITE_ROOT,
+    hostname: "127.0.0.1",
+    port: 0,
+    accessLog: false,
+    handler: () => new Promise(() => {}),
+  });
+  using client = await RawClient.connect(server.addr.port);
+  await client.send(`GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n`);
+  await sleep(100); // The request is in the handler.
+  let stopped = false;
+  const stopping = server.shutdown(60_000).then(() => stopped = true);
+  await sleep(300);
+  void server.shutdown(120_000); // longer: changes nothing
+  await sleep(300);
+  assert.equal(stopped, false, "a grace of 60 s ended within 600 ms");
+  const started = performance.now();
+  void server.shutdown(200);
+  await stopping;
+  const took = performance.now() - started;
+  assert.ok(took < 2_000, `a grace shortened to 200 ms took ${took} ms`);
+  assert.equal(await client.serverClosed(), true, "closed, nothing sent");
+});

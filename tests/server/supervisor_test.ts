@@ -56,6 +56,7 @@ interface FixtureOptions {
   /** The root the workers are given (a plan file must be under it). */
   root?: string;
   gracePeriodMs?: number;
+  retireGraceMs?: number;
   hangTimeoutMs?: number;
 }
 
@@ -86,6 +87,7 @@ function superviseFakeWorkers(options: FixtureOptions = {}): Fixture {
     stderr,
     messagePrefix: "sup: ",
     gracePeriodMs: options.gracePeriodMs ?? 1_000,
+    retireGraceMs: options.retireGraceMs ?? 1_000,
     readyTimeoutMs: 20_000,
     hangTimeoutMs: options.hangTimeoutMs ?? 10_000,
   });
@@ -178,19 +180,33 @@ Deno.test("Supervisor: reloads asked for during a reload make one more pass, not
   assert.equal(supervisor.pids().length, 1);
 });
 
-Deno.test("Supervisor: reload() resolves once the old worker is gone", async () => {
-  // Deaf to SIGTERM, the old worker lasts the whole grace period.
+Deno.test("Supervisor: a reload retires the old worker, killed once its retire grace is over", async () => {
+  // Deaf to the retire signal, the old worker lasts the whole retire
+  // grace; the reload does not wait for it (its downloads may be long).
   await using fixture = superviseFakeWorkers({
     flags: ["--ignore-stop"],
-    gracePeriodMs: 1_000,
+    gracePeriodMs: 60_000,
+    retireGraceMs: 1_500,
   });
   const { supervisor } = fixture;
   assert.equal(await supervisor.start(), true);
   const [old] = supervisor.pids();
+  const started = performance.now();
   await supervisor.reload();
-  assert.equal(isAlive(old), false);
+  assert.ok(isAlive(old), "the reload waits for the new worker, not the old");
   const [fresh] = supervisor.pids();
   assert.notEqual(fresh, old);
+  await waitFor("the old worker killed", () => !isAlive(old), 10_000);
+  const took = performance.now() - started;
+  assert.ok(took >= 1_400, `killed after ${took} ms, before its grace`);
+  await waitFor(
+    "word of the kill",
+    () =>
+      fixture.stderr.count(
+        /did not finish within 1500 ms of its retirement; killed it$/,
+      ) === 1,
+    2_000,
+  );
   assert.ok(isAlive(fresh));
 });
 

@@ -13,7 +13,7 @@ import {
 import { createLineSink, forwardLines } from "../../server/_worker_output.ts";
 import { startDelayMs } from "../../server/_worker_supervisor.ts";
 import { checkWorkerPlatform } from "../../server/workers.ts";
-import { HEARTBEAT_REQUEST } from "../../server/worker_link.ts";
+import { HEARTBEAT_REQUEST, RETIRE_SIGNAL } from "../../server/worker_link.ts";
 import { tempDir } from "./_harness.ts";
 import { isAlive, sleep, waitFor } from "./_waits.ts";
 
@@ -308,6 +308,12 @@ Deno.test("runSupervisor() runs, spreads, replaces, reloads and stops -w 3 worke
         "the reload",
         () => server.stderr.some((l) => l.endsWith("reload done")),
       );
+      // Retired idle, the old workers exit at once, but after the reload.
+      await waitFor(
+        "the old workers gone",
+        () => !before.some(([, pid]) => isAlive(pid)),
+        5_000,
+      );
       const after = [...server.workers().entries()]
         .filter(([, pid]) => isAlive(pid));
       assert.equal(after.length, 3);
@@ -334,6 +340,105 @@ Deno.test("runSupervisor() runs, spreads, replaces, reloads and stops -w 3 worke
   }
 });
 
+Deno.test("a reload lets a download outlast the few seconds a stop allows", async () => {
+  // 48 MiB read at about 6 MiB/s: some 8 s, past a stop's 5 s of grace.
+  const root = await Deno.makeTempDir({ prefix: "httpd-reload-" });
+  const size = 48 << 20;
+  await Deno.writeFile(`${root}/big.bin`, new Uint8Array(size));
+  const server = await startHttpd(["-r", root, "--quiet"]);
+  let conn: Deno.TcpConn | undefined;
+  try {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port() });
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const buffer = new Uint8Array(65536);
+    let received = 0;
+    let reloaded = false;
+    const started = Date.now();
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      received += n;
+      if (!reloaded && received > 1 << 20) {
+        reloaded = true;
+        server.signal("SIGHUP");
+      }
+      await sleep(10);
+      if (Date.now() - started > 30_000) break;
+    }
+    assert.ok(reloaded);
+    const took = Date.now() - started;
+    assert.ok(took > 6_000, `only ${took} ms: not past a stop's grace`);
+    assert.ok(
+      received > size && received < size + 1024,
+      `got ${received} bytes of a ${size}-byte body and its head`,
+    );
+    assert.ok(server.stderr.some((l) => l.endsWith("reload done")));
+  } finally {
+    conn?.close();
+    await server.cleanUp();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a reload follows a root symlink switched to a new release", async () => {
+  const base = Deno.realPathSync(
+    await Deno.makeTempDir({ prefix: "httpd-releases-" }),
+  );
+  for (const release of ["v1", "v2"]) {
+    await Deno.mkdir(`${base}/${release}`);
+    await Deno.writeTextFile(`${base}/${release}/index.html`, release);
+  }
+  await Deno.symlink(`${base}/v1`, `${base}/current`);
+  const server = await startHttpd(["-r", `${base}/current`, "--quiet"]);
+  const page = async () => {
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: server.port(),
+    });
+    try {
+      await conn.write(
+        new TextEncoder().encode(
+          "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ),
+      );
+      const text = new TextDecoder().decode(
+        await new Response(conn.readable).arrayBuffer(),
+      );
+      return text.slice(text.indexOf("\r\n\r\n") + 4);
+    } finally {
+      try {
+        conn.close();
+      } catch {
+        // Closed by the stream's end.
+      }
+    }
+  };
+  try {
+    assert.equal(await page(), "v1");
+    await Deno.symlink(`${base}/v2`, `${base}/next`);
+    await Deno.rename(`${base}/next`, `${base}/current`);
+    server.signal("SIGHUP");
+    await waitFor(
+      "the reload",
+      () => server.stderr.some((l) => l.endsWith("reload done")),
+    );
+    assert.ok(
+      server.stderr.some((l) =>
+        l === `httpd.ts: root ${base}/current now leads to ${base}/v2`
+      ),
+      server.stderr.join("\n"),
+    );
+    const pages: string[] = [];
+    for (let i = 0; i < 9; i++) pages.push(await page());
+    assert.deepEqual(pages, Array(9).fill("v2"));
+  } finally {
+    await server.cleanUp();
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
 Deno.test("-w 2 passes every serving flag on to its workers", async () => {
   const server = await startHttpd([
     "--quiet",
@@ -344,6 +449,8 @@ Deno.test("-w 2 passes every serving flag on to its workers", async () => {
     "3",
     "--idle-timeout",
     "4",
+    "--reload-grace",
+    "5",
     "--cache-control",
     "no-cache",
   ]);
@@ -359,6 +466,7 @@ Deno.test("-w 2 passes every serving flag on to its workers", async () => {
           "--max-connections=7",
           "--header-timeout=3",
           "--idle-timeout=4",
+          "--reload-grace=5",
           "--cache-control=no-cache",
         ]
       ) assert.ok(args.includes(flag), `${flag} in ${args.join(" ")}`);
@@ -599,6 +707,13 @@ Deno.test("runSupervisor() kills a worker deaf to its stop request once the grac
     const status = await server.finished(15_000);
     assert.equal(status.code, 0, server.stderr.join("\n"));
     await waitFor("the deaf worker to be gone", () => !isAlive(pid), 5_000);
+    assert.ok(
+      server.stderr.some((l) =>
+        l ===
+          `httpd.ts: worker 1 (pid ${pid}) did not stop within 500 ms; killed it`
+      ),
+      server.stderr.join("\n"),
+    );
   } finally {
     await server.cleanUp();
   }
@@ -759,8 +874,9 @@ Deno.test("linkToSupervisor() sends heartbeats only once asked", async () => {
 });
 
 Deno.test("linkToSupervisor() lets the worker exit after a signal", async (t) => {
-  // SIGINT too: Ctrl-C in a terminal reaches every worker of the group.
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  // SIGINT too: Ctrl-C in a terminal reaches every worker of the group;
+  // and the signal that retires a worker after a reload.
+  for (const signal of ["SIGTERM", "SIGINT", RETIRE_SIGNAL] as const) {
     await t.step(signal, () => expectExitAfter(signal));
   }
 });

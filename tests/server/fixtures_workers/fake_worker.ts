@@ -8,7 +8,7 @@
  * (exit 70 a moment after announcing itself), --hang-after-ready (a
  * blocked event loop after a moment of heartbeats, which it sends like
  * httpd.ts's workers), --hang-at-ready (blocked from its ready line on),
- * --never-ready (listening, but it never says so) and --ignore-stop (deaf to SIGTERM, SIGINT and its stdin closing: only SIGKILL
+ * --never-ready (listening, but it never says so) and --ignore-stop (deaf to SIGTERM, SIGINT, the retire signal and its stdin closing: only SIGKILL
  * ends it), and --plan=FILE: worker N follows line N of FILE, which is
  * `crash=MS` (crash MS ms after its ready line), `fail=MS` (fail to start
  * after MS ms, never ready) or empty or missing (stay up). FILE must be
@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import {
   HEARTBEAT_MARK,
   linkToSupervisor,
+  RETIRE_SIGNAL,
 } from "../../../server/worker_link.ts";
 
 const { values } = parseArgs({
@@ -132,7 +133,7 @@ async function shutdown(): Promise<void> {
 }
 
 const ignoreStop = values["ignore-stop"] ?? false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
+for (const signal of ["SIGTERM", "SIGINT", RETIRE_SIGNAL] as const) {
   Deno.addSignalListener(signal, () => {
     if (!ignoreStop) shutdown().then(() => Deno.exit(0));
   });

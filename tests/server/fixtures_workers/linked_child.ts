@@ -1,16 +1,20 @@
 /**
  * A minimal worker for the linkToSupervisor() tests: prints
  * "watching", then "stopped" when its stdin closes; with
- * --stop-on-signal it prints "signal" on SIGTERM or SIGINT and must then
+ * --stop-on-signal it prints "signal" on SIGTERM, SIGINT or the retire
+ * signal and must then
  * exit by itself, its stdin still open.
  *
  * @module
  */
 
-import { linkToSupervisor } from "../../../server/worker_link.ts";
+import {
+  linkToSupervisor,
+  RETIRE_SIGNAL,
+} from "../../../server/worker_link.ts";
 
 if (Deno.args.includes("--stop-on-signal")) {
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  for (const signal of ["SIGTERM", "SIGINT", RETIRE_SIGNAL] as const) {
     Deno.addSignalListener(signal, () => console.log("signal"));
   }
 }

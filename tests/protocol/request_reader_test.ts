@@ -501,3 +501,36 @@ Deno.test("readRequests() holds a repeated head after empty lines to the shared 
     (error) => error instanceof RequestError && error.status === 431,
   );
 });
+Deno.test("readRequests() parses a head again that differs from the one before only in its first byte", async () => {
+  // Same length, same bytes but the first: a repeat check that skips the
+  // first byte would yield the GET again for the other method.
+  const input = encoder.encode(
+    "GET /a HTTP/1.1\r\nHost: x\r\n\r\n" + "PET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const heads = await collect(pieces(input, () => 1 << 20));
+  assert.deepEqual(heads.map((h) => h.method), ["GET", "PET"]);
+});
+Deno.test("readRequests() yields nothing a read brings in after return()", async () => {
+  const pending = Promise.withResolvers<void>();
+  const buffers: Uint8Array[] = [];
+  const stalled = readRequests({
+    async read(buffer) {
+      buffers.push(buffer);
+      await pending.promise;
+      const head = encoder.encode("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+      buffer.set(head);
+      return head.length;
+    },
+  });
+  const next = stalled.next();
+  await stalled.return!();
+  pending.resolve();
+  assert.deepEqual(await next, { done: true, value: undefined });
+  const later = recording("GET /3 HTTP/1.0\r\n\r\n");
+  await collect(later.source);
+  assert.equal(
+    later.buffers[0],
+    buffers[0].buffer,
+    "given back once the read ended",
+  );
+});

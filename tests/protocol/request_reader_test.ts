@@ -534,3 +534,14 @@ Deno.test("readRequests() yields nothing a read brings in after return()", async
     "given back once the read ended",
   );
 });
+
+Deno.test("readRequests() lets exactly 32 KiB of empty lines through, refusing only more", async () => {
+  // At the limit nothing is refused yet: a client that stops there is idle
+  // and leaves; a head after it would exceed the limit (see above).
+  for (const readSize of [1 << 20, 1000]) {
+    const heads = await collect(
+      pieces(encoder.encode("\r\n".repeat(16384)), () => readSize),
+    );
+    assert.deepEqual(heads, [], `reads of up to ${readSize} bytes`);
+  }
+});

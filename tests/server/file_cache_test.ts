@@ -545,3 +545,92 @@ Deno.test("FileCache leaves out a precompressed sibling swapped for a symlink as
   assert.equal(decoder.decode(entry.original.bytes), "original");
   assert.deepEqual(entry.encoded, []);
 });
+
+Deno.test("FileCache holds a file racy for 2 s after its last change, no less", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/recent.txt`;
+  Deno.writeTextFileSync(path, "CONTENT");
+  const info = Deno.statSync(path);
+  // The later of mtime and ctime, as the cache takes it.
+  const changed = Math.max(info.mtime!.getTime(), info.ctime!.getTime());
+  const realNow = Date.now;
+  try {
+    for (const [age, racy] of [[1999, true], [2000, false]] as const) {
+      Date.now = () => changed + age;
+      const cache = new FileCache(dir.path);
+      const { original } = await entryOf(cache, "/recent.txt");
+      assert.equal(original.racy, racy, `changed ${age} ms ago`);
+    }
+  } finally {
+    Date.now = realNow;
+  }
+});
+
+Deno.test("FileCache keeps at most maxEntries files, evicting the oldest stored", async () => {
+  using dir = tempDir();
+  for (const name of ["a", "b", "c"]) {
+    Deno.writeTextFileSync(`${dir.path}/${name}.txt`, name);
+  }
+  const cache = new FileCache(dir.path, { maxEntries: 2, maxStaleMs: 1e9 });
+  const a = await entryOf(cache, "/a.txt");
+  const b = await entryOf(cache, "/b.txt");
+  const c = await entryOf(cache, "/c.txt");
+  assert.equal(await entryOf(cache, "/b.txt"), b, "b kept");
+  assert.equal(await entryOf(cache, "/c.txt"), c, "c kept");
+  // A third file made room by evicting the first: read again, a new entry.
+  assert.notEqual(await entryOf(cache, "/a.txt"), a, "a evicted");
+});
+
+Deno.test("FileCache fills its byte budget to the last byte", async () => {
+  using dir = tempDir();
+  const content = new Uint8Array(10_000);
+  for (let i = 0; i < 4; i++) {
+    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
+  }
+  // Room for exactly three files counted three times each.
+  const cache = new FileCache(dir.path, {
+    maxBytes: 3 * 3 * 10_000,
+    maxStaleMs: 1e9,
+  });
+  const entries: FileEntry[] = [];
+  for (let i = 0; i < 4; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
+  for (const i of [1, 2, 3]) {
+    assert.equal(await entryOf(cache, `/f${i}.bin`), entries[i], `f${i} kept`);
+  }
+});
+
+Deno.test("FileCache counts a small file three times against its byte budget", async () => {
+  using dir = tempDir();
+  const content = new Uint8Array(10_000);
+  for (let i = 0; i < 5; i++) {
+    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
+  }
+  // Nine copies' worth: three files (bytes and two responses each), not nine.
+  const cache = new FileCache(dir.path, {
+    maxBytes: 9 * 10_000,
+    maxStaleMs: 1e9,
+  });
+  const entries: FileEntry[] = [];
+  for (let i = 0; i < 5; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
+  assert.equal(await entryOf(cache, "/f4.bin"), entries[4], "f4 kept");
+  assert.notEqual(await entryOf(cache, "/f1.bin"), entries[1], "f1 evicted");
+});
+
+Deno.test("FileCache gives back the budget of what it evicts", async () => {
+  using dir = tempDir();
+  const content = new Uint8Array(10_000);
+  for (let i = 0; i < 10; i++) {
+    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
+  }
+  // Room for three and a half files counted three times each.
+  const cache = new FileCache(dir.path, {
+    maxBytes: 3.5 * 3 * 10_000,
+    maxStaleMs: 1e9,
+  });
+  const entries: FileEntry[] = [];
+  for (let i = 0; i < 10; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
+  // Many evictions later, the budget still holds the last three.
+  for (const i of [7, 8, 9]) {
+    assert.equal(await entryOf(cache, `/f${i}.bin`), entries[i], `f${i} kept`);
+  }
+});

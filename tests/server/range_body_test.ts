@@ -315,3 +315,30 @@ Deno.test("writeMultipartRanges() throws ShortFileError when a range's last byte
     await Deno.remove(path);
   }
 });
+
+Deno.test("writeMultipartRanges() writes a part longer than one read chunk", async () => {
+  // 256 KiB is readFileRange()'s default chunk: these parts take 2 and 3 reads.
+  const size = 700 * 1024;
+  const content = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeFile(path, content);
+    using file = await Deno.open(path);
+    const ranges = [{ start: 0, end: 300_000 }, { start: 100, end: size - 1 }];
+    const multipart = createMultipartByteranges({
+      boundary: "B",
+      contentType: "application/octet-stream",
+      ranges,
+      size,
+    });
+    const out = collector();
+    await writeMultipartRanges(file, multipart, out.sink);
+    assert.equal(out.bytes().length, multipart.contentLength);
+    const parts = parseMultipart(out.bytes(), "B");
+    ranges.forEach(({ start, end }, i) => {
+      assert.deepEqual(parts[i].data, content.slice(start, end + 1));
+    });
+  } finally {
+    await Deno.remove(path);
+  }
+});

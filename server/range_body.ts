@@ -77,9 +77,7 @@ export async function writeMultipartRanges(
   for (const part of multipart.parts) {
     await sink(part.head);
     const { start, end } = part.range;
-    // readFileRange() does not seek for offset 0, trusting a file just
-    // opened; here a part at 0 may follow another part.
-    if (start === 0) await file.seek(0, Deno.SeekMode.Start);
+    // readFileRange() seeks to `start` first, so parts may come in any order.
     let position = start;
     for await (const chunk of readFileRange(file, start, end - start + 1)) {
       await sink(chunk);

@@ -193,8 +193,11 @@ Deno.test("openTimeoutFor() leaves room for six opens within the idle timeout", 
   assert.equal(openTimeoutFor(60_000), 5_000);
 });
 
-Deno.test("serve()'s shutdown waits 5 s for a response in flight by default", async () => {
-  // A handler that never answers: only the grace period ends the wait.
+/**
+ * A server whose handler never answers, with one client whose request is
+ * in that handler: only the grace period ends a shutdown's wait.
+ */
+async function stalledServer() {
   const server = serve({
     root: SUITE_ROOT,
     hostname: "127.0.0.1",
@@ -202,9 +205,15 @@ Deno.test("serve()'s shutdown waits 5 s for a response in flight by default", as
     accessLog: false,
     handler: () => new Promise(() => {}),
   });
-  using client = await RawClient.connect(server.addr.port);
+  const client = await RawClient.connect(server.addr.port);
   await client.send(`GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n`);
   await sleep(100); // The request is in the handler.
+  return { server, client, [Symbol.dispose]: () => client.close() };
+}
+
+Deno.test("serve()'s shutdown waits 5 s for a response in flight by default", async () => {
+  using stalled = await stalledServer();
+  const { server, client } = stalled;
   let stopped = false;
   const stopping = server.shutdown().then(() => stopped = true);
   await sleep(4_000);
@@ -220,17 +229,8 @@ Deno.test("serve()'s shutdown waits 5 s for a response in flight by default", as
 });
 
 Deno.test("serve()'s shutdown takes a grace of its own, and a later call only shortens it", async () => {
-  // A handler that never answers: only the grace period ends the wait.
-  const server = serve({
-    root: SUITE_ROOT,
-    hostname: "127.0.0.1",
-    port: 0,
-    accessLog: false,
-    handler: () => new Promise(() => {}),
-  });
-  using client = await RawClient.connect(server.addr.port);
-  await client.send(`GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n`);
-  await sleep(100); // The request is in the handler.
+  using stalled = await stalledServer();
+  const { server, client } = stalled;
   let stopped = false;
   const stopping = server.shutdown(60_000).then(() => stopped = true);
   await sleep(300);

@@ -581,56 +581,45 @@ Deno.test("FileCache keeps at most maxEntries files, evicting the oldest stored"
   assert.notEqual(await entryOf(cache, "/a.txt"), a, "a evicted");
 });
 
-Deno.test("FileCache fills its byte budget to the last byte", async () => {
-  using dir = tempDir();
-  const content = new Uint8Array(10_000);
-  for (let i = 0; i < 4; i++) {
-    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
+/** Bytes of each file {@linkcode budgeted} writes. */
+const FILE_SIZE = 10_000;
+
+/**
+ * Writes `count` files of FILE_SIZE bytes (`/f0.bin`...) and looks each up
+ * once, in order, in a cache of `maxBytes` that never revalidates; the
+ * cache, the entries it gave, and the directory to dispose of.
+ */
+async function budgeted(count: number, maxBytes: number) {
+  const dir = tempDir();
+  for (let i = 0; i < count; i++) {
+    Deno.writeFileSync(`${dir.path}/f${i}.bin`, new Uint8Array(FILE_SIZE));
   }
-  // Room for exactly three files counted three times each.
-  const cache = new FileCache(dir.path, {
-    maxBytes: 3 * 3 * 10_000,
-    maxStaleMs: 1e9,
-  });
+  const cache = new FileCache(dir.path, { maxBytes, maxStaleMs: 1e9 });
   const entries: FileEntry[] = [];
-  for (let i = 0; i < 4; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
-  for (const i of [1, 2, 3]) {
-    assert.equal(await entryOf(cache, `/f${i}.bin`), entries[i], `f${i} kept`);
+  for (let i = 0; i < count; i++) {
+    entries.push(await entryOf(cache, `/f${i}.bin`));
   }
+  const kept = async (i: number) =>
+    await entryOf(cache, `/f${i}.bin`) === entries[i];
+  return { kept, [Symbol.dispose]: () => dir[Symbol.dispose]() };
+}
+
+Deno.test("FileCache fills its byte budget to the last byte", async () => {
+  // Room for exactly three files counted three times each.
+  using cache = await budgeted(4, 3 * 3 * FILE_SIZE);
+  for (const i of [1, 2, 3]) assert.ok(await cache.kept(i), `f${i} kept`);
 });
 
 Deno.test("FileCache counts a small file three times against its byte budget", async () => {
-  using dir = tempDir();
-  const content = new Uint8Array(10_000);
-  for (let i = 0; i < 5; i++) {
-    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
-  }
   // Nine copies' worth: three files (bytes and two responses each), not nine.
-  const cache = new FileCache(dir.path, {
-    maxBytes: 9 * 10_000,
-    maxStaleMs: 1e9,
-  });
-  const entries: FileEntry[] = [];
-  for (let i = 0; i < 5; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
-  assert.equal(await entryOf(cache, "/f4.bin"), entries[4], "f4 kept");
-  assert.notEqual(await entryOf(cache, "/f1.bin"), entries[1], "f1 evicted");
+  using cache = await budgeted(5, 9 * FILE_SIZE);
+  assert.ok(await cache.kept(4), "f4 kept");
+  assert.ok(!await cache.kept(1), "f1 evicted");
 });
 
 Deno.test("FileCache gives back the budget of what it evicts", async () => {
-  using dir = tempDir();
-  const content = new Uint8Array(10_000);
-  for (let i = 0; i < 10; i++) {
-    Deno.writeFileSync(`${dir.path}/f${i}.bin`, content);
-  }
-  // Room for three and a half files counted three times each.
-  const cache = new FileCache(dir.path, {
-    maxBytes: 3.5 * 3 * 10_000,
-    maxStaleMs: 1e9,
-  });
-  const entries: FileEntry[] = [];
-  for (let i = 0; i < 10; i++) entries.push(await entryOf(cache, `/f${i}.bin`));
-  // Many evictions later, the budget still holds the last three.
-  for (const i of [7, 8, 9]) {
-    assert.equal(await entryOf(cache, `/f${i}.bin`), entries[i], `f${i} kept`);
-  }
+  // Room for three and a half files counted three times each; many
+  // evictions later, the budget still holds the last three.
+  using cache = await budgeted(10, 3.5 * 3 * FILE_SIZE);
+  for (const i of [7, 8, 9]) assert.ok(await cache.kept(i), `f${i} kept`);
 });

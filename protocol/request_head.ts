@@ -177,11 +177,17 @@ export function requestMethod(
   start: number,
   end: number,
 ): string | undefined {
-  let i = start;
-  while (i < end && TOKEN[buf[i]] === 1) i++;
+  const i = tokenEnd(buf, start, end);
   return i > start && i < end && buf[i] === SP
     ? latin1(buf, start, i)
     : undefined;
+}
+
+/** Where the run of token bytes from `buf[from]` ends, at most at `to`. */
+function tokenEnd(buf: Uint8Array, from: number, to: number): number {
+  let i = from;
+  while (i < to && TOKEN[buf[i]] === 1) i++;
+  return i;
 }
 
 /**
@@ -562,9 +568,7 @@ function requestLineTooLong(
 ): RequestError {
   // Token bytes all the way past the limit: a method, longer than any.
   const last = Math.min(end, start + limits.maxRequestLine + 1);
-  let i = start;
-  while (i < last && TOKEN[buf[i]] === 1) i++;
-  if (i - start > limits.maxRequestLine) {
+  if (tokenEnd(buf, start, last) - start > limits.maxRequestLine) {
     return new RequestError(
       "MethodTooLong",
       `Cannot parse request line: method longer than ${limits.maxRequestLine} bytes`,

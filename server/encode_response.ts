@@ -33,21 +33,37 @@ export function encodeResponse(
   keepAlive: boolean,
   withBody = true,
 ): Uint8Array {
+  const text = formatHead(response, keepAlive);
+  const body = withBody && response.body instanceof Uint8Array
+    ? response.body
+    : undefined;
+  const bytes = new Uint8Array(text.length + (body?.length ?? 0));
+  encodeHead(text, bytes);
+  if (body !== undefined) bytes.set(body, text.length);
+  return bytes;
+}
+
+/**
+ * A response's head as text: status line, Server, Date, the handler's
+ * fields, Content-Length, Connection and the empty line.
+ */
+export function formatHead(response: Response, keepAlive: boolean): string {
   const length = response.contentLength;
-  const text = formatResponseHead(
+  return formatResponseHead(
     response.status,
     `Server: ${SERVER_NAME}\r\nDate: ${currentHttpDate()}\r\n${response.fields}${
       length === undefined ? "" : `Content-Length: ${length}\r\n`
     }${keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"}`,
   );
-  const body = withBody && response.body instanceof Uint8Array
-    ? response.body
-    : undefined;
-  const bytes = new Uint8Array(text.length + (body?.length ?? 0));
-  const { read } = encoder.encodeInto(text, bytes);
-  if (read !== text.length) {
+}
+
+/**
+ * Writes `head`, from {@linkcode formatHead}, at the start of `into`; throws
+ * rather than corrupt the framing if a character is not ASCII (one byte).
+ */
+export function encodeHead(head: string, into: Uint8Array): void {
+  const { read, written } = encoder.encodeInto(head, into);
+  if (read !== head.length || written !== head.length) {
     throw new TypeError("Cannot send head: non-ASCII field value");
   }
-  if (body !== undefined) bytes.set(body, text.length);
-  return bytes;
 }

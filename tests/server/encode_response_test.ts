@@ -41,3 +41,21 @@ Deno.test("encodeResponse() refuses a field value it cannot send as ASCII", () =
     TypeError,
   );
 });
+
+Deno.test("encodeResponse() refuses a non-ASCII field value ahead of a body", () => {
+  // With room for the body after it, all of the head would be read in, but
+  // as more bytes than characters: the body would overwrite its end.
+  assert.throws(
+    () =>
+      encodeResponse(
+        {
+          status: 200,
+          fields: "X-Name: caf\u00e9\r\n",
+          contentLength: 4,
+          body: new TextEncoder().encode("body"),
+        },
+        true,
+      ),
+    TypeError,
+  );
+});

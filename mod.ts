@@ -92,6 +92,7 @@ export {
   type Handler,
 } from "./server/file_handler.ts";
 export { type ErrorReporter } from "./server/error_report.ts";
+export { Frame } from "./server/frame.ts";
 export { serve, type ServeOptions, type Server } from "./server/listen.ts";
 export { mediaType } from "./server/media_type.ts";
 export {

@@ -204,7 +204,13 @@ export class Connection {
       } else if (this.#held.length > 0 || requests.pipelined) {
         // More requests are already here: answers go out together, one
         // write for many, once the buffer runs dry (or grows large).
-        this.#held.push({ bytes, head, response });
+        // Copied out of a frame: held bytes wait for later writes, and the
+        // frame's head may be rewritten meanwhile.
+        this.#held.push({
+          bytes: response.frame === undefined ? bytes : bytes.slice(),
+          head,
+          response,
+        });
         this.#heldBytes += bytes.length;
         if (keepAlive && requests.pipelined && this.#heldBytes < HOLD_LIMIT) {
           continue;
@@ -215,6 +221,8 @@ export class Connection {
         // #write: each async layer costs a promise per request.
         this.#beforeWrite();
         let written = 0;
+        const frame = response.frame;
+        frame?.hold();
         try {
           written = await this.#conn.write(bytes);
           if (written < bytes.length) {
@@ -226,6 +234,7 @@ export class Connection {
             }
           }
         } finally {
+          frame?.release();
           // Logged even when the client is gone: its request was answered.
           this.#log(head, response, bodyBytesIn(response, bytes, written));
         }
@@ -369,9 +378,11 @@ export class Connection {
     try {
       if (bytes !== undefined) {
         const written = { bytes: 0 };
+        response.frame?.hold();
         try {
           await this.#write(bytes, written);
         } finally {
+          response.frame?.release();
           sent.bytes = bodyBytesIn(response, bytes, written.bytes);
         }
       } else if (body instanceof Uint8Array) {
@@ -504,7 +515,9 @@ function discardBody(response: Response): void {
 /**
  * A response small enough to go out in one write, head and body together
  * (one segment for a small answer), or `undefined` for one that is not.
- * Kept in the response's wire, when it has one, for the rest of the second.
+ * Framed in place when the body has room for its head in front (whoever
+ * writes it holds the frame meanwhile), else kept in the response's wire,
+ * when it has one, for the rest of the second.
  */
 function wholeResponse(
   response: Response,
@@ -515,6 +528,8 @@ function wholeResponse(
     body !== undefined &&
     !(body instanceof Uint8Array && body.length <= SINGLE_WRITE_LIMIT)
   ) return undefined;
+  const framed = response.frame?.whole(response, keepAlive);
+  if (framed !== undefined) return framed;
   const wire = response.wire;
   if (wire === undefined) return encodeResponse(response, keepAlive);
   const second = currentSecond();

@@ -8,6 +8,7 @@
 
 import type { MultipartByteranges } from "../protocol/multipart.ts";
 import { STATUS_TEXT, type StatusCode } from "../protocol/status.ts";
+import type { Frame } from "./frame.ts";
 
 /** `length` bytes of an open file from `offset`, streamed. */
 export interface FileBody {
@@ -55,6 +56,12 @@ export interface Response {
    * set by a handler whose answer depends on nothing but the clock's second.
    */
   readonly wire?: Wire;
+  /**
+   * The frame the body sits in, when it is a small file's bytes kept with
+   * room for a head in front: the connection writes the head there and
+   * sends both at once, holding the frame meanwhile (see {@linkcode Frame}).
+   */
+  readonly frame?: Frame;
 }
 
 /**

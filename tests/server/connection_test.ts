@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { coarseNow } from "../../server/clock.ts";
 import type { AccessLog, LogEntry } from "../../server/access_log.ts";
 import { Connection } from "../../server/connection.ts";
+import { Frame } from "../../server/frame.ts";
 import type { Response } from "../../server/response.ts";
 import type { RequestHead } from "../../protocol/request_head.ts";
 
@@ -338,6 +339,11 @@ Deno.test("Connection times a pipelined head from its first byte, not from the l
 class ScriptedConn extends RecordingConn {
   maxWrite = Infinity;
   gate: Promise<void> | undefined;
+  /**
+   * Take a write's bytes when the gate opens rather than when it is called,
+   * as a socket that could take none at once reads the buffer later.
+   */
+  takeLate = false;
   closed = false;
   #input: Uint8Array[] = [];
   #ended = false;
@@ -387,7 +393,8 @@ class ScriptedConn extends RecordingConn {
 
   override async write(bytes: Uint8Array): Promise<number> {
     this.calls.push(`write ${bytes.length}`);
-    const taken = bytes.slice(0, Math.min(bytes.length, this.maxWrite));
+    const take = () => bytes.slice(0, Math.min(bytes.length, this.maxWrite));
+    let taken = this.takeLate ? undefined : take();
     if (this.gate !== undefined) {
       const { promise, reject } = Promise.withResolvers<never>();
       this.#rejects.add(reject);
@@ -395,6 +402,7 @@ class ScriptedConn extends RecordingConn {
       this.#rejects.delete(reject);
     }
     if (this.closed) throw new Deno.errors.BadResource("closed");
+    taken ??= take();
     for (const byte of taken) this.#output.push(byte);
     return taken.length;
   }
@@ -492,6 +500,75 @@ Deno.test("Connection writes the rest of an answer the socket took only in part"
   });
   assert.equal(conn.written.length, ANSWER_BYTES);
   assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
+});
+
+/** A handler answering with a frame of 100 "x"s, as the file cache keeps one. */
+function framedHandler(): { frame: Frame; handler: () => Response } {
+  const frame = new Frame(512, 100);
+  frame.body.fill(0x78);
+  const response = {
+    status: 200,
+    fields: "",
+    contentLength: 100,
+    body: frame.body,
+    frame,
+  } as const;
+  return { frame, handler: () => response };
+}
+
+/** Asserts that `written` is the framed 200, whole, with `connection`. */
+function assertFramed(written: string, connection: string): void {
+  assert.match(
+    written,
+    new RegExp(
+      "^HTTP/1\\.1 200 OK\\r\\nServer: [^\\r]+\\r\\nDate: [^\\r]+ GMT\\r\\n" +
+        `Content-Length: 100\\r\\nConnection: ${connection}\\r\\n\\r\\nx{100}$`,
+    ),
+  );
+}
+
+/**
+ * Sends `request` on a socket that takes nothing until the end, and while
+ * its answer waits there, has another client get the same frame with
+ * `Connection: close`; then checks both got their own head.
+ */
+async function framedWhileWaiting(request: string): Promise<void> {
+  const { frame, handler } = framedHandler();
+  const slow = new ScriptedConn();
+  slow.takeLate = true;
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  slow.gate = gate;
+  await withConnection(slow, handler, async () => {
+    slow.push(request);
+    await until(
+      () => slow.calls.some((call) => call.startsWith("write")),
+      "the keep-alive answer's write",
+    );
+    const other = new ScriptedConn();
+    await withConnection(other, handler, async () => {
+      other.push("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await until(() => other.closed, "the other connection to end");
+    });
+    assertFramed(other.written, "close");
+    open();
+    await until(() => slow.written.length > 0, "the socket to take the answer");
+    assertFramed(slow.written, "keep-alive");
+    // Once written, the frame is free for another head again.
+    const closing = handler();
+    await until(
+      () => frame.whole(closing, false)?.buffer === frame.body.buffer,
+      "the frame to be released",
+    );
+  });
+}
+
+Deno.test("Connection keeps a framed answer's head in place until the socket takes it", async () => {
+  await framedWhileWaiting(GET("/"));
+});
+
+Deno.test("Connection copies a framed answer it holds back for a pipelined request", async () => {
+  // The answer waits for the rest of the next head, then goes out alone.
+  await framedWhileWaiting(`${GET("/")}GET /next HT`);
 });
 
 Deno.test("Connection answers 'close' to a request whose answer is pending when it starts draining", async () => {

@@ -16,6 +16,7 @@ import {
   type PrecompressedCoding,
 } from "./precompressed.ts";
 import { classifyError, resolvePath } from "./resolve_path.ts";
+import { Frame } from "./frame.ts";
 import { SINGLE_WRITE_LIMIT } from "./response.ts";
 
 /** One file on disk: the original or a precompressed sibling. */
@@ -42,6 +43,11 @@ export interface Representation {
   readonly coding: PrecompressedCoding | undefined;
   /** The content, for files up to the cache's size limit. */
   readonly bytes: Uint8Array | undefined;
+  /**
+   * What holds `bytes` when the cache keeps room for a head in front of
+   * them (see `headRoom`): for non-empty files up to `SINGLE_WRITE_LIMIT`.
+   */
+  readonly frame: Frame | undefined;
   /**
    * Read so soon after its last change that a same-size rewrite within the
    * same millisecond would not show in the stat: read again next time.
@@ -83,11 +89,19 @@ export interface FileCacheOptions {
   /** Largest file whose bytes are kept in memory. @default {1048576} */
   maxFileSize?: number;
   /**
-   * Most memory for file contents, counting each small file three times:
-   * its bytes and the two complete responses built from them.
+   * Most memory for file contents. A small file counts with its room for a
+   * head, or three times without one: its bytes and the two complete
+   * responses built from them.
    * @default {33554432}
    */
   maxBytes?: number;
+  /**
+   * Free bytes kept in front of each small file's content (non-empty, up to
+   * `SINGLE_WRITE_LIMIT`), where a response head is written in place: see
+   * {@linkcode Frame}. None when 0.
+   * @default {0}
+   */
+  headRoom?: number;
   /**
    * How long a request waits for a file to open, in ms. An open that never
    * returns (a FIFO swapped in under the root, with no writer) holds one of
@@ -188,6 +202,7 @@ export class FileCache {
   readonly #maxFileSize: number;
   readonly #maxBytes: number;
   readonly #openTimeoutMs: number;
+  readonly #headRoom: number;
   readonly #open: OpenFile;
   readonly #known = new Map<string, Known>();
   readonly #slots = new Map<string, Slot>();
@@ -205,6 +220,7 @@ export class FileCache {
     this.#maxEntries = options?.maxEntries ?? 4096;
     this.#maxFileSize = options?.maxFileSize ?? 1 << 20;
     this.#maxBytes = options?.maxBytes ?? 32 << 20;
+    this.#headRoom = options?.headRoom ?? 0;
     this.#openTimeoutMs = Math.min(
       Math.max(options?.openTimeoutMs ?? 5000, 1),
       MAX_TIMER_MS,
@@ -453,8 +469,15 @@ export class FileCache {
       const mtimeMs = info.mtime?.getTime();
       const ctimeMs = info.ctime?.getTime();
       let bytes: Uint8Array | undefined;
+      let frame: Frame | undefined;
       if (info.size <= this.#maxFileSize) {
-        bytes = new Uint8Array(info.size);
+        if (
+          this.#headRoom > 0 && info.size > 0 &&
+          info.size <= SINGLE_WRITE_LIMIT
+        ) {
+          frame = new Frame(this.#headRoom, info.size);
+          bytes = frame.body;
+        } else bytes = new Uint8Array(info.size);
         let filled = 0;
         while (filled < bytes.length) {
           const n = file.readSync(bytes.subarray(filled));
@@ -462,7 +485,10 @@ export class FileCache {
           filled += n;
         }
         // Shrunk while we read: keep what is there, it is what a reader sees.
-        if (filled < bytes.length) bytes = bytes.subarray(0, filled);
+        if (filled < bytes.length) {
+          bytes = bytes.subarray(0, filled);
+          frame = undefined;
+        }
       }
       const size = bytes?.length ?? info.size;
       // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
@@ -485,6 +511,7 @@ export class FileCache {
         ),
         coding,
         bytes,
+        frame,
         racy,
       };
       // Unchanged after all: keep the old object, and with it what was built on it.
@@ -536,8 +563,10 @@ export class FileCache {
     let bytes = 0;
     for (const r of [entry.original, ...entry.encoded]) {
       const size = r.bytes?.length ?? 0;
-      // A small file's two complete responses (see Wire) hold it again.
-      bytes += size <= SINGLE_WRITE_LIMIT ? 3 * size : size;
+      // A small file's head is written in its frame; without one, its two
+      // complete responses (see Wire) hold it again.
+      bytes += r.frame?.byteLength ??
+        (size <= SINGLE_WRITE_LIMIT ? 3 * size : size);
     }
     // Evict the least recently stored first: Map iteration is insertion order.
     for (const oldKey of this.#slots.keys()) {

@@ -54,6 +54,13 @@ export interface FileHandlerOptions {
 export type Handler = (head: RequestHead) => Response | Promise<Response>;
 
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);
+/**
+ * Room for a 200's head in front of a small file's bytes, besides its
+ * Cache-Control line: about 320 bytes with every field present and a short
+ * media type, so a media type of up to 150 characters fits too. A head that
+ * does not fit is built beside the bytes instead (see Wire).
+ */
+const HEAD_ROOM = 448;
 
 /**
  * Creates the handler that serves files from `options.root`.
@@ -65,14 +72,15 @@ const ALLOW = formatFields(["Allow", "GET, HEAD"]);
  * ```
  */
 export function createFileHandler(options: FileHandlerOptions): Handler {
+  const cacheControl = options.cacheControl === undefined
+    ? ""
+    : formatFields(["Cache-Control", options.cacheControl]);
   const cache = new FileCache(options.root, {
     dotfiles: options.dotfiles,
     openTimeoutMs: options.openTimeoutMs,
     open: options.open,
+    headRoom: HEAD_ROOM + cacheControl.length,
   });
-  const cacheControl = options.cacheControl === undefined
-    ? ""
-    : formatFields(["Cache-Control", options.cacheControl]);
   // Per entry, since the entry's siblings decide Vary for every representation.
   const prepared = new WeakMap<FileEntry, Map<Representation, Prepared>>();
   const prepare = (entry: FileEntry, representation: Representation) => {
@@ -134,8 +142,9 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
       ? entry.original
       : choose(entry, getField(head, "accept-encoding"));
 
-    // The common case, a plain GET of a small file, costs no system call,
-    // and its bytes are built once a second.
+    // The common case, a plain GET of a small file, costs no system call;
+    // its head is written in front of its bytes, or its whole answer built,
+    // once a second.
     if (chosen.bytes !== undefined && !isConditional(head)) {
       const fields = prepare(entry, chosen);
       const isHead = method === "HEAD";
@@ -149,6 +158,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
           : isHead
           ? fields.headWire
           : fields.getWire,
+        frame: isHead ? undefined : chosen.frame,
       };
     }
 

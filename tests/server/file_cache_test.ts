@@ -5,6 +5,7 @@ import {
   MAX_STUCK_OPENS,
   type OpenFile,
 } from "../../server/file_cache.ts";
+import { SINGLE_WRITE_LIMIT } from "../../server/response.ts";
 import { fifoAtOpen, tempDir } from "./_harness.ts";
 
 const encoder = new TextEncoder();
@@ -589,12 +590,16 @@ const FILE_SIZE = 10_000;
  * once, in order, in a cache of `maxBytes` that never revalidates; the
  * cache, the entries it gave, and the directory to dispose of.
  */
-async function budgeted(count: number, maxBytes: number) {
+async function budgeted(count: number, maxBytes: number, headRoom?: number) {
   const dir = tempDir();
   for (let i = 0; i < count; i++) {
     Deno.writeFileSync(`${dir.path}/f${i}.bin`, new Uint8Array(FILE_SIZE));
   }
-  const cache = new FileCache(dir.path, { maxBytes, maxStaleMs: 1e9 });
+  const cache = new FileCache(dir.path, {
+    maxBytes,
+    maxStaleMs: 1e9,
+    headRoom,
+  });
   const entries: FileEntry[] = [];
   for (let i = 0; i < count; i++) {
     entries.push(await entryOf(cache, `/f${i}.bin`));
@@ -615,6 +620,37 @@ Deno.test("FileCache counts a small file three times against its byte budget", a
   using cache = await budgeted(5, 9 * FILE_SIZE);
   assert.ok(await cache.kept(4), "f4 kept");
   assert.ok(!await cache.kept(1), "f1 evicted");
+});
+
+Deno.test("FileCache counts a framed small file once, with its room, against its byte budget", async () => {
+  // One byte short of three files with their room: two fit, not three
+  // (nor only one, as three copies each would).
+  const room = 300;
+  using cache = await budgeted(5, 3 * (FILE_SIZE + room) - 1, room);
+  for (const i of [3, 4]) assert.ok(await cache.kept(i), `f${i} kept`);
+  assert.ok(!await cache.kept(2), "f2 evicted");
+});
+
+Deno.test("FileCache keeps a small file's bytes after room for a head, when asked", async () => {
+  using dir = tempDir();
+  Deno.writeFileSync(`${dir.path}/small`, encoder.encode("small"));
+  Deno.writeFileSync(`${dir.path}/empty`, new Uint8Array(0));
+  Deno.writeFileSync(`${dir.path}/big`, new Uint8Array(SINGLE_WRITE_LIMIT + 1));
+  Deno.writeFileSync(`${dir.path}/limit`, new Uint8Array(SINGLE_WRITE_LIMIT));
+  const framed = new FileCache(dir.path, { headRoom: 400 });
+  const small = (await entryOf(framed, "/small")).original;
+  assert.equal(small.frame?.body, small.bytes);
+  assert.equal(small.frame?.byteLength, 400 + 5);
+  assert.equal(decoder.decode(small.bytes), "small");
+  assert.ok((await entryOf(framed, "/limit")).original.frame !== undefined);
+  // Nothing to frame, or too big to go out with its head in one write.
+  for (const name of ["/empty", "/big"]) {
+    const { bytes, frame } = (await entryOf(framed, name)).original;
+    assert.equal(frame, undefined, name);
+    assert.equal(bytes?.byteOffset, 0, name);
+  }
+  const plain = new FileCache(dir.path);
+  assert.equal((await entryOf(plain, "/small")).original.frame, undefined);
 });
 
 Deno.test("FileCache gives back the budget of what it evicts", async () => {

@@ -289,3 +289,21 @@ Deno.test("createFileHandler() keeps Vary and Cache-Control on 412 and 416, and 
   assert.equal(fieldOf(unsatisfiable, "accept-ranges"), "bytes");
   assert.equal(fieldOf(unsatisfiable, "content-range"), "bytes */11");
 });
+
+Deno.test("createFileHandler() frames a small file's GET in place, with room for a long Cache-Control", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "small\n");
+  const cacheControl = `public, max-age=60, ${"x".repeat(400)}`;
+  const handle = createFileHandler({ root: dir.path, cacheControl });
+  const get = await handle(getHead("/a.txt"));
+  assert.ok(get.frame !== undefined, "a GET carries the frame");
+  assert.equal(get.body, get.frame.body);
+  tick();
+  const whole = get.frame.whole(get, true);
+  assert.equal(whole?.buffer, get.frame.body.buffer, "the head fits its room");
+  assert.ok(
+    decoder.decode(whole).includes(`Cache-Control: ${cacheControl}\r\n`),
+  );
+  const head = await handle({ ...getHead("/a.txt"), method: "HEAD" });
+  assert.equal(head.frame, undefined, "a HEAD has no body to frame");
+});

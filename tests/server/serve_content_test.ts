@@ -16,6 +16,7 @@ function modifiedAt(mtimeMs: number): [FileEntry, Representation] {
     etag: '"1-1-1"',
     coding: undefined,
     bytes: new Uint8Array(1),
+    frame: undefined,
     racy: false,
   };
   return [

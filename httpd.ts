@@ -88,6 +88,7 @@ async function runServer(config: Config): Promise<number> {
       headerTimeout: config.headerTimeout,
       idleTimeout: config.idleTimeout,
       maxConnections: config.maxConnections,
+      cacheBytes: config.cacheSize * 2 ** 20,
     });
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
@@ -176,6 +177,7 @@ function workerArgs(config: Config): string[] {
     `--idle-timeout=${config.idleTimeout}`,
     `--reload-grace=${config.reloadGrace}`,
     `--max-connections=${config.maxConnections}`,
+    `--cache-size=${config.cacheSize}`,
   ];
   if (config.quiet) args.push("--quiet");
   if (config.dotfiles) args.push("--dotfiles");

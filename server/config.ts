@@ -22,6 +22,8 @@ export interface Config {
   /** Seconds an old worker may finish its responses after a reload. */
   reloadGrace: number;
   maxConnections: number;
+  /** MiB of file contents each worker keeps in memory. */
+  cacheSize: number;
   pidFile: string | undefined;
   /** Set in a worker process started by the supervisor (internal flag). */
   workerId: number | undefined;
@@ -59,6 +61,7 @@ Options:
       --max-connections N   open connections per worker before 503 (default: 4096)
       --reload-grace S      seconds old workers may finish responses after
                             SIGHUP (default: 300)
+      --cache-size MIB      file contents kept in memory per worker (default: 32)
       --pid-file PATH       write the (supervisor) process id to PATH
   -h, --help                show this help
   -V, --version             show the version`;
@@ -94,6 +97,7 @@ export function parseCommandLine(args: string[]): Command {
         "idle-timeout": { type: "string", default: "15" },
         "max-connections": { type: "string", default: "4096" },
         "reload-grace": { type: "string", default: "300" },
+        "cache-size": { type: "string", default: "32" },
         "pid-file": { type: "string" },
         "worker-id": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
@@ -134,6 +138,7 @@ export function parseCommandLine(args: string[]): Command {
         1,
         1 << 20,
       ),
+      cacheSize: integer("--cache-size", values["cache-size"], 1, 65536),
       pidFile: values["pid-file"],
       workerId: workerId === undefined
         ? undefined

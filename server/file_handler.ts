@@ -37,6 +37,8 @@ export interface FileHandlerOptions {
   dotfiles?: boolean;
   /** A Cache-Control value for files. @default {undefined} */
   cacheControl?: string;
+  /** Most bytes of file contents kept in memory. @default {33554432} */
+  cacheBytes?: number;
   /**
    * How long a request waits for its file to open before it gets a 503,
    * in ms: an open that hangs (a FIFO swapped in) holds a pool thread, not
@@ -79,6 +81,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
     dotfiles: options.dotfiles,
     openTimeoutMs: options.openTimeoutMs,
     open: options.open,
+    maxBytes: options.cacheBytes,
     headRoom: HEAD_ROOM + cacheControl.length,
   });
   // Per entry, since the entry's siblings decide Vary for every representation.

@@ -42,6 +42,8 @@ export interface ServeOptions {
   idleTimeout?: number;
   /** Open connections beyond which new ones get 503. @default {4096} */
   maxConnections?: number;
+  /** Most bytes of file contents kept in memory. @default {33554432} */
+  cacheBytes?: number;
   /** Milliseconds a shutdown waits for responses in flight. @default {5000} */
   shutdownGraceMs?: number;
   /** Head size limits. @default {DEFAULT_HEAD_LIMITS} */
@@ -140,6 +142,7 @@ export function serve(options: ServeOptions): Server {
       dotfiles: options.dotfiles,
       cacheControl: options.cacheControl,
       openTimeoutMs: openTimeoutFor(idleTimeoutMs),
+      cacheBytes: options.cacheBytes,
     });
   const maxConnections = options.maxConnections ?? 4096;
   const connectionOptions = {

@@ -44,8 +44,18 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
   ["a zero header timeout", ["--header-timeout=0.000"], /--header-timeout/],
   ["a zero reload grace", ["--reload-grace", "0"], /--reload-grace '0'/],
   ["a Cache-Control with DEL", ["--cache-control", "a\x7f"], /--cache-control/],
+  ["a zero cache size", ["--cache-size", "0"], /--cache-size '0'/],
+  ["a cache size past 64 GiB", ["--cache-size=65537"], /--cache-size/],
+  ["a cache size in fractions", ["--cache-size", "1.5"], /--cache-size/],
   ["a flag without its value", ["-r"], /root|-r/],
 ];
+
+Deno.test("--cache-size is in MiB, 32 unless given", () => {
+  for (const [args, size] of [[[], 32], [["--cache-size", "1"], 1]] as const) {
+    const command = parseCommandLine(["-r", FIXTURE_ROOT, ...args]);
+    assert.equal(command.kind === "serve" && command.config.cacheSize, size);
+  }
+});
 
 Deno.test("the port may be anything from 0 to 65535", () => {
   for (const port of [0, 1, 65535]) {
@@ -80,6 +90,7 @@ Deno.test("-h and --help print the usage on stdout and exit 0", async () => {
         "-p, --port",
         "--host",
         "-w, --workers",
+        "--cache-size",
         "-h, --help",
         "-V, --version",
       ]

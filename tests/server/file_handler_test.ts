@@ -307,3 +307,19 @@ Deno.test("createFileHandler() frames a small file's GET in place, with room for
   const head = await handle({ ...getHead("/a.txt"), method: "HEAD" });
   assert.equal(head.frame, undefined, "a HEAD has no body to frame");
 });
+
+Deno.test("createFileHandler() keeps file contents within cacheBytes", async () => {
+  using dir = tempDir();
+  for (const name of ["a", "b"]) {
+    Deno.writeFileSync(`${dir.path}/${name}`, new Uint8Array(1000));
+  }
+  // Kept, the bytes are the very same object from one answer to the next.
+  const sameTwice = async (cacheBytes: number | undefined) => {
+    const handle = createFileHandler({ root: dir.path, cacheBytes });
+    const first = await handle(getHead("/a"));
+    await handle(getHead("/b"));
+    return (await handle(getHead("/a"))).body === first.body;
+  };
+  assert.ok(await sameTwice(undefined), "both fit the default budget");
+  assert.ok(!await sameTwice(1500), "room for one file");
+});

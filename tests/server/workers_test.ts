@@ -453,6 +453,8 @@ Deno.test("-w 2 passes every serving flag on to its workers", async () => {
     "5",
     "--cache-control",
     "no-cache",
+    "--cache-size",
+    "6",
   ]);
   try {
     const workers = server.workers();
@@ -468,6 +470,7 @@ Deno.test("-w 2 passes every serving flag on to its workers", async () => {
           "--idle-timeout=4",
           "--reload-grace=5",
           "--cache-control=no-cache",
+          "--cache-size=6",
         ]
       ) assert.ok(args.includes(flag), `${flag} in ${args.join(" ")}`);
     }

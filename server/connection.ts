@@ -204,8 +204,8 @@ export class Connection {
       } else if (this.#held.length > 0 || requests.pipelined) {
         // More requests are already here: answers go out together, one
         // write for many, once the buffer runs dry (or grows large).
-        // Copied out of a frame: held bytes wait for later writes, and the
-        // frame's head may be rewritten meanwhile.
+        // Copied when a frame may hold them: held bytes wait for a later
+        // write, and the frame's head may be rewritten meanwhile.
         this.#held.push({
           bytes: response.frame === undefined ? bytes : bytes.slice(),
           head,

@@ -10,13 +10,13 @@
 import { formatEtag } from "../protocol/etag.ts";
 import { parseRequestPath } from "../protocol/request_path.ts";
 import { closeQuietly } from "./error_report.ts";
+import { Frame } from "./frame.ts";
 import { mediaType } from "./media_type.ts";
 import {
   findPrecompressedSiblings,
   type PrecompressedCoding,
 } from "./precompressed.ts";
 import { classifyError, resolvePath } from "./resolve_path.ts";
-import { Frame } from "./frame.ts";
 import { SINGLE_WRITE_LIMIT } from "./response.ts";
 
 /** One file on disk: the original or a precompressed sibling. */

@@ -58,8 +58,8 @@ export type Handler = (head: RequestHead) => Response | Promise<Response>;
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);
 /**
  * Room for a 200's head in front of a small file's bytes, besides its
- * Cache-Control line: about 320 bytes with every field present and a short
- * media type, so a media type of up to 150 characters fits too. A head that
+ * Cache-Control line: 316 bytes with every field there can be and
+ * `text/html`, so a media type of up to 140 characters fits. A head that
  * does not fit is built beside the bytes instead (see Wire).
  */
 const HEAD_ROOM = 448;

@@ -197,11 +197,16 @@ export class Connection {
       }
       const keepAlive = head.keepAlive && !response.close && !this.#draining;
       const bytes = wholeResponse(response, keepAlive);
+      // Big answers (framed files over SINGLE_WRITE_LIMIT) are never held:
+      // they go out alone, after any held ahead of them.
+      const big = bytes !== undefined && bytes.length > SINGLE_WRITE_LIMIT;
       let complete = true;
-      if (bytes === undefined) {
+      if (bytes === undefined || (big && this.#held.length > 0)) {
+        // #send frames a big answer again, once the held ones are out: the
+        // frame is not held across this wait, so its head may change.
         if (this.#held.length > 0) await this.#flushAhead(response);
         complete = await this.#send(response, head, keepAlive);
-      } else if (this.#held.length > 0 || requests.pipelined) {
+      } else if (!big && (this.#held.length > 0 || requests.pipelined)) {
         // More requests are already here: answers go out together, one
         // write for many, once the buffer runs dry (or grows large).
         // Copied when a frame may hold them: held bytes wait for a later
@@ -244,11 +249,11 @@ export class Connection {
         // still be arriving, unread bytes would make close() reset it and
         // could destroy the answer in flight: half-close and drain first.
         // A client that asked to close may send nothing more (RFC 9112
-        // 9.6), so it is spared the extra round trip after an answer that
-        // went out in one write; a bigger one may still be on its way,
+        // 9.6), so it is spared the extra round trip after a small answer
+        // that went out in one write; a bigger one may still be on its way,
         // and a stray CRLF from the client must not cut it short.
         const clientClosing = !head.keepAlive && head.contentLength === 0 &&
-          !head.chunked && bytes !== undefined;
+          !head.chunked && bytes !== undefined && !big;
         if (complete && !clientClosing) await this.#linger();
         return;
       }
@@ -513,23 +518,21 @@ function discardBody(response: Response): void {
 }
 
 /**
- * A response small enough to go out in one write, head and body together
- * (one segment for a small answer), or `undefined` for one that is not.
- * Framed in place when the body has room for its head in front (whoever
- * writes it holds the frame meanwhile), else kept in the response's wire,
- * when it has one, for the rest of the second.
+ * A response to go out in one write, head and body together (one segment
+ * for a small answer), or `undefined` for one that is not. Framed in place,
+ * at any size, when the body has room for its head in front (whoever writes
+ * it holds the frame meanwhile); else, when small enough, built and kept in
+ * the response's wire, when it has one, for the rest of the second.
  */
 function wholeResponse(
   response: Response,
   keepAlive: boolean,
 ): Uint8Array | undefined {
   const body = response.body;
-  if (
-    body !== undefined &&
-    !(body instanceof Uint8Array && body.length <= SINGLE_WRITE_LIMIT)
-  ) return undefined;
+  if (body !== undefined && !(body instanceof Uint8Array)) return undefined;
   const framed = response.frame?.whole(response, keepAlive);
   if (framed !== undefined) return framed;
+  if (body !== undefined && body.length > SINGLE_WRITE_LIMIT) return undefined;
   const wire = response.wire;
   if (wire === undefined) return encodeResponse(response, keepAlive);
   const second = currentSecond();

@@ -45,7 +45,7 @@ export interface Representation {
   readonly bytes: Uint8Array | undefined;
   /**
    * What holds `bytes` when the cache keeps room for a head in front of
-   * them (see `headRoom`): for non-empty files up to `SINGLE_WRITE_LIMIT`.
+   * them (see `headRoom`), for a file that is not empty.
    */
   readonly frame: Frame | undefined;
   /**
@@ -89,15 +89,15 @@ export interface FileCacheOptions {
   /** Largest file whose bytes are kept in memory. @default {1048576} */
   maxFileSize?: number;
   /**
-   * Most memory for file contents. A small file counts with its room for a
-   * head, or three times without one: its bytes and the two complete
-   * responses built from them.
+   * Most memory for file contents. A file counts with its room for a head;
+   * without one, a small file (up to `SINGLE_WRITE_LIMIT`) counts three
+   * times: its bytes and the two complete responses built from them.
    * @default {33554432}
    */
   maxBytes?: number;
   /**
-   * Free bytes kept in front of each small file's content (non-empty, up to
-   * `SINGLE_WRITE_LIMIT`), where a response head is written in place: see
+   * Free bytes kept in front of the content of each file held in memory
+   * (but an empty one), where a response head is written in place: see
    * {@linkcode Frame}. None when 0.
    * @default {0}
    */
@@ -471,10 +471,7 @@ export class FileCache {
       let bytes: Uint8Array | undefined;
       let frame: Frame | undefined;
       if (info.size <= this.#maxFileSize) {
-        if (
-          this.#headRoom > 0 && info.size > 0 &&
-          info.size <= SINGLE_WRITE_LIMIT
-        ) {
+        if (this.#headRoom > 0 && info.size > 0) {
           frame = new Frame(this.#headRoom, info.size);
           bytes = frame.body;
         } else bytes = new Uint8Array(info.size);
@@ -563,8 +560,8 @@ export class FileCache {
     let bytes = 0;
     for (const r of [entry.original, ...entry.encoded]) {
       const size = r.bytes?.length ?? 0;
-      // A small file's head is written in its frame; without one, its two
-      // complete responses (see Wire) hold it again.
+      // A file's head is written in its frame; without one, a small file's
+      // two complete responses (see Wire) hold it again.
       bytes += r.frame?.byteLength ??
         (size <= SINGLE_WRITE_LIMIT ? 3 * size : size);
     }

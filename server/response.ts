@@ -80,7 +80,8 @@ export interface Wire {
 /**
  * Bodies up to this size go out in the same write as their head, and their
  * complete responses may be kept as a {@linkcode Wire}; bigger ones are
- * written after their head, without a copy.
+ * written after their head, without a copy, unless the head fits in the
+ * body's frame.
  */
 export const SINGLE_WRITE_LIMIT = 65536;
 

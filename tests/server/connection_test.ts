@@ -134,6 +134,92 @@ Deno.test("Connection drains before it closes after a big answer, even to a clos
   ]);
 });
 
+/**
+ * Serves the pieces on a recording socket with answers framed as the file
+ * cache frames them: a body of `sizes(target)` bytes with room in front.
+ */
+async function serveFramed(
+  pieces: string[],
+  sizes: (target: string) => number,
+): Promise<string[]> {
+  const frames = new Map<string, Frame>();
+  const conn = new RecordingConn(pieces);
+  // Marks a write straight from a frame's buffer, not a copy.
+  const write = conn.write.bind(conn);
+  conn.write = (bytes) => {
+    const framed = [...frames.values()].some((f) =>
+      f.body.buffer === bytes.buffer
+    );
+    return write(bytes).finally(() => {
+      if (framed) conn.calls[conn.calls.length - 1] += " framed";
+    });
+  };
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: (head) => {
+      let frame = frames.get(head.target);
+      if (frame === undefined) {
+        frame = new Frame(512, sizes(head.target));
+        frames.set(head.target, frame);
+      }
+      const body = frame.body;
+      return {
+        status: 200,
+        fields: "",
+        contentLength: body.length,
+        body,
+        frame,
+      };
+    },
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
+  });
+  await connection.serve();
+  return conn.calls;
+}
+
+/** How much longer an answer with BIG is than one with SMALL, head and body. */
+const BIG_EXTRA = BIG.length - SMALL.length +
+  String(BIG.length).length - String(SMALL.length).length;
+
+/** The sizes of the writes among `calls`. */
+const writeSizes = (calls: string[]) =>
+  calls.filter((call) => call.startsWith("write ")).map((call) =>
+    parseInt(call.slice(6))
+  );
+
+Deno.test("Connection writes a big framed answer in one write, and drains before closing", async () => {
+  const calls = await serveFramed(["GET / HTTP/1.0\r\n\r\n"], () => BIG.length);
+  const [size] = writeSizes(calls);
+  assert.equal(writeSizes(calls).length, 1, calls.join());
+  assert.equal(size, ANSWER_BYTES + BIG_EXTRA);
+  assert.deepEqual(calls.slice(-3), ["closeWrite", "read", "close"]);
+});
+
+Deno.test("Connection writes a big framed answer to a pipelined request from its frame", async () => {
+  const calls = await serveFramed(
+    [`${GET("/big")}${GET("/small")}`],
+    (target) => target === "/big" ? BIG.length : SMALL.length,
+  );
+  const writes = calls.filter((call) => call.startsWith("write "));
+  assert.deepEqual(writes, [
+    `write ${KEEP_ALIVE_BYTES + BIG_EXTRA} framed`,
+    `write ${KEEP_ALIVE_BYTES} framed`,
+  ]);
+});
+
+Deno.test("Connection sends held answers before a big framed one, then it in one write", async () => {
+  const calls = await serveFramed(
+    [`${GET("/small")}${GET("/big")}`],
+    (target) => target === "/big" ? BIG.length : SMALL.length,
+  );
+  assert.deepEqual(writeSizes(calls), [
+    KEEP_ALIVE_BYTES,
+    KEEP_ALIVE_BYTES + BIG_EXTRA,
+  ]);
+});
+
 Deno.test("Connection answers requests pipelined in one read with one write", async () => {
   const calls = await serve([GET("/1") + GET("/2") + GET("/3")], SMALL);
   assert.deepEqual(calls, [

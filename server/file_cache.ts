@@ -208,6 +208,14 @@ export class FileCache {
   readonly #slots = new Map<string, Slot>();
   /** Files being opened and read, by slot key: one load serves them all. */
   readonly #loading = new Map<string, Loading>();
+  /**
+   * Checks of a request path waiting on a load, by the path's key, and the
+   * moment they began: lookups of that same moment share them.
+   */
+  readonly #checking = new Map<
+    string,
+    { readonly answer: Promise<Lookup>; readonly at: number }
+  >();
   /** Opens past their timeout that have not returned yet. */
   #stuckOpens = 0;
   #bytes = 0;
@@ -254,6 +262,11 @@ export class FileCache {
       const slot = this.#slots.get(answer);
       if (slot !== undefined) return slot.lookup;
     }
+    // Requests that arrive together (a batch of connections read in one
+    // turn of the event loop, all at one coarse moment) would each resolve
+    // the path again while the first one's load settles: they share it.
+    const checking = this.#checking.get(key);
+    if (retry && checking?.at === now) return checking.answer;
     const path = parseRequestPath(target);
     const found = resolvePath(this.#root, path, { dotfiles: this.#dotfiles });
     switch (found.kind) {
@@ -283,7 +296,7 @@ export class FileCache {
     // Remembered as of the start of the load, which may be older than this
     // lookup: the answer expires no later for having waited on the disk.
     const checkedAt = Math.min(now, loading.startedAt);
-    return loading.promise.then((answer) =>
+    const checked = loading.promise.then((answer) =>
       answer.kind === "swapped"
         // Resolved once more; swapped again by then means a flurry of
         // renames, or someone racing us on purpose: try again later.
@@ -294,6 +307,15 @@ export class FileCache {
         ? answer
         : this.#remember(key, checkedAt, answer)
     );
+    if (retry) {
+      const check = { answer: checked, at: now };
+      this.#checking.set(key, check);
+      const done = () => {
+        if (this.#checking.get(key) === check) this.#checking.delete(key);
+      };
+      checked.then(done, done);
+    }
+    return checked;
   }
 
   /** Forgets what `target` named, e.g. after its file turned out to have changed. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   FileCache,
   type FileEntry,
+  type Lookup,
   MAX_STUCK_OPENS,
   type OpenFile,
 } from "../../server/file_cache.ts";
@@ -668,4 +669,27 @@ Deno.test("FileCache gives back the budget of what it evicts", async () => {
   // evictions later, the budget still holds the last three.
   using cache = await budgeted(10, 3.5 * 3 * FILE_SIZE);
   for (const i of [7, 8, 9]) assert.ok(await cache.kept(i), `f${i} kept`);
+});
+
+Deno.test("FileCache shares a check among the lookups of a path at the moment it began", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  const cache = new FileCache(dir.path, { maxStaleMs: 500 });
+  // Unknown, then stale: each time the first lookup of a moment resolves
+  // the path and loads, and the others of that moment wait on it.
+  for (const moment of [5, 600]) {
+    const first = cache.lookup("/a.txt", moment);
+    assert.ok(first instanceof Promise, `${moment}: a check`);
+    assert.equal(
+      cache.lookup("/a.txt?v=2", moment),
+      first,
+      `${moment}: shared`,
+    );
+    const later = cache.lookup("/a.txt", moment + 1);
+    assert.notEqual(later, first, `${moment}: a later moment checks anew`);
+    assert.equal((await first).kind, "file");
+    await later;
+  }
+  // Settled: known at once, without a promise.
+  assert.equal((cache.lookup("/a.txt", 601) as Lookup).kind, "file");
 });

@@ -123,3 +123,36 @@ Deno.bench("readRequests() ab -k request, alternating paths", {
 }, async () => {
   await ALTERNATING.next();
 });
+
+// What `ab -r` sends: one request per connection, which then closes.
+const AB_CLOSE = encode(
+  "GET /1k.html HTTP/1.0\r\nHost: 127.0.0.1:8080\r\n" +
+    "User-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+);
+const AB_CLOSE_OTHER = encode(
+  new TextDecoder().decode(AB_CLOSE).replace("/1k.html", "/1K.html"),
+);
+
+/** A new connection's reader that gets `request` in one read, and its head. */
+function firstRequest(request: Uint8Array): Promise<unknown> {
+  return readRequests({
+    read(buffer) {
+      buffer.set(request);
+      return Promise.resolve(request.length);
+    },
+  }).next();
+}
+
+let connections = 0;
+Deno.bench("readRequests() ab -r: a new connection, the same request", {
+  group: "connection",
+}, async () => {
+  await firstRequest(AB_CLOSE);
+});
+
+Deno.bench("readRequests() ab -r: a new connection, alternating paths", {
+  group: "connection",
+  baseline: true,
+}, async () => {
+  await firstRequest(connections++ % 2 === 0 ? AB_CLOSE : AB_CLOSE_OTHER);
+});

@@ -86,6 +86,56 @@ const NO_BUFFER = new Uint8Array(0);
 const MAX_REPEATED_HEAD = 1024;
 
 /**
+ * A head and the bytes it was parsed from, to recognise them when they come
+ * again: the parser would return an equal head, and consume as many bytes,
+ * for the same bytes under the same limits. Heads are frozen, so one object
+ * can be yielded again and again.
+ */
+class RecentHead {
+  /** The head, whose strings the next one may reuse even when it differs. */
+  head: RequestHead | undefined;
+  /** Under which limits it was parsed, where that may vary. */
+  limits: HeadLimits | undefined;
+  #bytes = NO_BUFFER;
+  /** How many of `#bytes` it was parsed from; none kept when 0. */
+  #length = 0;
+
+  /** Keeps `head`, parsed from `length` bytes of `buf` at `start`. */
+  keep(head: RequestHead, buf: Uint8Array, start: number, length: number) {
+    this.head = head;
+    if (length > MAX_REPEATED_HEAD) {
+      this.#length = 0;
+      return;
+    }
+    if (this.#bytes === NO_BUFFER) {
+      this.#bytes = new Uint8Array(MAX_REPEATED_HEAD);
+    }
+    this.#bytes.set(buf.subarray(start, start + length));
+    this.#length = length;
+  }
+
+  /**
+   * The length of the kept head if the bytes of `buf` from `start` to
+   * `end` begin with exactly its bytes, else 0.
+   */
+  match(buf: Uint8Array, start: number, end: number): number {
+    const length = this.#length;
+    if (length === 0 || end - start < length) return 0;
+    const bytes = this.#bytes;
+    for (let i = 0; i < length; i++) {
+      if (buf[start + i] !== bytes[i]) return 0;
+    }
+    return length;
+  }
+}
+
+/**
+ * The first head of the connection that got one last, in this process:
+ * the first head of the next connection is compared with it.
+ */
+const firstHeads = new RecentHead();
+
+/**
  * Yields each request head read from `source`, in order, from any
  * segmentation: several pipelined requests in one read or one request over
  * many reads. Ends when the source ends between requests, or after a request
@@ -157,14 +207,11 @@ class RequestReader implements RequestIterator {
   #done = false;
   /** Whether a read into the buffer is in flight. */
   #reading = false;
-  /** The last head parsed, whose strings the next one may reuse. */
-  #previous: RequestHead | undefined;
   /**
-   * The bytes `#previous` was parsed from, when it was kept alive and small
-   * enough to keep (its first `#previousLength` bytes; none when 0).
+   * The last head parsed here, with its bytes when another may follow it
+   * on this connection: the next head may repeat it, or reuse its strings.
    */
-  #previousBytes = NO_BUFFER;
-  #previousLength = 0;
+  #previous: RecentHead | undefined;
 
   constructor(source: ByteSource, options: ReadRequestsOptions | undefined) {
     this.#source = source;
@@ -274,11 +321,21 @@ class RequestReader implements RequestIterator {
       this.#idle = false;
       this.#onHeadStart?.();
     }
-    // After empty lines, whose bytes count towards the head's limit, the
-    // head is parsed, and that limit checked, even if it repeats.
-    let head = this.#skipped === 0 ? this.#repeated() : undefined;
-    if (head !== undefined) this.#start += this.#previousLength;
-    else {
+    // A head is compared with the one before it on this connection; a
+    // connection's first head, with the last first head of any (a client
+    // that opens a connection per request asks the same each time: HTTP/1.0,
+    // a health check, `ab` without -k). After empty lines, whose bytes count
+    // towards the head's limit, it is parsed, and that limit checked.
+    const first = this.#previous === undefined;
+    const recent = first
+      ? (firstHeads.limits === this.#limits ? firstHeads : undefined)
+      : this.#previous;
+    let consumed = this.#skipped === 0
+      ? recent?.match(this.#buf, this.#start, this.#end) ?? 0
+      : 0;
+    const repeated = consumed > 0;
+    let head = repeated ? recent!.head! : undefined;
+    if (head === undefined) {
       let parsed;
       try {
         parsed = parseRequestHead(
@@ -289,7 +346,7 @@ class RequestReader implements RequestIterator {
               ...this.#limits,
               maxHeadSize: this.#limits.maxHeadSize - this.#skipped,
             },
-            previous: this.#previous,
+            previous: recent?.head,
           },
         );
       } catch (error) {
@@ -301,9 +358,19 @@ class RequestReader implements RequestIterator {
         return undefined;
       }
       head = parsed.head;
-      this.#remember(head, parsed.consumed);
-      this.#start += parsed.consumed;
+      consumed = parsed.consumed;
+      if (first) {
+        firstHeads.keep(head, this.#buf, this.#start, consumed);
+        firstHeads.limits = this.#limits;
+      }
     }
+    // Kept for the next head here, if one may follow, unless it repeats
+    // the one kept.
+    if (head.keepAlive && (first || !repeated)) {
+      this.#previous ??= new RecentHead();
+      this.#previous.keep(head, this.#buf, this.#start, consumed);
+    }
+    this.#start += consumed;
     this.#scanned = 0;
     this.#skipped = 0;
     this.#newHead = true;
@@ -363,42 +430,6 @@ class RequestReader implements RequestIterator {
         `Cannot parse header: more than ${this.#limits.maxHeadSize} bytes of empty lines`,
       );
     }
-  }
-
-  /**
-   * The previous head, if the buffered bytes start with exactly the bytes
-   * it was parsed from: the parser would return an equal head, and the same
-   * number of bytes consumed, for the same bytes.
-   */
-  #repeated(): RequestHead | undefined {
-    const length = this.#previousLength;
-    if (length === 0 || this.#end - this.#start < length) return undefined;
-    const bytes = this.#previousBytes;
-    const buf = this.#buf;
-    const start = this.#start;
-    for (let i = 0; i < length; i++) {
-      if (buf[start + i] !== bytes[i]) return undefined;
-    }
-    return this.#previous;
-  }
-
-  /**
-   * Keeps a head, and its bytes if another head may follow it here and they
-   * fit, for the next head to be compared with.
-   */
-  #remember(head: RequestHead, consumed: number): void {
-    this.#previous = head;
-    if (!head.keepAlive || consumed > MAX_REPEATED_HEAD) {
-      this.#previousLength = 0;
-      return;
-    }
-    if (this.#previousBytes === NO_BUFFER) {
-      this.#previousBytes = new Uint8Array(MAX_REPEATED_HEAD);
-    }
-    this.#previousBytes.set(
-      this.#buf.subarray(this.#start, this.#start + consumed),
-    );
-    this.#previousLength = consumed;
   }
 
   /** Where the next read goes: after a partial head, or the whole buffer. */

@@ -324,6 +324,43 @@ Deno.test("readRequests() yields a repeated head again, frozen, without parsing 
   assert.throws(() => (heads[0].fields as string[]).push("x", "y"), TypeError);
 });
 
+Deno.test("readRequests() yields a new connection's head again when the last one began with it", async () => {
+  // A client that opens a connection per request sends the same head on
+  // each; another connection in between starts the comparison over.
+  const once = "GET /once HTTP/1.0\r\nHost: x\r\nAccept: */*\r\n\r\n";
+  const [first] = await collect(reads([once]));
+  const [second] = await collect(reads([once]));
+  assert.equal(second, first, "the same object, not an equal one");
+  assert.ok(Object.isFrozen(second));
+  const [other] = await collect(reads([once.replace("once", "twice")]));
+  assert.equal(other.target, "/twice");
+  const [third] = await collect(reads([once]));
+  assert.notEqual(third, first, "parsed again after another connection's");
+  assert.deepEqual(third, first);
+  // A connection's first head is what is compared, not its last one; one
+  // that began with it goes on repeating it as its own.
+  const kept = "GET /kept HTTP/1.1\r\nHost: x\r\n\r\n";
+  const [ahead] = await collect(reads([kept + once]));
+  const heads = await collect(reads([kept + kept + once]));
+  assert.deepEqual(heads.map((h) => h.target), ["/kept", "/kept", "/once"]);
+  assert.ok(heads[0] === ahead && heads[1] === ahead);
+  const [again] = await collect(reads([kept]));
+  assert.equal(again, ahead);
+});
+
+Deno.test("readRequests() parses a new connection's head anew under other limits", async () => {
+  const head = "GET /a HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
+  const [accepted] = await collect(reads([head]));
+  assert.equal(accepted.target, "/a");
+  // The same bytes have too many fields under these limits: refused, not
+  // taken from the connection before.
+  const limits = { maxRequestLine: 64, maxHeadSize: 1024, maxHeaderFields: 3 };
+  await assert.rejects(
+    () => collect(reads([head]), { limits }),
+    (error) => error instanceof RequestError && error.status === 431,
+  );
+});
+
 Deno.test("readRequests() gives every head as parsed alone, however close to the one before", async () => {
   // Each differs from another in one place: the last byte of a value, a
   // field more, a leading empty line, the version, framing, or size (the

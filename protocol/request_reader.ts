@@ -130,8 +130,8 @@ class RecentHead {
 }
 
 /**
- * The first head of the connection that got one last, in this process:
- * the first head of the next connection is compared with it.
+ * The first head of the connection that got its first head last, in this
+ * process: the next connection's first head is compared with it.
  */
 const firstHeads = new RecentHead();
 

@@ -50,8 +50,10 @@ export interface FileHandlerOptions {
 }
 
 /**
- * Answers one request. The head is frozen, and may be the very object the
- * connection's previous request had (when it was sent again byte for byte).
+ * Answers one request. The head is frozen, and may be the very object an
+ * earlier request had, when it was sent again byte for byte: the
+ * connection's previous request, or for a connection's first, the first
+ * request of the connection before.
  */
 export type Handler = (head: RequestHead) => Response | Promise<Response>;
 

@@ -101,7 +101,12 @@ class RecentHead {
   #length = 0;
 
   /** Keeps `head`, parsed from `length` bytes of `buf` at `start`. */
-  keep(head: RequestHead, buf: Uint8Array, start: number, length: number) {
+  keep(
+    head: RequestHead,
+    buf: Uint8Array,
+    start: number,
+    length: number,
+  ): void {
     this.head = head;
     if (length > MAX_REPEATED_HEAD) {
       this.#length = 0;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Cell, SuiteResult } from "./_types.ts";
+import { roundRatios } from "./_stats.ts";
 import { formatMiB, formatShort, formatValue } from "./_units.ts";
 
 /** The Markdown report of `result`. */
@@ -18,7 +19,8 @@ export function formatMarkdown(result: SuiteResult): string {
     `Median of ${result.settings.rounds} round(s). In brackets: ratio to ` +
     `${ref}'s median, then [the same ratio for work per server ` +
     "CPU-second, which other load on the machine disturbs much less]. " +
-    "Higher is better.",
+    `Rounds × ${ref}: the lowest and highest of each round's result over ` +
+    `${ref}'s in the same round, seconds apart. Higher is better.`,
     "",
     `| Mode | ${servers.map(label).join(" | ")} |`,
     `| --- | ${servers.map(() => "---:").join(" | ")} |`,
@@ -29,9 +31,10 @@ export function formatMarkdown(result: SuiteResult): string {
   }
   lines.push(
     "",
-    `| Mode | Server | Median | Min–max | × ${ref} | Per CPU-s | ` +
-      `× ${ref} | Failed | Non-2xx | Errors | Peak RSS tree / process |`,
-    `|${" --- |".repeat(2)}${" ---: |".repeat(9)}`,
+    `| Mode | Server | Median | Min–max | × ${ref} | Rounds × ${ref} | ` +
+      `Per CPU-s | × ${ref} | Failed | Non-2xx | Errors | ` +
+      "Peak RSS tree / process |",
+    `|${" --- |".repeat(2)}${" ---: |".repeat(10)}`,
   );
   for (const cell of result.cells) {
     const mode = result.modes.find((m) => m.id === cell.mode)!;
@@ -41,6 +44,9 @@ export function formatMarkdown(result: SuiteResult): string {
       formatValue(cell.median, cell.metric),
       range(cell),
       cell.ratio?.toFixed(2) ?? "–",
+      ratioRange(
+        roundRatios(result.runs, cell.mode, cell.server, result.reference),
+      ),
       perCpu(cell),
       cell.perCpuRatio?.toFixed(2) ?? "–",
       cell.failed,
@@ -102,6 +108,12 @@ function describeRun(result: SuiteResult): string[] {
     for (const problem of server.problems) lines.push(`  - wrong: ${problem}`);
   }
   return lines;
+}
+
+/** The lowest and highest of `ratios`, or a dash when there are none. */
+function ratioRange(ratios: number[]): string {
+  if (ratios.length === 0) return "–";
+  return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
 }
 
 function range(cell: Cell): string {

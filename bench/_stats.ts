@@ -76,3 +76,34 @@ function createCell(
     values,
   };
 }
+
+/**
+ * Each round's value of `server` in `mode` divided by the `reference`
+ * server's value in the same round, in round order; rounds where either
+ * produced no result are left out. The servers of one round run seconds
+ * apart, so a ratio within a round cancels most of a shared host's drift,
+ * which a ratio of medians over many minutes does not.
+ */
+export function roundRatios(
+  runs: readonly RunRecord[],
+  mode: string,
+  server: string,
+  reference: string,
+): number[] {
+  const valid = (r: RunRecord, id: string) =>
+    r.mode === mode && r.server === id && r.error === undefined;
+  const referenceValues = new Map<number, number>();
+  for (const r of runs) {
+    if (valid(r, reference) && r.value > 0) {
+      referenceValues.set(r.round, r.value);
+    }
+  }
+  const ratios: [number, number][] = [];
+  for (const r of runs) {
+    const base = referenceValues.get(r.round);
+    if (valid(r, server) && base !== undefined) {
+      ratios.push([r.round, r.value / base]);
+    }
+  }
+  return ratios.sort((a, b) => a[0] - b[0]).map(([, ratio]) => ratio);
+}

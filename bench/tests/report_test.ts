@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { formatMarkdown } from "../_report_md.ts";
 import { formatSvg } from "../_report_svg.ts";
 import type { SuiteResult } from "../_types.ts";
-import { aggregate, median } from "../_stats.ts";
+import { aggregate, median, roundRatios } from "../_stats.ts";
 import type { ModeSpec, RunRecord } from "../_types.ts";
 
 const MODE: ModeSpec = {
@@ -68,6 +68,26 @@ Deno.test("aggregate() leaves errored runs out of the figures and counts them", 
   assert.equal(a.errors, 1);
 });
 
+Deno.test("roundRatios() divides each round by the reference's same round", () => {
+  // Medians are equal (ratio 1.00), but round by round A ran 3×, 0.5× and
+  // 0.67× as fast as the reference.
+  const ratios = roundRatios(RUNS, MODE.id, "a", "ref");
+  assert.deepEqual(ratios.map((r) => r.toFixed(2)), ["3.00", "0.50", "0.67"]);
+  assert.deepEqual(roundRatios(RUNS, MODE.id, "ref", "ref"), [1, 1, 1]);
+  // A round where either side produced no result is left out; rounds come
+  // in round order whatever the order of the runs.
+  const broken = { ...run("ref", 2, 5), error: "exit 124" };
+  const runs = [
+    ...RUNS.filter((r) => !(r.server === "ref" && r.round === 2)),
+    broken,
+  ].reverse();
+  assert.deepEqual(
+    roundRatios(runs, MODE.id, "a", "ref").map((r) => r.toFixed(2)),
+    ["3.00", "0.67"],
+  );
+  assert.deepEqual(roundRatios(RUNS, "other-mode", "a", "ref"), []);
+});
+
 function result(): SuiteResult {
   return {
     name: "compare",
@@ -126,8 +146,8 @@ Deno.test("formatMarkdown() shows ratios, ranges, failures and how it was run", 
     "| 1 KB, wrk <c100> | 20 req/s (1.00× [2.00×]) | 20 req/s (1.00× [1.00×]) |",
   ));
   assert.ok(md.includes(
-    "| Server A | 20 req/s | 10–30 | 1.00 | 2.0k req | 2.00 | 3 | 0 | 0 | " +
-      "3 MiB / 1 MiB |",
+    "| Server A | 20 req/s | 10–30 | 1.00 | 0.50–3.00 | 2.0k req | 2.00 | 3 | " +
+      "0 | 0 | 3 MiB / 1 MiB |",
   ));
   assert.match(md, /Command: `deno run -A bench\/run\.ts --quick`/);
   assert.match(md, /2 × Test CPU/);

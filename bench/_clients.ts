@@ -20,6 +20,8 @@ export interface LoadSettings {
   durationSeconds: number;
   /** CPU to pin the client to, or undefined for no pinning. */
   cpu?: number;
+  /** CPU the server is pinned to, or undefined for no pinning. */
+  serverCpu?: number;
   /** oha's flag for JSON output (`--output-format json`, or `-j` before 1.5). */
   ohaJsonFlag?: string[];
 }

@@ -8,7 +8,7 @@ import {
   createClientCommand,
   type LoadSettings,
 } from "./_clients.ts";
-import { readTreeCpuSeconds } from "./_cpu.ts";
+import { busyShare, readCoreTicks, readTreeCpuSeconds } from "./_cpu.ts";
 import { sampleRss } from "./_rss.ts";
 import type { RunningServer } from "./_server_process.ts";
 import type { ModeSpec, RunRecord } from "./_types.ts";
@@ -28,6 +28,12 @@ export async function runLoad(
     load,
   );
   const cpuBefore = readTreeCpuSeconds(server.pid);
+  // Cores are read only when both sides are pinned: unpinned, a core's
+  // busy share mixes the client with the server.
+  const { cpu: clientCpu, serverCpu } = load;
+  const pinned = clientCpu !== undefined && serverCpu !== undefined;
+  const clientBefore = pinned ? readCoreTicks(clientCpu) : undefined;
+  const serverBefore = pinned ? readCoreTicks(serverCpu) : undefined;
   const stopSampling = sampleRss(server.pid);
   const output = await new Deno.Command(client.argv[0], {
     args: client.argv.slice(1),
@@ -37,6 +43,12 @@ export async function runLoad(
   }).output();
   const peak = stopSampling();
   const serverCpuSeconds = readTreeCpuSeconds(server.pid) - cpuBefore;
+  const clientCoreBusy = pinned
+    ? busyShare(clientBefore, readCoreTicks(clientCpu))
+    : undefined;
+  const serverCoreBusy = pinned
+    ? busyShare(serverBefore, readCoreTicks(serverCpu))
+    : undefined;
   const base = {
     server: server.spec.id,
     mode: mode.id,
@@ -44,6 +56,8 @@ export async function runLoad(
     peakTreeRssBytes: peak.treeBytes,
     peakProcessRssBytes: peak.processBytes,
     serverCpuSeconds,
+    ...(clientCoreBusy === undefined ? {} : { clientCoreBusy }),
+    ...(serverCoreBusy === undefined ? {} : { serverCoreBusy }),
     command: client.argv.join(" "),
   };
   const stdout = new TextDecoder().decode(output.stdout);

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Cell, SuiteResult } from "./_types.ts";
-import { roundRatios } from "./_stats.ts";
+import { CLIENT_BOUND_SHARE, isClientBound, roundRatios } from "./_stats.ts";
 import { formatMiB, formatShort, formatValue } from "./_units.ts";
 
 /** The Markdown report of `result`. */
@@ -21,6 +21,7 @@ export function formatMarkdown(result: SuiteResult): string {
     "CPU-second, which other load on the machine disturbs much less]. " +
     `Rounds × ${ref}: the lowest and highest of each round's result over ` +
     `${ref}'s in the same round, seconds apart. Higher is better.`,
+    ...clientBoundNote(result),
     "",
     `| Mode | ${servers.map(label).join(" | ")} |`,
     `| --- | ${servers.map(() => "---:").join(" | ")} |`,
@@ -33,8 +34,8 @@ export function formatMarkdown(result: SuiteResult): string {
     "",
     `| Mode | Server | Median | Min–max | × ${ref} | Rounds × ${ref} | ` +
       `Per CPU-s | × ${ref} | Failed | Non-2xx | Errors | ` +
-      "Peak RSS tree / process |",
-    `|${" --- |".repeat(2)}${" ---: |".repeat(10)}`,
+      "Cores busy: server / client | Peak RSS tree / process |",
+    `|${" --- |".repeat(2)}${" ---: |".repeat(11)}`,
   );
   for (const cell of result.cells) {
     const mode = result.modes.find((m) => m.id === cell.mode)!;
@@ -52,6 +53,7 @@ export function formatMarkdown(result: SuiteResult): string {
       cell.failed,
       cell.non2xx,
       cell.errors,
+      coresBusy(cell),
       `${formatMiB(cell.peakTreeRssBytes)} / ` +
       formatMiB(cell.peakProcessRssBytes),
     ];
@@ -66,7 +68,36 @@ function summarise(cell: Cell | undefined): string {
   const value = formatValue(cell.median, cell.metric);
   if (cell.ratio === undefined) return value;
   const cpu = cell.perCpuRatio?.toFixed(2) ?? "–";
-  return `${value} (${cell.ratio.toFixed(2)}× [${cpu}×])`;
+  const mark = isClientBound(cell) ? CLIENT_BOUND_MARK : "";
+  return `${value}${mark} (${cell.ratio.toFixed(2)}× [${cpu}×])`;
+}
+
+/** Marks a summary figure whose run the client's pace set. */
+const CLIENT_BOUND_MARK = "†";
+
+/** The summary's note on client-bound figures, when there are any. */
+function clientBoundNote(result: SuiteResult): string[] {
+  if (!result.cells.some(isClientBound)) return [];
+  const share = Math.round(CLIENT_BOUND_SHARE * 100);
+  return [
+    "",
+    `${CLIENT_BOUND_MARK} The client's core was at least ${share}% busy ` +
+    "(median round): the client set the pace, and the figure says the " +
+    "server kept up with it, not how much more it could serve. Between " +
+    "two such figures the ratio tells how fast the client ran each time " +
+    "(on a shared host, that varies) more than how the servers compare; " +
+    "the ratio per server CPU-second still compares them.",
+  ];
+}
+
+/** The median busy shares of the server's and the client's cores. */
+function coresBusy(cell: Cell): string {
+  const percent = (share: number | undefined) =>
+    share === undefined ? "–" : `${Math.round(share * 100)}%`;
+  if (cell.serverCoreBusy === undefined && cell.clientCoreBusy === undefined) {
+    return "–";
+  }
+  return `${percent(cell.serverCoreBusy)} / ${percent(cell.clientCoreBusy)}`;
 }
 
 function perCpu(cell: Cell): string {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Cell, SuiteResult } from "./_types.ts";
+import { isClientBound } from "./_stats.ts";
 import { formatValue } from "./_units.ts";
 
 const WIDTH = 920;
@@ -86,6 +87,7 @@ export function formatSvg(result: SuiteResult): string {
         (cell.perCpuRatio === undefined
           ? ""
           : ` · ${cell.perCpuRatio.toFixed(2)}× per CPU-s`) +
+        (isClientBound(cell) ? " · client-bound" : "") +
         (bad > 0 ? ` · ${bad} failed` : "");
       out.push(
         `<rect x="${LEFT}" y="${y}" width="${round(x(cell.ratio) - LEFT)}" ` +

@@ -53,6 +53,7 @@ export async function runSuite(
     requests: settings.requests,
     durationSeconds: settings.durationSeconds,
     cpu: suite.pinned ? CLIENT_CPU : undefined,
+    serverCpu: suite.pinned ? SERVER_CPU : undefined,
     ohaJsonFlag: settings.ohaJsonFlag,
   };
   const outcomes: ServerOutcome[] = [];

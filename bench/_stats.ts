@@ -56,6 +56,12 @@ function createCell(
   const work = (r: RunRecord) => mode.metric === "req/s" ? r.requests : r.bytes;
   const perCpu = ok.filter((r) => r.serverCpuSeconds > 0)
     .map((r) => work(r) / r.serverCpuSeconds);
+  const busy = (pick: (r: RunRecord) => number | undefined) => {
+    const shares = ok.map(pick).filter((b) => b !== undefined);
+    return shares.length > 0 ? median(shares) : undefined;
+  };
+  const clientCoreBusy = busy((r) => r.clientCoreBusy);
+  const serverCoreBusy = busy((r) => r.serverCoreBusy);
   const sum = (pick: (r: RunRecord) => number) =>
     runs.reduce((total, r) => total + pick(r), 0);
   const peak = (pick: (r: RunRecord) => number) =>
@@ -68,6 +74,8 @@ function createCell(
     min: values.length ? Math.min(...values) : NaN,
     max: values.length ? Math.max(...values) : NaN,
     perCpuSecond: median(perCpu),
+    ...(clientCoreBusy === undefined ? {} : { clientCoreBusy }),
+    ...(serverCoreBusy === undefined ? {} : { serverCoreBusy }),
     failed: sum((r) => r.failed),
     non2xx: sum((r) => r.non2xx),
     errors: runs.length - ok.length,
@@ -75,6 +83,26 @@ function createCell(
     peakProcessRssBytes: peak((r) => r.peakProcessRssBytes),
     values,
   };
+}
+
+/**
+ * Busy share of a pinned client's core from which the client, not the
+ * server, is taken to set the pace: ab and wrk run one thread, so a core
+ * they keep this busy has nothing left to send more requests with.
+ */
+export const CLIENT_BOUND_SHARE = 0.95;
+
+/**
+ * Whether the client's core was at least {@linkcode CLIENT_BOUND_SHARE}
+ * busy in the cell's median round: then the client set the pace, and the
+ * cell's figure says the server kept up with it, not how much more it could
+ * serve. A ratio between two such cells tells how fast the client ran in
+ * each more than how the servers compare; the work per server CPU-second
+ * still compares them.
+ */
+export function isClientBound(cell: Cell): boolean {
+  return cell.clientCoreBusy !== undefined &&
+    cell.clientCoreBusy >= CLIENT_BOUND_SHARE;
 }
 
 /**

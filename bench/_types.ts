@@ -72,6 +72,13 @@ export interface RunRecord extends LoadResult {
   peakProcessRssBytes: number;
   /** CPU seconds (user + system) the server's tree spent during the run. */
   serverCpuSeconds: number;
+  /**
+   * Share of the client's core that was busy during the run, 0 to 1, when
+   * client and server are pinned to cores of their own.
+   */
+  clientCoreBusy?: number;
+  /** Share of the server's core that was busy, likewise. */
+  serverCoreBusy?: number;
   /** Set when the client failed to produce a result. */
   error?: string;
   /** The client command line. */
@@ -92,6 +99,10 @@ export interface Cell {
   perCpuSecond: number;
   /** perCpuSecond divided by the reference server's, if that exists. */
   perCpuRatio?: number;
+  /** Median busy share of the client's core over the rounds, when pinned. */
+  clientCoreBusy?: number;
+  /** Median busy share of the server's core over the rounds, when pinned. */
+  serverCoreBusy?: number;
   /** Sum over rounds. */
   failed: number;
   /** Sum over rounds. */

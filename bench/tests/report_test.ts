@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { formatMarkdown } from "../_report_md.ts";
 import { formatSvg } from "../_report_svg.ts";
 import type { SuiteResult } from "../_types.ts";
-import { aggregate, median, roundRatios } from "../_stats.ts";
+import { aggregate, isClientBound, median, roundRatios } from "../_stats.ts";
 import type { ModeSpec, RunRecord } from "../_types.ts";
 
 const MODE: ModeSpec = {
@@ -147,8 +147,10 @@ Deno.test("formatMarkdown() shows ratios, ranges, failures and how it was run", 
   ));
   assert.ok(md.includes(
     "| Server A | 20 req/s | 10–30 | 1.00 | 0.50–3.00 | 2.0k req | 2.00 | 3 | " +
-      "0 | 0 | 3 MiB / 1 MiB |",
+      "0 | 0 | – | 3 MiB / 1 MiB |",
   ));
+  // No core was measured, so nothing is said to be client-bound.
+  assert.doesNotMatch(md, /†/);
   assert.match(md, /Command: `deno run -A bench\/run\.ts --quick`/);
   assert.match(md, /2 × Test CPU/);
   assert.match(md, /- Gone: not started: Cannot start gone: exited/);
@@ -164,4 +166,57 @@ Deno.test("formatSvg() draws one bar per result and escapes text", () => {
   // Background, two legend swatches, two bars.
   assert.equal(svg.match(/<rect /g)?.length, 5);
   assert.ok(svg.includes("1.00× · 20 req/s · 2.00× per CPU-s · 3 failed"));
+});
+
+/** RUNS with the cores' busy shares of pinned runs: A's client saturated. */
+function pinnedRuns(): RunRecord[] {
+  return RUNS.map((r) => ({
+    ...r,
+    clientCoreBusy: r.server === "a"
+      ? 0.97 + r.round / 100
+      : 0.5 + r.round / 10,
+    serverCoreBusy: r.server === "a" ? 0.8 : 0.9,
+  }));
+}
+
+Deno.test("aggregate() takes the median busy share of each core", () => {
+  const [a, ref] = aggregate(pinnedRuns(), [MODE], ["a", "ref"], "ref");
+  assert.equal(a.clientCoreBusy?.toFixed(2), "0.99");
+  assert.equal(a.serverCoreBusy, 0.8);
+  assert.equal(ref.clientCoreBusy?.toFixed(2), "0.70");
+  // Unpinned runs measure no core: the cell says nothing rather than 0%.
+  const [unpinned] = aggregate(RUNS, [MODE], ["a", "ref"], "ref");
+  assert.equal(unpinned.clientCoreBusy, undefined);
+  assert.equal(unpinned.serverCoreBusy, undefined);
+});
+
+Deno.test("isClientBound() holds from a 95% busy client core up", () => {
+  const [a, ref] = aggregate(pinnedRuns(), [MODE], ["a", "ref"], "ref");
+  assert.equal(isClientBound(a), true);
+  assert.equal(isClientBound(ref), false);
+  assert.equal(isClientBound({ ...ref, clientCoreBusy: 0.95 }), true);
+  assert.equal(isClientBound({ ...ref, clientCoreBusy: 0.949 }), false);
+  assert.equal(isClientBound({ ...ref, clientCoreBusy: undefined }), false);
+});
+
+Deno.test("formatMarkdown() marks client-bound figures and shows busy cores", () => {
+  const runs = pinnedRuns();
+  const md = formatMarkdown({
+    ...result(),
+    runs,
+    cells: aggregate(runs, [MODE], ["a", "ref"], "ref"),
+  });
+  assert.ok(md.includes(
+    "| 1 KB, wrk <c100> | 20 req/s† (1.00× [2.00×]) | 20 req/s (1.00× [1.00×]) |",
+  ));
+  assert.match(md, /^† The client's core was at least 95% busy/m);
+  assert.ok(md.includes("| 0 | 0 | 80% / 99% | 3 MiB / 1 MiB |"));
+  assert.ok(md.includes("| 0 | 0 | 90% / 70% | 3 MiB / 1 MiB |"));
+  const svg = formatSvg({
+    ...result(),
+    runs,
+    cells: aggregate(runs, [MODE], ["a", "ref"], "ref"),
+  });
+  assert.ok(svg.includes("2.00× per CPU-s · client-bound · 3 failed"));
+  assert.equal(svg.match(/client-bound/g)?.length, 1);
 });

@@ -18,6 +18,7 @@ import {
 import { coarseNow, tick } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
+import { LinkedList } from "./linked_list.ts";
 import { errorResponse, RETRY_AFTER } from "./response.ts";
 
 /** Options for {@linkcode serve}. */
@@ -160,7 +161,7 @@ export function serve(options: ServeOptions): Server {
     port: options.port ?? 8080,
     reusePort: options.reusePort ?? false,
   });
-  const connections = new Set<Connection>();
+  const connections = new LinkedList<Connection>();
   let refusing = 0;
   let stopping = false;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -173,7 +174,7 @@ export function serve(options: ServeOptions): Server {
   const sweeper = setInterval(() => {
     tick();
     const now = coarseNow();
-    for (const connection of connections) connection.expire(now);
+    connections.forEach((connection) => connection.expire(now));
   }, SWEEP_MS);
   tick();
 
@@ -194,7 +195,7 @@ export function serve(options: ServeOptions): Server {
   };
   let abortTimer: ReturnType<typeof setTimeout> | undefined;
   const abortAll = () => {
-    for (const connection of connections) connection.abort();
+    connections.forEach((connection) => connection.abort());
     // Each aborted connection ends at once, logging what it sent before
     // the log's last flush; but one whose handler never answers would
     // hold the exit forever, so they are waited for only so long.
@@ -219,9 +220,9 @@ export function serve(options: ServeOptions): Server {
       return;
     }
     const connection = new Connection(conn, connectionOptions);
-    connections.add(connection);
+    const link = connections.push(connection);
     connection.serve().finally(() => {
-      connections.delete(connection);
+      connections.remove(link);
       settle();
     });
   };
@@ -292,7 +293,7 @@ export function serve(options: ServeOptions): Server {
     if (!stopping) {
       stopping = true;
       closeQuietly(listener);
-      for (const connection of connections) connection.drain();
+      connections.forEach((connection) => connection.drain());
       settle();
     }
     const ends = performance.now() + graceMs;

@@ -117,7 +117,7 @@ export class LinkedList<T> {
         if (node.list === this) visit(node.value);
       }
     } finally {
-      if (--this.#walking === 0) {
+      if (--this.#walking === 0 && this.#removedDuringWalk.length > 0) {
         for (const node of this.#removedDuringWalk) node.next = undefined;
         this.#removedDuringWalk = [];
       }

@@ -82,7 +82,7 @@ function clientBoundNote(result: SuiteResult): string[] {
   return [
     "",
     `${CLIENT_BOUND_MARK} The client's core was at least ${share}% busy ` +
-    "(median round): the client set the pace, and the figure says the " +
+    "(median over the rounds): the client set the pace, and the figure says the " +
     "server kept up with it, not how much more it could serve. Between " +
     "two such figures the ratio tells how fast the client ran each time " +
     "(on a shared host, that varies) more than how the servers compare; " +

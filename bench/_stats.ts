@@ -94,11 +94,11 @@ export const CLIENT_BOUND_SHARE = 0.95;
 
 /**
  * Whether the client's core was at least {@linkcode CLIENT_BOUND_SHARE}
- * busy in the cell's median round: then the client set the pace, and the
- * cell's figure says the server kept up with it, not how much more it could
- * serve. A ratio between two such cells tells how fast the client ran in
- * each more than how the servers compare; the work per server CPU-second
- * still compares them.
+ * busy, the median over the cell's rounds: then the client set the pace,
+ * and the cell's figure says the server kept up with it, not how much more
+ * it could serve. A ratio between two such cells tells how fast the client
+ * ran in each more than how the servers compare; the work per server
+ * CPU-second still compares them.
  */
 export function isClientBound(cell: Cell): boolean {
   return cell.clientCoreBusy !== undefined &&

@@ -69,7 +69,7 @@ export async function runSuite(
         await warmUp(settings.family, server, mode, load);
       }
       for (let round = 1; round <= settings.rounds; round++) {
-        for (const server of running) {
+        for (const server of roundOrder(running, round)) {
           const run = await runLoad(settings.family, server, mode, load, round);
           runs.push(run);
           report(suite.name, run, settings.rounds, mode);
@@ -110,6 +110,25 @@ export async function runSuite(
     ),
     runs,
   };
+}
+
+/**
+ * The order in which round `round` (from 1) runs `servers`: each round
+ * starts one further along, so that over as many rounds as there are
+ * servers each runs in each place once, first as often as last. Only the
+ * place is balanced: the order is rotated, not shuffled, so a server
+ * always follows the same one.
+ *
+ * @example
+ * ```ts
+ * import { roundOrder } from "./_runner.ts";
+ * roundOrder(["a", "b", "c"], 2); // ["b", "c", "a"]
+ * ```
+ */
+export function roundOrder<T>(servers: readonly T[], round: number): T[] {
+  if (servers.length === 0) return [];
+  const first = (round - 1) % servers.length;
+  return [...servers.slice(first), ...servers.slice(0, first)];
 }
 
 async function start(

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { formatMarkdown } from "../_report_md.ts";
-import { roundOrder } from "../_runner.ts";
 import { formatSvg } from "../_report_svg.ts";
 import type { SuiteResult } from "../_types.ts";
 import { aggregate, isClientBound, median, roundRatios } from "../_stats.ts";
@@ -220,20 +219,4 @@ Deno.test("formatMarkdown() marks client-bound figures and shows busy cores", ()
   });
   assert.ok(svg.includes("2.00× per CPU-s · client-bound · 3 failed"));
   assert.equal(svg.match(/client-bound/g)?.length, 1);
-});
-
-Deno.test("roundOrder() starts each round one server further along", () => {
-  const servers = ["a", "b", "c"];
-  assert.deepEqual(roundOrder(servers, 1), ["a", "b", "c"]);
-  assert.deepEqual(roundOrder(servers, 2), ["b", "c", "a"]);
-  assert.deepEqual(roundOrder(servers, 3), ["c", "a", "b"]);
-  assert.deepEqual(roundOrder(servers, 4), ["a", "b", "c"]);
-  // Over as many rounds as servers, each runs first once and in each place.
-  const places = new Map(servers.map((s) => [s, new Set<number>()]));
-  for (let round = 1; round <= servers.length; round++) {
-    roundOrder(servers, round).forEach((s, i) => places.get(s)!.add(i));
-  }
-  for (const seen of places.values()) assert.equal(seen.size, servers.length);
-  assert.deepEqual(roundOrder([], 3), []);
-  assert.deepEqual(servers, ["a", "b", "c"], "the input is left as it was");
 });

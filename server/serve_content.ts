@@ -45,6 +45,12 @@ export interface Prepared {
    * `Last-Modified` had to be held back to it.
    */
   readonly lasting: boolean;
+  /**
+   * The modification time `Last-Modified` says, which conditions are
+   * judged against (RFC 9110 §13.1.3, §13.1.4 compare with the date the
+   * server reports): the file's, or Date's when the file's is later.
+   */
+  readonly lastModifiedMs: number | undefined;
 }
 
 /**
@@ -63,9 +69,10 @@ export function prepareFields(
   const dateMs = currentSecond() * 1000;
   const mtime = representation.mtimeMs;
   const lasting = mtime === undefined || mtime < dateMs + 1000;
-  const modified = mtime === undefined ? "" : formatFields([
+  const lastModifiedMs = mtime === undefined || lasting ? mtime : dateMs;
+  const modified = lastModifiedMs === undefined ? "" : formatFields([
     "Last-Modified",
-    formatHttpDate(new Date(lasting ? mtime : dateMs)),
+    formatHttpDate(new Date(lastModifiedMs)),
   ]);
   const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
     cacheControl;
@@ -82,6 +89,7 @@ export function prepareFields(
     getWire: createWire(),
     headWire: createWire(),
     lasting,
+    lastModifiedMs,
   };
 }
 
@@ -103,7 +111,7 @@ export function serveContent(
   const header = (name: string) => getField(head, name);
   const validators = {
     etag: representation.etag,
-    lastModified: representation.mtimeMs,
+    lastModified: fields.lastModifiedMs,
     // A rewrite may put the old mtime back, never the old ctime.
     lastChanged: representation.ctimeMs,
   };

@@ -126,6 +126,33 @@ Deno.test("createFileHandler() holds a big file's future Last-Modified back to D
   assert.equal(fieldOf(second, "last-modified"), formatHttpDate(future));
 });
 
+Deno.test("createFileHandler() judges conditions by the Last-Modified it sends, not a future mtime", async () => {
+  // RFC 9110 §8.8.2.1 has a future modification time replaced by Date;
+  // §13.1.3 and §13.1.4 then compare with that date. Echoing it back must
+  // not get a 412, and must get a 304.
+  using dir = tempDir();
+  const path = `${dir.path}/future.txt`;
+  Deno.writeTextFileSync(path, "from a skewed clock");
+  const future = new Date(Date.UTC(2099, 0, 1));
+  Deno.utimeSync(path, future, future);
+  tick();
+  const handle = createFileHandler({ root: dir.path });
+  const first = await handle(getHead("/future.txt"));
+  release(first);
+  const sent = fieldOf(first, "last-modified")!;
+  assert.equal(sent, formatHttpDate(new Date(currentSecond() * 1000)));
+  const unmodified = await handle(
+    getHead("/future.txt", `If-Unmodified-Since: ${sent}`),
+  );
+  release(unmodified);
+  assert.equal(unmodified.status, 200);
+  const modified = await handle(
+    getHead("/future.txt", `If-Modified-Since: ${sent}`),
+  );
+  release(modified);
+  assert.equal(modified.status, 304);
+});
+
 Deno.test("createFileHandler() answers 503 to a file whose open hangs", async () => {
   using dir = tempDir();
   const path = `${dir.path}/small.txt`;

@@ -400,13 +400,17 @@ class RequestReader implements RequestIterator {
   }
 
   /**
-   * Whether the bytes buffered from `from` on, if any, are all CR or LF:
-   * empty lines, or the start of one, which is no request yet.
+   * Whether the bytes buffered from `from` on, if any, are all empty lines
+   * (CRLF or LF), or the start of one (a last CR), which is no request yet.
+   * A CR followed by anything but LF is a bare CR: an error to answer now.
    */
   #onlyEmptyLines(from: number): boolean {
     for (let i = from; i < this.#end; i++) {
       const byte = this.#buf[i];
-      if (byte !== LF && byte !== CR) return false;
+      if (byte === LF) continue;
+      if (byte !== CR || (i + 1 < this.#end && this.#buf[i + 1] !== LF)) {
+        return false;
+      }
     }
     return true;
   }

@@ -129,7 +129,9 @@ export class Connection {
       return;
     }
     // From here on nothing else writes, and a head that still completes is
-    // ignored: the read already pending drains the client while we linger.
+    // not answered: the client's bytes are read and dropped until the
+    // linger ends (see #serveRequests), so that closing does not reset the
+    // connection under the 408.
     this.#enter("lingering", LINGER_MS);
     this.#send(
       errorResponse(
@@ -185,7 +187,8 @@ export class Connection {
       beforeRead: () => this.#flush(),
     });
     for await (const head of requests) {
-      if (this.#phase === "lingering" || this.#phase === "closed") return;
+      if (this.#phase === "closed") return;
+      if (this.#phase === "lingering") return await this.#discardInput();
       this.#requests++;
       this.#enter("busy", this.#options.idleTimeoutMs);
       // A cache hit answers synchronously: no promise to wait for.
@@ -484,6 +487,18 @@ export class Connection {
     this.#enter("lingering", LINGER_MS);
     try {
       await this.#conn.closeWrite();
+    } catch {
+      return; // Reset or closed: nothing left to protect.
+    }
+    await this.#discardInput();
+  }
+
+  /**
+   * Reads and drops what the client sends, up to its end, `LINGER_BYTES`,
+   * or the linger's deadline (when `expire` closes the connection).
+   */
+  async #discardInput(): Promise<void> {
+    try {
       const scratch = new Uint8Array(16384);
       let total = 0;
       while (total < LINGER_BYTES) {

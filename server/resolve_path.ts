@@ -70,9 +70,12 @@ export function resolvePath(
       const indexReal = Deno.realPathSync(`${real}/${index}`);
       if (!isInside(indexReal, root, prefix)) return FORBIDDEN;
       const indexInfo = Deno.lstatSync(indexReal);
-      return indexInfo.isFile
-        ? { kind: "file", path: indexReal, name: index, info: indexInfo }
-        : NOT_FOUND;
+      if (indexInfo.isFile) {
+        return { kind: "file", path: indexReal, name: index, info: indexInfo };
+      }
+      // A directory by that name is no index; a FIFO or device is refused
+      // as it would be when asked for by name.
+      return indexInfo.isDirectory ? NOT_FOUND : FORBIDDEN;
     }
     if (!info.isFile) return FORBIDDEN; // a FIFO or device would hang or leak
     if (path.directory) return NOT_FOUND; // "/file.html/" names no file

@@ -107,6 +107,22 @@ export function trimOws(text: string): string {
   return text.slice(start, end);
 }
 
+/**
+ * Whether the byte or char code `c` is a DIGIT (RFC 5234: "0" to "9"; no
+ * other script's digits).
+ *
+ * @example
+ * ```ts
+ * import { isDigit } from "./chars.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isDigit("7".charCodeAt(0)), true);
+ * assert.equal(isDigit("\u0667".charCodeAt(0)), false); // ARABIC-INDIC SEVEN
+ * ```
+ */
+export function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
 function isOws(c: number): boolean {
   return c === SP || c === HTAB;
 }

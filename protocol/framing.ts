@@ -6,7 +6,7 @@
  * @module
  */
 
-import { HEXDIG, REG_NAME, trimOws } from "./chars.ts";
+import { HEXDIG, isDigit, REG_NAME, trimOws } from "./chars.ts";
 import { RequestError } from "./errors.ts";
 import type { RequestHead } from "./request_head.ts";
 
@@ -278,10 +278,6 @@ function isHexDigits(text: string, start: number, end: number): boolean {
     if (c > 0xff || !HEXDIG[c]) return false;
   }
   return true;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
 }
 
 /**

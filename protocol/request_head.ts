@@ -11,6 +11,7 @@ import {
   CR,
   FIELD_VALUE,
   HTAB,
+  isDigit,
   LF,
   SP,
   TARGET,
@@ -426,10 +427,6 @@ function parseField(
     ? reuse(previous[out.length + 1], buf, i, valueEnd)
     : undefined;
   out.push(name, repeated ?? latin1(buf, i, valueEnd));
-}
-
-function isDigit(byte: number): boolean {
-  return byte >= 0x30 && byte <= 0x39;
 }
 
 /**

@@ -108,7 +108,9 @@ export class LinkedList<T> {
 
   /**
    * Calls `visit` with each value in order. Values removed meanwhile, by
-   * `visit` or not, are not visited any more; values pushed meanwhile are.
+   * `visit` or not, are not visited any more. Values pushed meanwhile are
+   * visited, except when the walk stands on a removed value that was last
+   * when it was removed: the walk ends there.
    */
   forEach(visit: (value: T) => void): void {
     this.#walking++;

@@ -96,6 +96,23 @@ Deno.test("LinkedList.forEach() visits values pushed meanwhile and stops when cl
   assert.equal(list.size, 0);
 });
 
+Deno.test("LinkedList.forEach() ends on the last value removed, before values pushed after it", () => {
+  // The documented exception: the removed last link has no next to follow.
+  const list = new LinkedList<string>();
+  list.push("a");
+  const b = list.push("b");
+  const seen: string[] = [];
+  list.forEach((value) => {
+    seen.push(value);
+    if (value === "b") {
+      list.remove(b);
+      list.push("c");
+    }
+  });
+  assert.deepEqual(seen, ["a", "b"]);
+  assert.deepEqual(valuesOf(list), ["a", "c"]);
+});
+
 Deno.test("LinkedList: a removed link points to no other, once no walk needs it", () => {
   // A dead link that still pointed at live ones would keep them from the
   // young generation's garbage collection (see the module's comment).

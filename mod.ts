@@ -93,6 +93,12 @@ export {
 } from "./server/file_handler.ts";
 export { type ErrorReporter } from "./server/error_report.ts";
 export { Frame } from "./server/frame.ts";
+export {
+  type ByteWriter,
+  type LineSink,
+  LineWriter,
+  type LineWriterOptions,
+} from "./server/line_sink.ts";
 export { serve, type ServeOptions, type Server } from "./server/listen.ts";
 export { mediaType } from "./server/media_type.ts";
 export {

@@ -5,7 +5,9 @@
  * @module
  */
 
-import { forwardLines, type LineSink } from "./_worker_output.ts";
+import { forwardLines } from "./_worker_output.ts";
+import type { LineSink } from "./line_sink.ts";
+import { settledWithin } from "./_within.ts";
 import {
   HEARTBEAT_LINE,
   HEARTBEAT_MARK,
@@ -199,25 +201,6 @@ export class WorkerProcess {
     }
     this.#tail.push(line);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-  }
-}
-
-/**
- * Whether `promise` fulfilled within `ms` (it rejects if `promise` does);
- * the timer is always cleared.
- */
-export async function settledWithin(
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

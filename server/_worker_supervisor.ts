@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LineSink } from "./_worker_output.ts";
+import type { LineSink } from "./line_sink.ts";
 import { describeStatus, WorkerProcess } from "./_worker_process.ts";
 import { errorMessage } from "./error_report.ts";
 
@@ -98,24 +98,23 @@ export class Supervisor {
    * Kills a ready worker whose heartbeats stopped: its event loop is
    * blocked or the process is stopped, yet its socket still takes its
    * share of new connections. Its exit then brings a replacement, as for
-   * any death. While our own stderr lags, heartbeats may sit unread in the
-   * pipe, and after a pause of the supervisor itself (Ctrl-Z then `fg`
-   * stops and resumes the whole group) they were never sent: either way
-   * the clock restarts instead.
+   * any death. After a pause of the supervisor itself (Ctrl-Z then `fg`
+   * stops and resumes the whole group) the heartbeats were never sent: the
+   * clock restarts instead. Workers' output is read whatever the pace of
+   * our own, so a stalled stderr delays no heartbeat.
    */
   #checkHeartbeats(): void {
     if (this.#stopping) return;
     const now = performance.now();
     const paused = now - this.#checkedAt > 4 * WATCHDOG_MS;
     this.#checkedAt = now;
-    const lagging = paused || (this.#options.stderr.pending ?? 0) > 0;
     for (const worker of this.#live) {
       if (worker.heardAt === undefined || worker.status) continue;
-      if (lagging) {
+      if (paused) {
         worker.heardAt = now;
       } else if (now - worker.heardAt > this.#options.hangTimeoutMs) {
         worker.heardAt = undefined; // Said once; the kill follows.
-        void this.#say(
+        this.#say(
           `worker ${worker.id} (pid ${worker.pid}) sent no heartbeat for ${this.#options.hangTimeoutMs} ms; killing it`,
         );
         worker.kill("SIGKILL");
@@ -161,13 +160,13 @@ export class Supervisor {
     try {
       do {
         this.#reloadAgain = false;
-        await this.#say(`reloading ${this.#slots.length} workers`);
+        this.#say(`reloading ${this.#slots.length} workers`);
         let ok = true;
         for (const slot of this.#slots) {
           if (this.#stopping || !ok) break;
           ok = await this.#reloadSlot(slot);
         }
-        if (ok && !this.#stopping) await this.#say("reload done");
+        if (ok && !this.#stopping) this.#say("reload done");
       } while (this.#reloadAgain && !this.#stopping);
     } finally {
       this.#reloading = false;
@@ -199,7 +198,7 @@ export class Supervisor {
   async #stopOne(worker: WorkerProcess): Promise<void> {
     const graceMs = this.#options.gracePeriodMs;
     if (await worker.stop(graceMs)) {
-      await this.#say(
+      this.#say(
         `worker ${worker.id} (pid ${worker.pid}) did not stop within ${graceMs} ms; killed it`,
       );
     }
@@ -224,13 +223,13 @@ export class Supervisor {
         if (this.#stopping) return false;
         slot.failures++;
         if (slot.failures >= MAX_START_FAILURES) {
-          await this.#say(
+          this.#say(
             `worker failed to start ${slot.failures} times in a row, giving up: ${worker.lastError()}`,
           );
           this.stop(1);
           return false;
         }
-        await this.#say(
+        this.#say(
           `worker ${worker.id} failed to start (${worker.lastError()}); retrying in ${
             startDelayMs(slot.failures)
           } ms`,
@@ -244,7 +243,7 @@ export class Supervisor {
 
   /** Replaces `worker` in `slot` when it dies unasked. */
   #watch(slot: Slot, worker: WorkerProcess): void {
-    worker.exited.then(async (status) => {
+    worker.exited.then((status) => {
       if (this.#stopping || worker.retiring || slot.current !== worker) return;
       slot.current = undefined;
       const uptime = performance.now() - (worker.readyAt ?? 0);
@@ -252,19 +251,19 @@ export class Supervisor {
       // that cannot start; one that ran for a while is replaced at once.
       slot.failures = uptime < MIN_UPTIME_MS ? slot.failures + 1 : 0;
       if (slot.failures >= MAX_START_FAILURES) {
-        await this.#say(
+        this.#say(
           `worker died right after start ${slot.failures} times in a row, giving up: ${worker.lastError()}`,
         );
         this.stop(1);
         return;
       }
-      await this.#say(
+      this.#say(
         `worker ${worker.id} (pid ${worker.pid}) exited with ${
           describeStatus(status)
         }; starting a replacement`,
       );
       if (slot.busy) return; // A reload is already putting a worker there.
-      await this.#fill(slot);
+      void this.#fill(slot);
     });
   }
 
@@ -279,7 +278,7 @@ export class Supervisor {
         fresh.kill("SIGKILL");
         await fresh.exited;
         if (!this.#stopping) {
-          await this.#say(
+          this.#say(
             `reload stopped: worker ${fresh.id} failed to start (${fresh.lastError()}); the old workers keep running`,
           );
         }
@@ -293,7 +292,7 @@ export class Supervisor {
       const graceMs = this.#options.retireGraceMs;
       void old.retire(graceMs).then((killed) => {
         if (!killed) return;
-        return this.#say(
+        this.#say(
           `worker ${old.id} (pid ${old.pid}) did not finish within ${graceMs} ms of its retirement; killed it`,
         );
       });
@@ -324,7 +323,8 @@ export class Supervisor {
       const reason = error instanceof Deno.errors.NotCapable
         ? `run permission for ${program} is missing (add --allow-run=${program})`
         : errorMessage(error);
-      this.#say(`cannot start worker: ${reason}`).then(() => this.stop(1));
+      this.#say(`cannot start worker: ${reason}`);
+      void this.stop(1);
       return undefined;
     }
     this.#live.add(worker);
@@ -346,8 +346,14 @@ export class Supervisor {
     });
   }
 
-  #say(message: string): Promise<void> {
-    return this.#options.stderr.write(
+  /**
+   * Queues a line on stderr and returns at once: nothing the supervisor
+   * does waits for its output, which a reader that stopped reading would
+   * otherwise hold up for ever (a dead worker left unreplaced, a stop that
+   * never ends).
+   */
+  #say(message: string): void {
+    void this.#options.stderr.write(
       `${this.#options.messagePrefix}${message}\n`,
     );
   }

@@ -7,11 +7,10 @@
  */
 
 import { currentLogDate } from "./clock.ts";
+import { type ByteWriter, LineWriter } from "./line_sink.ts";
 
 /** Where log bytes go, e.g. `Deno.stdout`. */
-export interface LogSink {
-  write(bytes: Uint8Array): Promise<number>;
-}
+export type LogSink = ByteWriter;
 
 /** Options for {@linkcode AccessLog}. */
 export interface AccessLogOptions {
@@ -45,8 +44,6 @@ export interface LogEntry {
   userAgent: string | undefined;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * A buffered Combined Log Format writer.
  *
@@ -63,32 +60,25 @@ const encoder = new TextEncoder();
  * ```
  */
 export class AccessLog {
-  readonly #sink: LogSink;
+  readonly #out: LineWriter;
   #buffer = "";
-  /** Lines in the buffer. */
-  #lines = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #writing: Promise<void> = Promise.resolve();
-  /** Bytes handed to the chain of writes and not yet written. */
-  #pending = 0;
-  /** Lines dropped and not yet told of, and when that was last told. */
-  #dropped = 0;
-  #droppedToldAt = -Infinity;
+  /** Settles once everything handed to `#out` so far is written. */
+  #written: Promise<void> = Promise.resolve();
   readonly #flushDelayMs: number;
   readonly #flushSize: number;
-  readonly #maxPendingBytes: number;
-  readonly #onDrop: (lines: number) => void;
 
   constructor(sink: LogSink, options?: AccessLogOptions) {
-    this.#sink = sink;
     this.#flushDelayMs = options?.flushDelayMs ?? 200;
     this.#flushSize = options?.flushSize ?? 65536;
-    this.#maxPendingBytes = options?.maxPendingBytes ?? 4 << 20;
-    this.#onDrop = options?.onDrop ??
-      ((lines) =>
-        console.error(
-          `httpd.ts: access log fell behind; ${lines} lines dropped`,
-        ));
+    this.#out = new LineWriter(sink, {
+      maxPendingBytes: options?.maxPendingBytes ?? 4 << 20,
+      onDrop: options?.onDrop ??
+        ((lines) =>
+          console.error(
+            `httpd.ts: access log fell behind; ${lines} lines dropped`,
+          )),
+    });
   }
 
   /** Appends one line; it is written within the flush delay. */
@@ -98,7 +88,6 @@ export class AccessLog {
     }" ${entry.status} ${entry.bytes > 0 ? entry.bytes : "-"} "${
       quote(entry.referer)
     }" "${quote(entry.userAgent)}"\n`;
-    this.#lines++;
     if (this.#buffer.length >= this.#flushSize) this.flush();
     else if (this.#timer === undefined) {
       const timer = setTimeout(() => this.flush(), this.#flushDelayMs);
@@ -113,38 +102,10 @@ export class AccessLog {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#buffer.length === 0) return this.#writing;
-    const bytes = encoder.encode(this.#buffer);
-    const lines = this.#lines;
+    if (this.#buffer.length === 0) return this.#written;
+    this.#written = this.#out.write(this.#buffer);
     this.#buffer = "";
-    this.#lines = 0;
-    if (this.#pending + bytes.length > this.#maxPendingBytes) {
-      this.#dropped += lines;
-      return this.#writing;
-    }
-    this.#pending += bytes.length;
-    this.#writing = this.#writing.then(() => writeAll(this.#sink, bytes))
-      .catch(() => {
-        // A closed stdout must not take the server down; the lines are lost.
-      })
-      .finally(() => {
-        this.#pending -= bytes.length;
-        if (this.#dropped === 0) return;
-        const now = performance.now();
-        if (this.#pending === 0 || now - this.#droppedToldAt >= 1000) {
-          this.#onDrop(this.#dropped);
-          this.#dropped = 0;
-          this.#droppedToldAt = now;
-        }
-      });
-    return this.#writing;
-  }
-}
-
-async function writeAll(sink: LogSink, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    offset += await sink.write(bytes.subarray(offset));
+    return this.#written;
   }
 }
 

@@ -18,8 +18,10 @@ import {
 import { coarseNow, tick } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
+import { type LineSink, LineWriter } from "./line_sink.ts";
 import { LinkedList } from "./linked_list.ts";
 import { errorResponse, RETRY_AFTER } from "./response.ts";
+import { within } from "./_within.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -51,7 +53,14 @@ export interface ServeOptions {
   limits?: HeadLimits;
   /** Replaces the file handler (for tests and embedding). @default {undefined} */
   handler?: Handler;
-  /** Where unexpected errors go. @default {a rate-limited stderr reporter} */
+  /**
+   * Where the server's own lines go: unexpected errors (rate-limited, see
+   * `report`) and the access log's dropped-line notices. It must not block:
+   * a stalled stderr must cost lines, never the serving.
+   * @default {a LineWriter over Deno.stderr}
+   */
+  stderr?: LineSink;
+  /** Where unexpected errors go. @default {a rate-limited reporter to `stderr`} */
   report?: ErrorReporter;
 }
 
@@ -132,10 +141,18 @@ export function serve(options: ServeOptions): Server {
       `Cannot serve ${options.root}: not a directory`,
     );
   }
-  const report = options.report ?? createErrorReporter();
-  const log = options.accessLog === false
-    ? undefined
-    : new AccessLog(Deno.stdout);
+  const stderr = options.stderr ?? new LineWriter(Deno.stderr);
+  const report = options.report ??
+    createErrorReporter((line) => void stderr.write(`${line}\n`));
+  const log = options.accessLog === false ? undefined : new AccessLog(
+    Deno.stdout,
+    {
+      onDrop: (lines) =>
+        void stderr.write(
+          `httpd.ts: access log fell behind; ${lines} lines dropped\n`,
+        ),
+    },
+  );
   const idleTimeoutMs = (options.idleTimeout ?? 15) * 1000;
   const handler = options.handler ??
     createFileHandler({
@@ -336,22 +353,6 @@ async function refuse(conn: Deno.TcpConn): Promise<void> {
 /** Resolves after `ms` milliseconds. */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** What `promise` settles to within `ms` milliseconds, else `undefined`. */
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -16,9 +16,9 @@
  */
 
 import { createWorkerArgs, formatNetPermission } from "./_worker_command.ts";
-import { createLineSink } from "./_worker_output.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
 import { errorMessage } from "./error_report.ts";
+import { LineWriter } from "./line_sink.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 
 /** How the supervisor runs its workers. */
@@ -94,6 +94,8 @@ function checkWorkerRoot(root: string): string | undefined {
 const BALANCING_OS: readonly string[] = ["linux", "android"];
 
 const PREFIX = "httpd.ts: ";
+/** How long the supervisor's last lines may take to be written at its exit. */
+const OUTPUT_DRAIN_MS = 1000;
 
 /**
  * Runs the supervisor until it is stopped by a signal or can no longer
@@ -119,9 +121,10 @@ const PREFIX = "httpd.ts: ";
 export async function runSupervisor(
   options: SupervisorOptions,
 ): Promise<number> {
-  const stderr = createLineSink(Deno.stderr);
+  const stderr = new LineWriter(Deno.stderr);
   const fail = async (message: string): Promise<number> => {
-    await stderr.write(`${PREFIX}${message}\n`);
+    void stderr.write(`${PREFIX}${message}\n`);
+    await stderr.drained(OUTPUT_DRAIN_MS);
     return 1;
   };
 
@@ -139,6 +142,15 @@ export async function runSupervisor(
   const port = bindProbe(options.hostname, options.port);
   if (typeof port === "string") return fail(port);
 
+  // The workers' access logs meet here: as much backlog as each would
+  // keep of its own before dropping lines.
+  const stdout = new LineWriter(Deno.stdout, {
+    maxPendingBytes: options.workers * (4 << 20),
+    onDrop: (lines) =>
+      void stderr.write(
+        `${PREFIX}stdout fell behind; ${lines} lines dropped\n`,
+      ),
+  });
   const workerModule = options.workerModule ?? Deno.mainModule;
   const program = Deno.execPath();
   const supervisor = new Supervisor({
@@ -153,7 +165,7 @@ export async function runSupervisor(
         workerModule,
       }, id),
     }),
-    stdout: createLineSink(Deno.stdout),
+    stdout,
     stderr,
     messagePrefix: PREFIX,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
@@ -212,7 +224,7 @@ export async function runSupervisor(
     }
     if (await supervisor.start()) {
       const address = formatNetPermission(options.hostname, port);
-      await stderr.write(
+      void stderr.write(
         `${PREFIX}listening on http://${address} root=${root} workers=${options.workers}\n`,
       );
     }
@@ -222,6 +234,12 @@ export async function runSupervisor(
       Deno.removeSignalListener(signal, listener);
     }
     if (written !== undefined) await removePidFile(written);
+    // The last lines (a worker killed at the stop, say) are worth a moment,
+    // but a reader that stopped reading must not hold the exit.
+    await Promise.all([
+      stdout.drained(OUTPUT_DRAIN_MS),
+      stderr.drained(OUTPUT_DRAIN_MS),
+    ]);
   }
 }
 

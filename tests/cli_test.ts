@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { parseCommandLine } from "../server/config.ts";
 import { startChild } from "./_child.ts";
 import {
+  fetchRaw,
   FIXTURE_ROOT,
   get,
   header,
@@ -463,3 +464,58 @@ Deno.test("a download cut short by a stop still gets its access log line", async
   const sent = Number(match[1]);
   assert.ok(sent > 0 && sent < size, `logged ${sent} of ${size} bytes`);
 });
+
+Deno.test("-w 1: a stderr pipe that is full costs lines, not the serving", async () => {
+  // The shell fills the 64 KiB pipe before the server starts, and nobody
+  // reads it: a server that wrote stderr synchronously would block at its
+  // startup line, its port bound and never served.
+  const port = freePort();
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'head -c 65536 /dev/zero >&2 && exec "$0" "$@"',
+      Deno.execPath(),
+      "run",
+      "-A",
+      HTTPD,
+      "-r",
+      FIXTURE_ROOT,
+      "-p",
+      `${port}`,
+      "--host",
+      "127.0.0.1",
+      "--quiet",
+    ],
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const deadline = Date.now() + 30_000;
+    let response;
+    while (response === undefined) {
+      try {
+        // Each read bounded by the raw client's deadline.
+        response = await fetchRaw(port, get("/index.html"));
+      } catch (error) {
+        if (!(error instanceof Deno.errors.ConnectionRefused)) throw error;
+        if (Date.now() > deadline) assert.fail("never listened");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    assert.equal(response.status, 200);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stderr.cancel();
+  }
+});
+
+/** A loopback port nothing listens on right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

@@ -7,8 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import type { LineSink } from "../../server/_worker_output.ts";
-import { settledWithin, WorkerProcess } from "../../server/_worker_process.ts";
+import type { LineSink } from "../../server/line_sink.ts";
+import { WorkerProcess } from "../../server/_worker_process.ts";
+import { settledWithin } from "../../server/_within.ts";
 import { Supervisor } from "../../server/_worker_supervisor.ts";
 import { tempDir } from "./_harness.ts";
 import { isAlive, sleep, waitFor } from "./_waits.ts";
@@ -20,14 +21,22 @@ const FAKE_WORKER =
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** A sink that keeps lines in memory, with a lag the test sets. */
+/**
+ * A sink that keeps lines in memory. A stalled one keeps them too, but
+ * never finishes a write: a destination nobody reads any more.
+ */
 class MemorySink implements LineSink {
   readonly lines: string[] = [];
-  pending = 0;
+  stalled = false;
+
+  /** As a `LineWriter` reports it: above 0 while stalled. */
+  get pendingBytes(): number {
+    return this.stalled ? 1 : 0;
+  }
 
   write(text: string): Promise<void> {
     this.lines.push(...text.split("\n").filter((line) => line !== ""));
-    return Promise.resolve();
+    return this.stalled ? new Promise(() => {}) : Promise.resolve();
   }
 
   has(pattern: RegExp): boolean {
@@ -51,6 +60,8 @@ interface Fixture {
 
 interface FixtureOptions {
   workers?: number;
+  /** Whether the supervisor's stderr never finishes a write. */
+  stalled?: boolean;
   /** Flags for every fake worker. */
   flags?: string[];
   /** The root the workers are given (a plan file must be under it). */
@@ -64,6 +75,7 @@ function superviseFakeWorkers(options: FixtureOptions = {}): Fixture {
   const port = freePort();
   const root = options.root ?? Deno.cwd();
   const stderr = new MemorySink();
+  stderr.stalled = options.stalled ?? false;
   const supervisor = new Supervisor({
     workers: options.workers ?? 1,
     command: (id) => ({
@@ -285,20 +297,53 @@ Deno.test("Supervisor: after a pause of the supervisor, the watchdog restarts it
   assert.ok(Date.now() - resumed >= 1_900);
 });
 
-Deno.test("Supervisor: while its stderr lags, the watchdog restarts its clock", async () => {
-  // Heartbeats may sit unread in the pipe while our own output is stuck.
+// ---------------------------------------------------------------------------
+// A stderr nobody reads: the supervisor's output must hold up nothing
+
+Deno.test("Supervisor: with its stderr stalled, it still kills a worker whose heartbeats stop", async () => {
   await using fixture = superviseFakeWorkers({
     flags: ["--hang-at-ready"],
     hangTimeoutMs: 1_000,
     gracePeriodMs: 300,
+    stalled: true,
   });
   const { supervisor, stderr } = fixture;
   assert.equal(await supervisor.start(), true);
-  stderr.pending = 1;
-  await sleep(2_500);
-  assert.ok(!stderr.has(HEARTBEAT_KILL), "killed while stderr lagged");
-  stderr.pending = 0;
+  const [pid] = supervisor.pids();
   await waitFor("the kill", () => stderr.has(HEARTBEAT_KILL), 5_000);
+  await waitFor("the hung worker's end", () => !isAlive(pid), 5_000);
+});
+
+Deno.test("Supervisor: with its stderr stalled, it still replaces a worker that dies", async () => {
+  using dir = tempDir();
+  const plan = planFile(dir.path, ["crash=300", ""]);
+  await using fixture = superviseFakeWorkers({
+    flags: [`--plan=${plan}`],
+    root: dir.path,
+    stalled: true,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  await waitFor("worker 2", () => fixture.ready().includes(2), 10_000);
+  assert.ok(
+    stderr.has(/^sup: worker 1 \(pid \d+\) exited with exit code 70/),
+    stderr.lines.join("\n"),
+  );
+  assert.equal(supervisor.pids().length, 1);
+});
+
+Deno.test("Supervisor: with its stderr stalled, a stop that must kill a worker still ends", async () => {
+  await using fixture = superviseFakeWorkers({
+    flags: ["--ignore-stop"],
+    gracePeriodMs: 300,
+    stalled: true,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  void supervisor.stop(0);
+  assert.ok(await settledWithin(supervisor.done, 10_000), "not stopped");
+  assert.ok(stderr.has(/did not stop within 300 ms; killed it$/));
+  assert.equal(await supervisor.done, 0);
 });
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import {
   createWorkerArgs,
   formatNetPermission,
 } from "../../server/_worker_command.ts";
-import { createLineSink, forwardLines } from "../../server/_worker_output.ts";
 import { startDelayMs } from "../../server/_worker_supervisor.ts";
 import { checkWorkerPlatform } from "../../server/workers.ts";
 import { HEARTBEAT_REQUEST, RETIRE_SIGNAL } from "../../server/worker_link.ts";
@@ -984,33 +983,4 @@ Deno.test("checkWorkerPlatform() refuses several workers where the kernel does n
     "Cannot run 2 workers on darwin: only Linux spreads connections across SO_REUSEPORT listeners; use -w 1",
   );
   assert.match(checkWorkerPlatform(3, "windows")!, /^Cannot run 3 workers/);
-});
-
-Deno.test("forwardLines() prefixes every line kept, across chunk borders and at the end", async () => {
-  const bytes = new TextEncoder().encode("a\r\nbc\n\ndé\nlast");
-  // Cut inside "\r\n", before a newline and inside the two bytes of "é".
-  const cuts = [0, 2, 4, 6, 10, 15];
-  const stream = ReadableStream.from(
-    cuts.slice(0, -1).map((at, i) => bytes.slice(at, cuts[i + 1])),
-  );
-  const written: Uint8Array[] = [];
-  const sink = createLineSink({
-    write(bytes) {
-      // Short writes must be continued, not lost.
-      const part = bytes.subarray(0, Math.min(bytes.length, 3));
-      written.push(part.slice());
-      return Promise.resolve(part.length);
-    },
-  });
-  const seen: string[] = [];
-  await forwardLines(stream, "[w7] ", sink, (line) => {
-    seen.push(line);
-    return line !== "bc"; // kept out of the output, still seen
-  });
-  const text = new TextDecoder().decode(
-    new Uint8Array(written.flatMap((part) => [...part])),
-  );
-  assert.equal(text, "[w7] a\n[w7] \n[w7] dé\n[w7] last\n");
-  assert.deepEqual(seen, ["a", "bc", "", "dé", "last"]);
-  assert.equal(sink.pending, 0);
 });

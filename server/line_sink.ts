@@ -1,0 +1,158 @@
+/**
+ * Ordered, bounded writing of text to a byte stream such as stderr, stdout
+ * or a pipe. A destination that stops reading (a full pipe, a stalled log
+ * shipper) costs lost lines, counted and reported once it reads again: never
+ * memory without bound, and never a blocked caller, since no one has to wait
+ * for a write to happen.
+ *
+ * @module
+ */
+
+import { settledWithin } from "./_within.ts";
+
+/** Where a sink's bytes go: what `Deno.stdout` and `Deno.stderr` offer. */
+export interface ByteWriter {
+  /** Writes some of `bytes`, returning how many were written. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** A destination for whole lines of text, written in call order. */
+export interface LineSink {
+  /**
+   * Queues `text`, one or more whole lines, after every earlier write. The
+   * promise resolves once the text is written or dropped and never
+   * rejects; callers need not wait for it.
+   */
+  write(text: string): Promise<void>;
+}
+
+/** Options for {@linkcode LineWriter}. */
+export interface LineWriterOptions {
+  /**
+   * Most bytes queued and not yet written; text that would go beyond is
+   * dropped. @default {1048576}
+   */
+  maxPendingBytes?: number;
+  /**
+   * Told how many lines were dropped: when the destination has caught up
+   * again, and at most once a second while it stays behind.
+   * @default a line written to the sink itself
+   */
+  onDrop?: (lines: number) => void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A {@linkcode LineSink} over a {@linkcode ByteWriter}: one write at a time,
+ * each continued until all its bytes are taken, so lines from several
+ * sources never interleave mid-line even when a write is partial. A failing
+ * destination (a pipe closed on the other side) loses the text silently:
+ * losing output must not take the process down.
+ *
+ * @example
+ * ```ts
+ * import { LineWriter } from "./line_sink.ts";
+ * import assert from "node:assert/strict";
+ * const chunks: Uint8Array[] = [];
+ * const out = new LineWriter({
+ *   write: (bytes) => (chunks.push(bytes), Promise.resolve(bytes.length)),
+ * });
+ * void out.write("one\n");
+ * assert.equal(await out.drained(1000), true);
+ * assert.equal(new TextDecoder().decode(chunks[0]), "one\n");
+ * ```
+ */
+export class LineWriter implements LineSink {
+  readonly #writer: ByteWriter;
+  readonly #maxPendingBytes: number;
+  readonly #onDrop: (lines: number) => void;
+  #tail: Promise<void> = Promise.resolve();
+  #pendingBytes = 0;
+  /** Lines dropped and not yet told of, and when that was last told. */
+  #dropped = 0;
+  #droppedToldAt = -Infinity;
+
+  /** Creates a writer of lines to `writer`, which it alone should use. */
+  constructor(writer: ByteWriter, options?: LineWriterOptions) {
+    this.#writer = writer;
+    this.#maxPendingBytes = options?.maxPendingBytes ?? 1 << 20;
+    // The notice passes the bound: it is one short line, written at most
+    // once per write that completes.
+    this.#onDrop = options?.onDrop ??
+      ((lines) =>
+        void this.#enqueue(
+          encoder.encode(
+            `httpd.ts: output fell behind; ${lines} lines dropped\n`,
+          ),
+        ));
+  }
+
+  /** Bytes queued and not yet written: above 0 while the destination lags. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  write(text: string): Promise<void> {
+    const bytes = encoder.encode(text);
+    if (this.#pendingBytes + bytes.length > this.#maxPendingBytes) {
+      this.#dropped += countLines(text);
+      return this.#tail;
+    }
+    return this.#enqueue(bytes);
+  }
+
+  /**
+   * Whether everything queued so far was written within `ms` milliseconds:
+   * for a process about to exit, which should not lose its last lines to a
+   * slow reader, nor wait for ever on a stalled one.
+   */
+  drained(ms: number): Promise<boolean> {
+    return settledWithin(this.#tail, ms);
+  }
+
+  #enqueue(bytes: Uint8Array): Promise<void> {
+    this.#pendingBytes += bytes.length;
+    this.#tail = this.#tail
+      .then(() => writeAll(this.#writer, bytes))
+      .catch(() => {
+        // Nowhere left to report a failing destination.
+      })
+      .finally(() => {
+        this.#pendingBytes -= bytes.length;
+        this.#tellDrops();
+      });
+    return this.#tail;
+  }
+
+  #tellDrops(): void {
+    if (this.#dropped === 0) return;
+    const now = performance.now();
+    if (this.#pendingBytes === 0 || now - this.#droppedToldAt >= 1000) {
+      const lines = this.#dropped;
+      this.#dropped = 0;
+      this.#droppedToldAt = now;
+      this.#onDrop(lines);
+    }
+  }
+}
+
+async function writeAll(writer: ByteWriter, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await writer.write(bytes.subarray(offset));
+  }
+}
+
+/** Lines in `text`, a last one without its newline included. */
+function countLines(text: string): number {
+  let lines = 0;
+  for (
+    let at = text.indexOf("\n");
+    at !== -1;
+    at = text.indexOf("\n", at + 1)
+  ) {
+    lines++;
+  }
+  return text.endsWith("\n") || text === "" ? lines : lines + 1;
+}

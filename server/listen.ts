@@ -237,6 +237,9 @@ export function serve(options: ServeOptions): Server {
       return;
     }
     const connection = new Connection(conn, connectionOptions);
+    // Accepted as the listener closed (the accept completed in the same
+    // turn as the stop): it is drained like those open before.
+    if (stopping) connection.drain();
     const link = connections.push(connection);
     connection.serve().finally(() => {
       connections.remove(link);

@@ -57,6 +57,12 @@ export class RequestError extends Error {
    * HEAD carries no body, even a refusal.
    */
   method: string | undefined = undefined;
+  /**
+   * The request's first line as it came (its bytes as Latin-1, without the
+   * line break), when the whole line got here: what the access log records
+   * of a refused request, valid or not.
+   */
+  requestLine: string | undefined = undefined;
 
   /** An error with `code`, answered with that code's status. */
   constructor(code: RequestErrorCode, message: string) {

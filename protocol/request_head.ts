@@ -184,6 +184,34 @@ export function requestMethod(
     : undefined;
 }
 
+/**
+ * The first line of `buf[start..end)` as Latin-1, without its LF or CRLF,
+ * once its line break is there (within `maxLength` bytes); `undefined`
+ * otherwise. The line need not be a valid request line: a refused request
+ * is logged as it was sent.
+ *
+ * @example
+ * ```ts
+ * import { firstLine } from "./request_head.ts";
+ * import assert from "node:assert/strict";
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost");
+ * assert.equal(firstLine(bytes, 0, bytes.length, 8192), "GET / HTTP/1.1");
+ * assert.equal(firstLine(bytes, 0, 10, 8192), undefined);
+ * ```
+ */
+export function firstLine(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxLength: number,
+): string | undefined {
+  const lf = buf.subarray(start, Math.min(end, start + maxLength + 2))
+    .indexOf(LF);
+  if (lf === -1) return undefined;
+  const lineEnd = lf > 0 && buf[start + lf - 1] === CR ? lf - 1 : lf;
+  return latin1(buf, start, start + lineEnd);
+}
+
 /** Where the run of token bytes from `buf[from]` ends, at most at `to`. */
 function tokenEnd(buf: Uint8Array, from: number, to: number): number {
   let i = from;

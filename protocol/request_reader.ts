@@ -10,6 +10,7 @@ import { CR, LF } from "./chars.ts";
 import { RequestError } from "./errors.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
 import {
+  firstLine,
   getField,
   parseRequestHead,
   type RequestHead,
@@ -66,6 +67,11 @@ export interface RequestIterator
    * has got past it; `undefined` otherwise.
    */
   pendingMethod(): string | undefined;
+  /**
+   * The first line of a head that has begun to arrive, once its line break
+   * is here (valid or not); `undefined` otherwise.
+   */
+  pendingRequestLine(): string | undefined;
 }
 
 /** The first read buffer size; it grows up to the head limit when needed. */
@@ -264,6 +270,16 @@ class RequestReader implements RequestIterator {
     return requestMethod(this.#buf, this.#start, this.#end);
   }
 
+  pendingRequestLine(): string | undefined {
+    if (this.#done || this.#newHead || this.#body > 0) return undefined;
+    return firstLine(
+      this.#buf,
+      this.#start,
+      this.#end,
+      this.#limits.maxRequestLine,
+    );
+  }
+
   /** Ends the iteration and gives the buffer back once no read uses it. */
   #finish(): void {
     this.#done = true;
@@ -355,7 +371,10 @@ class RequestReader implements RequestIterator {
           },
         );
       } catch (error) {
-        if (error instanceof RequestError) error.method = this.pendingMethod();
+        if (error instanceof RequestError) {
+          error.method = this.pendingMethod();
+          error.requestLine = this.pendingRequestLine();
+        }
         throw error;
       }
       if (parsed === undefined) {

@@ -83,6 +83,8 @@ export class Connection {
   /** Whether any byte has arrived: a silent connection asked nothing. */
   #received = false;
   #draining = false;
+  /** The first line of a request refused unparsed (400, 408, 431...): logged as it came. */
+  #refusedLine: string | undefined;
   /** Whether anything was written yet, and whether Nagle is off. */
   #writes: "none" | "some" | "nodelay" = "none";
   /** Whole answers to pipelined requests, held back to be written together. */
@@ -133,6 +135,7 @@ export class Connection {
     // linger ends (see #serveRequests), so that closing does not reset the
     // connection under the 408.
     this.#enter("lingering", LINGER_MS);
+    this.#refusedLine = this.#reader?.pendingRequestLine();
     this.#send(
       errorResponse(
         ERROR_STATUS.RequestTimeout,
@@ -355,6 +358,7 @@ export class Connection {
   async #refuse(error: RequestError): Promise<void> {
     if (this.#phase === "closed" || this.#phase === "lingering") return;
     this.#enter("busy", this.#options.idleTimeoutMs);
+    this.#refusedLine = error.requestLine;
     try {
       await this.#flush();
       await this.#send(
@@ -418,8 +422,9 @@ export class Connection {
     if (this.#options.log === undefined) return;
     this.#options.log.record({
       client: (this.#conn.remoteAddr as Deno.NetAddr).hostname ?? "-",
-      requestLine: head &&
-        `${head.method} ${head.target} HTTP/1.${head.minorVersion}`,
+      requestLine: head
+        ? `${head.method} ${head.target} HTTP/1.${head.minorVersion}`
+        : this.#refusedLine,
       status: response.status,
       bytes: sent,
       referer: head && getField(head, "referer"),

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { header, IMF_FIXDATE, startServer } from "./_harness.ts";
+import { fetchRaw, header, IMF_FIXDATE, startServer } from "./_harness.ts";
 import { startLoggedCli } from "./_semantics_cli.ts";
 import {
   BIG_SIZE,
@@ -1182,4 +1182,50 @@ Deno.test("httpd.ts writes one Combined Log Format line per request, escaping th
   assert.match(rawAgent, /^[\x20-\x7e]+$/);
   assert.ok(!rawAgent.includes("\t"));
   assert.equal(bytesOf(unescapeLogField(rawAgent)).length, agent.length);
+});
+
+Deno.test("httpd.ts logs a refused request with the line it came with", async () => {
+  // An operator must see which URL a client without Host (say) asked for.
+  using fixture = semanticsRoot();
+  await using cli = await startLoggedCli([
+    "-r",
+    fixture.root,
+    "--header-timeout",
+    "1",
+  ]);
+  const sent: [string, number, string][] = [
+    [
+      "GET /plain.txt HTTP/1.1\r\nConnection: close\r\n\r\n",
+      400,
+      "GET /plain.txt HTTP/1.1",
+    ],
+    [
+      "GET /a HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+      400,
+      "GET /a HTTP/1.1",
+    ],
+    [
+      `HEAD /b HTTP/1.1\n${"X-F: v\r\n".repeat(101)}\r\n`,
+      431,
+      "HEAD /b HTTP/1.1",
+    ],
+    // Logged as sent, escaped, whether or not it parses.
+    ["GET /c HTTP/9.9\r\nHost: t\r\n\r\n", 505, "GET /c HTTP/9.9"],
+    ["G\x01T / HTTP/1.1\r\n\r\n", 400, "G\\x01T / HTTP/1.1"],
+    // No line break yet: there is no line to log.
+    ["\x16\x03\x01\x00", 400, "-"],
+    // The head never ends: a 408 after a second, with its line.
+    ["GET /slow HTTP/1.1\r\nHost: t\r\n", 408, "GET /slow HTTP/1.1"],
+  ];
+  for (const [request, status] of sent) {
+    const response = await fetchRaw(cli.port, request, { head: true });
+    assert.equal(response.status, status, request);
+  }
+  const lines = await cli.waitForLines(sent.length);
+  lines.forEach((line, i) => {
+    const match = COMBINED.exec(line);
+    assert.ok(match !== null, `not a Combined Log Format line: ${line}`);
+    assert.equal(match[3], sent[i][2], line);
+    assert.equal(Number(match[4]), sent[i][1], line);
+  });
 });

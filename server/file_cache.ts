@@ -13,6 +13,7 @@ import { closeQuietly } from "./error_report.ts";
 import { Frame } from "./frame.ts";
 import { mediaType } from "./media_type.ts";
 import {
+  codingByName,
   findPrecompressedSiblings,
   type PrecompressedCoding,
 } from "./precompressed.ts";
@@ -39,7 +40,10 @@ export interface Representation {
   readonly ino: number | null;
   /** Strong ETag from size, times and inode (and content, while racy). */
   readonly etag: string;
-  /** `Content-Encoding` of a sibling; undefined for the original. */
+  /**
+   * `Content-Encoding` of a sibling, or of an original compressed by name
+   * (`.svgz`); undefined for the others.
+   */
   readonly coding: PrecompressedCoding | undefined;
   /** The content, for files up to the cache's size limit. */
   readonly bytes: Uint8Array | undefined;
@@ -419,11 +423,16 @@ export class FileCache {
     previous: FileEntry | undefined,
     expected: Deno.FileInfo,
   ): Promise<FileEntry | undefined> {
+    // A file compressed by name (`.svgz`) is sent as it is, coding and
+    // all: there is no plainer form to choose, nor siblings to look for.
+    const inherent = codingByName(path);
     // Opened side by side, so that opens that hang cost one timeout, not
     // one each.
-    const siblings = findPrecompressedSiblings(path);
+    const siblings = inherent === undefined
+      ? findPrecompressedSiblings(path)
+      : [];
     const [first, ...rest] = await Promise.allSettled([
-      this.#read(path, expected, undefined, previous?.original),
+      this.#read(path, expected, inherent, previous?.original),
       ...siblings.map((sibling) =>
         this.#read(
           sibling.path,

@@ -1,6 +1,7 @@
 /**
  * Precompressed siblings: `file.br` and `file.gz` beside `file`, served
- * instead of it when the client accepts their coding.
+ * instead of it when the client accepts their coding; and files whose name
+ * says they are compressed (`.svgz`).
  *
  * @module
  */
@@ -69,4 +70,37 @@ export function findPrecompressedSiblings(
     if (info.isFile) found.push({ coding, path: siblingPath, info });
   }
   return found;
+}
+
+/**
+ * Extensions whose files are compressed by convention, the media type
+ * naming what they decompress to: `image.svgz` is gzip-coded
+ * `image/svg+xml`, which a browser renders only when told so by
+ * `Content-Encoding` (RFC 9110 §8.4: a coding beyond what the media type
+ * implies).
+ */
+const COMPRESSED_EXTENSIONS: ReadonlyMap<string, PrecompressedCoding> = new Map(
+  [["svgz", "gzip"]],
+);
+
+/**
+ * The content coding the file `name` carries by its extension, if any. Such
+ * a file is sent with that `Content-Encoding` whatever the client accepts
+ * (there is no other form of it to send), and siblings of it are not looked
+ * for.
+ *
+ * @example
+ * ```ts
+ * import { codingByName } from "./precompressed.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(codingByName("logo.svgz"), "gzip");
+ * assert.equal(codingByName("LOGO.SVGZ"), "gzip");
+ * assert.equal(codingByName("logo.svg"), undefined);
+ * assert.equal(codingByName("a.constructor"), undefined);
+ * ```
+ */
+export function codingByName(name: string): PrecompressedCoding | undefined {
+  const dot = name.lastIndexOf(".");
+  if (dot === -1) return undefined;
+  return COMPRESSED_EXTENSIONS.get(name.slice(dot + 1).toLowerCase());
 }

@@ -7,8 +7,14 @@
  */
 
 import assert from "node:assert/strict";
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { fetchRaw, header, IMF_FIXDATE, startServer } from "./_harness.ts";
+import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
+import {
+  fetchRaw,
+  header,
+  IMF_FIXDATE,
+  startServer,
+  tempDir,
+} from "./_harness.ts";
 import { startLoggedCli } from "./_semantics_cli.ts";
 import {
   BIG_SIZE,
@@ -1094,6 +1100,40 @@ Deno.test("GET of /dir/index.html is 200 directly, like /dir/", async () => {
 });
 
 // ---------------------------------------------------------------------------
+Deno.test("A .svgz is sent as gzip-coded image/svg+xml, whatever the client accepts", async () => {
+  // RFC 9110 §8.4: gzip is not implied by image/svg+xml, so a browser
+  // renders the file only with Content-Encoding. There is no other form to
+  // send, and no sibling is looked for.
+  using dir = tempDir();
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>\n';
+  const small = new Uint8Array(gzipSync(svg));
+  Deno.writeFileSync(`${dir.path}/logo.svgz`, small);
+  Deno.writeTextFileSync(`${dir.path}/logo.svgz.gz`, "a sibling never served");
+  Deno.writeTextFileSync(`${dir.path}/plain.svg`, svg);
+  // Over the in-memory limit: streamed from disk, the same fields.
+  const big = pseudoRandomBytes(BIG_SIZE, 7);
+  Deno.writeFileSync(`${dir.path}/big.svgz`, big);
+  await using server = startServer({ root: dir.path });
+  for (const fields of [[], [["Accept-Encoding", "br"]]] as Fields[]) {
+    const response = await exchange(server.port, "GET", "/logo.svgz", fields);
+    assert.equal(response.status, 200, response.head);
+    assert.equal(header(response, "content-type"), "image/svg+xml");
+    assert.equal(header(response, "content-encoding"), "gzip");
+    assert.equal(header(response, "vary"), undefined);
+    assert.deepEqual(response.body, small);
+    assert.equal(new TextDecoder().decode(gunzipSync(response.body)), svg);
+  }
+  const streamed = await exchange(server.port, "GET", "/big.svgz");
+  assert.equal(header(streamed, "content-encoding"), "gzip");
+  assert.equal(streamed.body.length, big.length);
+  const plain = await exchange(server.port, "GET", "/plain.svg", [
+    ["Accept-Encoding", "gzip"],
+  ]);
+  assert.equal(header(plain, "content-type"), "image/svg+xml");
+  assert.equal(header(plain, "content-encoding"), undefined);
+});
+
 // The command line: --cache-control, --quiet, the access log
 
 Deno.test("httpd.ts --cache-control adds Cache-Control and --quiet writes no access log", async () => {

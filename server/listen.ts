@@ -20,6 +20,7 @@ import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
 import { type LineSink, LineWriter } from "./line_sink.ts";
 import { LinkedList } from "./linked_list.ts";
+import { SpareDescriptor } from "./_spare_descriptor.ts";
 import { errorResponse, RETRY_AFTER } from "./response.ts";
 import { within } from "./_within.ts";
 
@@ -356,50 +357,4 @@ async function refuse(conn: Deno.TcpConn): Promise<void> {
 /** Resolves after `ms` milliseconds. */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * One file descriptor held in reserve (the document root, opened for
- * reading), to be given up when the process has run out of them.
- */
-class SpareDescriptor {
-  readonly #path: string;
-  #file: Deno.FsFile | undefined;
-  #closed = false;
-
-  constructor(path: string) {
-    this.#path = path;
-    this.take();
-  }
-
-  /**
-   * Opens the spare again, if it is not held and a descriptor is free;
-   * whether it is held now.
-   */
-  take(): boolean {
-    if (this.#file !== undefined) return true;
-    if (this.#closed) return false;
-    try {
-      this.#file = Deno.openSync(this.#path);
-      return true;
-    } catch {
-      // Still none free: the next refusal tries again.
-      return false;
-    }
-  }
-
-  /** Closes the spare; false when it was not held. */
-  release(): boolean {
-    const file = this.#file;
-    if (file === undefined) return false;
-    this.#file = undefined;
-    closeQuietly(file);
-    return true;
-  }
-
-  /** Releases the spare for good: the server has stopped. */
-  close(): void {
-    this.#closed = true;
-    this.release();
-  }
 }

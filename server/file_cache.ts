@@ -618,12 +618,24 @@ export class FileCache {
   }
 }
 
+/**
+ * Whether a stat gives the size and times `representation` was made from:
+ * the same content, as far as a stat can tell (see `racy` for where it
+ * cannot). The file's identity is another question (see `isUnchanged`).
+ */
+export function hasSameStat(
+  representation: Representation,
+  info: Deno.FileInfo,
+): boolean {
+  return representation.size === info.size &&
+    representation.mtimeMs === info.mtime?.getTime() &&
+    representation.ctimeMs === info.ctime?.getTime();
+}
+
 /** Whether a stat shows the very file, unchanged, that `previous` describes. */
 function isUnchanged(previous: Representation, info: Deno.FileInfo): boolean {
-  return previous.size === info.size &&
-    previous.mtimeMs === info.mtime?.getTime() &&
-    previous.ctimeMs === info.ctime?.getTime() &&
-    previous.ino === info.ino && previous.dev === info.dev;
+  return hasSameStat(previous, info) && previous.ino === info.ino &&
+    previous.dev === info.dev;
 }
 
 function isSame(representation: Representation, info: Deno.FileInfo): boolean {

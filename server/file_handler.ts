@@ -15,6 +15,7 @@ import { coarseNow } from "./clock.ts";
 import {
   FileCache,
   type FileEntry,
+  hasSameStat,
   type Lookup,
   type OpenFile,
   type Representation,
@@ -258,12 +259,9 @@ function isConditional(head: RequestHead): boolean {
 
 /** A representation as an open file's stat describes it now (same inode). */
 function describe(cached: Representation, info: Deno.FileInfo): Representation {
+  if (hasSameStat(cached, info)) return cached;
   const mtimeMs = info.mtime?.getTime();
   const ctimeMs = info.ctime?.getTime();
-  if (
-    cached.size === info.size && cached.mtimeMs === mtimeMs &&
-    cached.ctimeMs === ctimeMs
-  ) return cached;
   return {
     ...cached,
     size: info.size,

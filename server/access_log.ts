@@ -9,6 +9,8 @@
 import { currentLogDate } from "./clock.ts";
 import { type ByteWriter, LineWriter } from "./line_sink.ts";
 
+const encoder = new TextEncoder();
+
 /** Where log bytes go, e.g. `Deno.stdout`. */
 export type LogSink = ByteWriter;
 
@@ -73,11 +75,12 @@ export class AccessLog {
     this.#flushSize = options?.flushSize ?? 65536;
     this.#out = new LineWriter(sink, {
       maxPendingBytes: options?.maxPendingBytes ?? 4 << 20,
-      onDrop: options?.onDrop ??
-        ((lines) =>
-          console.error(
-            `httpd.ts: access log fell behind; ${lines} lines dropped`,
-          )),
+      onDrop: options?.onDrop ?? ((lines) => {
+        // Not synchronously: a stderr that is stalled too must not block.
+        Deno.stderr.write(encoder.encode(
+          `httpd.ts: access log fell behind; ${lines} lines dropped\n`,
+        )).catch(() => {});
+      }),
     });
   }
 

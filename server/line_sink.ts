@@ -29,13 +29,16 @@ export interface LineSink {
 /** Options for {@linkcode LineWriter}. */
 export interface LineWriterOptions {
   /**
-   * Most bytes queued and not yet written; text that would go beyond is
-   * dropped. @default {1048576}
+   * Most text waiting behind the write under way, in UTF-16 code units
+   * (bytes, for ASCII); text that would go beyond is dropped. What is
+   * held is at most twice this: the waiting text and the write.
+   * @default {1048576}
    */
   maxPendingBytes?: number;
   /**
-   * Told how many lines were dropped: when the destination has caught up
-   * again, and at most once a second while it stays behind.
+   * Told how many lines were dropped: once the destination has taken
+   * everything queued, and at most once a second while it stays behind.
+   * An exception it throws is ignored.
    * @default a line written to the sink itself
    */
   onDrop?: (lines: number) => void;
@@ -43,12 +46,20 @@ export interface LineWriterOptions {
 
 const encoder = new TextEncoder();
 
+/** Text queued for one write, and who waits for it. */
+interface Batch {
+  text: string;
+  written: PromiseWithResolvers<void>;
+}
+
 /**
  * A {@linkcode LineSink} over a {@linkcode ByteWriter}: one write at a time,
  * each continued until all its bytes are taken, so lines from several
- * sources never interleave mid-line even when a write is partial. A failing
- * destination (a pipe closed on the other side) loses the text silently:
- * losing output must not take the process down.
+ * sources never interleave mid-line even when a write is partial. Text that
+ * arrives while a write is under way is joined into the next one: a stalled
+ * destination holds one string of at most the bound, not a promise per
+ * line. A failing destination (a pipe closed on the other side) loses the
+ * text silently: losing output must not take the process down.
  *
  * @example
  * ```ts
@@ -67,7 +78,10 @@ export class LineWriter implements LineSink {
   readonly #writer: ByteWriter;
   readonly #maxPendingBytes: number;
   readonly #onDrop: (lines: number) => void;
-  #tail: Promise<void> = Promise.resolve();
+  /** Text waiting for the write under way to end. */
+  #next: Batch | undefined;
+  /** The loop that writes batches, while there are any. */
+  #pumping: Promise<void> | undefined;
   #pendingBytes = 0;
   /** Lines dropped and not yet told of, and when that was last told. */
   #dropped = 0;
@@ -77,52 +91,68 @@ export class LineWriter implements LineSink {
   constructor(writer: ByteWriter, options?: LineWriterOptions) {
     this.#writer = writer;
     this.#maxPendingBytes = options?.maxPendingBytes ?? 1 << 20;
-    // The notice passes the bound: it is one short line, written at most
-    // once per write that completes.
+    // The notice passes the bound: it is one short line, queued at most
+    // once per write that ends.
     this.#onDrop = options?.onDrop ??
       ((lines) =>
         void this.#enqueue(
-          encoder.encode(
-            `httpd.ts: output fell behind; ${lines} lines dropped\n`,
-          ),
+          `httpd.ts: output fell behind; ${lines} lines dropped\n`,
         ));
   }
 
-  /** Bytes queued and not yet written: above 0 while the destination lags. */
+  /** Text queued and not yet written: above 0 while the destination lags. */
   get pendingBytes(): number {
     return this.#pendingBytes;
   }
 
   write(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
-    if (this.#pendingBytes + bytes.length > this.#maxPendingBytes) {
+    const waiting = this.#next?.text.length ?? 0;
+    if (waiting + text.length > this.#maxPendingBytes) {
       this.#dropped += countLines(text);
-      return this.#tail;
+      return this.#next?.written.promise ?? Promise.resolve();
     }
-    return this.#enqueue(bytes);
+    return this.#enqueue(text);
   }
 
   /**
-   * Whether everything queued so far was written within `ms` milliseconds:
-   * for a process about to exit, which should not lose its last lines to a
-   * slow reader, nor wait for ever on a stalled one.
+   * Whether everything queued so far was written within `ms` milliseconds,
+   * with what the writing queues meanwhile (a drop notice): for a process
+   * about to exit, which should not lose its last lines to a slow reader,
+   * nor wait for ever on a stalled one.
    */
   drained(ms: number): Promise<boolean> {
-    return settledWithin(this.#tail, ms);
+    return this.#pumping === undefined
+      ? Promise.resolve(true)
+      : settledWithin(this.#pumping, ms);
   }
 
-  #enqueue(bytes: Uint8Array): Promise<void> {
-    this.#pendingBytes += bytes.length;
-    this.#tail = this.#tail
-      .then(() => writeAll(this.#writer, bytes))
-      .catch(() => {
+  #enqueue(text: string): Promise<void> {
+    this.#pendingBytes += text.length;
+    const batch = this.#next ??= {
+      text: "",
+      written: Promise.withResolvers<void>(),
+    };
+    batch.text += text;
+    this.#pumping ??= this.#pump();
+    return batch.written.promise;
+  }
+
+  async #pump(): Promise<void> {
+    // Started from #enqueue: the first batch waits for its caller to return.
+    await Promise.resolve();
+    let batch: Batch | undefined;
+    while ((batch = this.#next) !== undefined) {
+      this.#next = undefined;
+      try {
+        await writeAll(this.#writer, encoder.encode(batch.text));
+      } catch {
         // Nowhere left to report a failing destination.
-      })
-      .finally(() => {
-        this.#pendingBytes -= bytes.length;
-        this.#tellDrops();
-      });
-    return this.#tail;
+      }
+      this.#pendingBytes -= batch.text.length;
+      batch.written.resolve();
+      this.#tellDrops();
+    }
+    this.#pumping = undefined;
   }
 
   #tellDrops(): void {
@@ -132,7 +162,11 @@ export class LineWriter implements LineSink {
       const lines = this.#dropped;
       this.#dropped = 0;
       this.#droppedToldAt = now;
-      this.#onDrop(lines);
+      try {
+        this.#onDrop(lines);
+      } catch {
+        // A failing notice must not stop the output it is about.
+      }
     }
   }
 }

@@ -57,7 +57,9 @@ export interface ServeOptions {
   /**
    * Where the server's own lines go: unexpected errors (rate-limited, see
    * `report`) and the access log's dropped-line notices. It must not block:
-   * a stalled stderr must cost lines, never the serving.
+   * a stalled stderr must cost lines, never the serving. Servers in one
+   * process may share one. The default one is drained (for a second at
+   * most) before `finished` resolves.
    * @default {a LineWriter over Deno.stderr}
    */
   stderr?: LineSink;
@@ -142,7 +144,11 @@ export function serve(options: ServeOptions): Server {
       `Cannot serve ${options.root}: not a directory`,
     );
   }
-  const stderr = options.stderr ?? new LineWriter(Deno.stderr);
+  /** Our own writer when none was given: ours to drain at the end. */
+  const ownStderr = options.stderr === undefined
+    ? new LineWriter(Deno.stderr)
+    : undefined;
+  const stderr = options.stderr ?? ownStderr!;
   const report = options.report ??
     createErrorReporter((line) => void stderr.write(`${line}\n`));
   const log = options.accessLog === false ? undefined : new AccessLog(
@@ -204,15 +210,21 @@ export function serve(options: ServeOptions): Server {
     spare.close();
     clearTimeout(graceTimer);
     clearTimeout(abortTimer);
-    if (log === undefined) return resolveFinished();
+    // The last log lines, and the server's own last lines when it owns its
+    // stderr, are given a moment; a stalled output does not hold the exit.
     const timer = setTimeout(resolveFinished, LOG_FLUSH_MS);
-    log.flush().then(() => {
+    Promise.all([
+      log?.flush(),
+      ownStderr?.drained(LOG_FLUSH_MS),
+    ]).then(() => {
       clearTimeout(timer);
       resolveFinished();
     });
   };
   let abortTimer: ReturnType<typeof setTimeout> | undefined;
+  let aborting = false;
   const abortAll = () => {
+    aborting = true;
     connections.forEach((connection) => connection.abort());
     // Each aborted connection ends at once, logging what it sent before
     // the log's last flush; but one whose handler never answers would
@@ -232,6 +244,8 @@ export function serve(options: ServeOptions): Server {
   };
   /** Serves an accepted connection, or refuses it when at the limit. */
   const admit = (conn: Deno.TcpConn) => {
+    // Accepted in the same turn as an abort: closed like the others.
+    if (aborting) return closeQuietly(conn);
     if (connections.size >= maxConnections) {
       if (refusing < MAX_REFUSING) refuseQuietly(conn);
       else closeQuietly(conn);

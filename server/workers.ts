@@ -235,11 +235,10 @@ export async function runSupervisor(
     }
     if (written !== undefined) await removePidFile(written);
     // The last lines (a worker killed at the stop, say) are worth a moment,
-    // but a reader that stopped reading must not hold the exit.
-    await Promise.all([
-      stdout.drained(OUTPUT_DRAIN_MS),
-      stderr.drained(OUTPUT_DRAIN_MS),
-    ]);
+    // but a reader that stopped reading must not hold the exit. stdout
+    // first: what it dropped is told on stderr.
+    await stdout.drained(OUTPUT_DRAIN_MS);
+    await stderr.drained(OUTPUT_DRAIN_MS);
   }
 }
 

@@ -29,11 +29,6 @@ class MemorySink implements LineSink {
   readonly lines: string[] = [];
   stalled = false;
 
-  /** As a `LineWriter` reports it: above 0 while stalled. */
-  get pendingBytes(): number {
-    return this.stalled ? 1 : 0;
-  }
-
   write(text: string): Promise<void> {
     this.lines.push(...text.split("\n").filter((line) => line !== ""));
     return this.stalled ? new Promise(() => {}) : Promise.resolve();

@@ -356,7 +356,10 @@ export class Connection {
 
   /** Answers a request that could not be parsed, then closes gracefully. */
   async #refuse(error: RequestError): Promise<void> {
-    if (this.#phase === "closed" || this.#phase === "lingering") return;
+    if (this.#phase === "closed") return;
+    // After a 408, a head that completes malformed is no more answered than
+    // a valid one, and is drained alike.
+    if (this.#phase === "lingering") return await this.#discardInput();
     this.#enter("busy", this.#options.idleTimeoutMs);
     this.#refusedLine = error.requestLine;
     try {

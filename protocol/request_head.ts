@@ -208,8 +208,8 @@ export function firstLine(
   const lf = buf.subarray(start, Math.min(end, start + maxLength + 2))
     .indexOf(LF);
   if (lf === -1) return undefined;
-  const lineEnd = lf > 0 && buf[start + lf - 1] === CR ? lf - 1 : lf;
-  return latin1(buf, start, start + lineEnd);
+  const length = lf > 0 && buf[start + lf - 1] === CR ? lf - 1 : lf;
+  return length > maxLength ? undefined : latin1(buf, start, start + length);
 }
 
 /** Where the run of token bytes from `buf[from]` ends, at most at `to`. */

@@ -915,6 +915,7 @@ Deno.test("firstLine() gives the line before the first LF or CRLF, once it is co
     // A line break further than the longest line (plus CRLF) is not looked for.
     ["abcd\r\n", 0, 4, "abcd"],
     ["abcde\r\n", 0, 4, undefined],
+    ["abcde\n", 0, 4, undefined], // one over, with a bare LF as with CRLF
   ];
   for (const [text, start, maxLength, expected] of cases) {
     const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));

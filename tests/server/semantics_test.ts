@@ -12,6 +12,7 @@ import {
   fetchRaw,
   header,
   IMF_FIXDATE,
+  RawClient,
   startServer,
   tempDir,
 } from "./_harness.ts";
@@ -1261,11 +1262,26 @@ Deno.test("httpd.ts logs a refused request with the line it came with", async ()
     const response = await fetchRaw(cli.port, request, { head: true });
     assert.equal(response.status, status, request);
   }
-  const lines = await cli.waitForLines(sent.length);
+  // Refused after a request it follows on the same connection: each is
+  // logged with its own line.
+  {
+    using client = await RawClient.connect(cli.port);
+    await client.send(
+      "GET /plain.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\n\r\n",
+    );
+    assert.equal((await client.readResponse()).status, 200);
+    assert.equal((await client.readResponse()).status, 400);
+  }
+  const expected = [
+    ...sent.map(([, status, line]): [number, string] => [status, line]),
+    [200, "GET /plain.txt HTTP/1.1"],
+    [400, "GET /after HTTP/1.1"],
+  ];
+  const lines = await cli.waitForLines(expected.length);
   lines.forEach((line, i) => {
     const match = COMBINED.exec(line);
     assert.ok(match !== null, `not a Combined Log Format line: ${line}`);
-    assert.equal(match[3], sent[i][2], line);
-    assert.equal(Number(match[4]), sent[i][1], line);
+    assert.equal(match[3], expected[i][1], line);
+    assert.equal(Number(match[4]), expected[i][0], line);
   });
 });

@@ -11,6 +11,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { settledWithin, within } from "../server/_within.ts";
 
 /** The repository root, as a file system path without a trailing slash. */
 export const REPO_ROOT: string = fileURLToPath(new URL("../", import.meta.url))
@@ -101,25 +102,6 @@ export interface StartedChild extends AsyncDisposable {
    * SIGKILLs; always reaps the child and settles its output.
    */
   stop(signal?: Deno.Signal | null, graceMs?: number): Promise<StopResult>;
-}
-
-/** Marks a bounded wait that ran out, distinct from any resolved value. */
-const TIMED_OUT: unique symbol = Symbol("timed out");
-
-/** `promise`, or {@linkcode TIMED_OUT} after `ms`; the timer is always cleared. */
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<T | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -230,7 +212,7 @@ export async function startChild(
   // Once the child is gone its output ends too, unless a grandchild still
   // holds a pipe: then give up on the rest rather than wait forever.
   const settled = status.then(async () => {
-    if (await within(drained, OUTPUT_GRACE_MS) === TIMED_OUT) abort.abort();
+    if (!(await settledWithin(drained, OUTPUT_GRACE_MS))) abort.abort();
     await drained;
     if (options.stdout === "unread") await process.stdout.cancel();
   });
@@ -248,7 +230,7 @@ export async function startChild(
   ): Promise<StopResult> => {
     if (signal !== null && !exited) kill(signal);
     let killed = false;
-    if (await within(status, graceMs) === TIMED_OUT) {
+    if (!(await settledWithin(status, graceMs))) {
       killed = true;
       kill("SIGKILL");
     }
@@ -260,12 +242,13 @@ export async function startChild(
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   // The end of stderr means the child exited (or will not talk any more);
   // either way the line is not coming.
+  // undefined: no word in time; null: stderr ended.
   const first = await within(
-    Promise.race([found.promise, stderrDone.then(() => undefined)]),
+    Promise.race([found.promise, stderrDone.then(() => null)]),
     startTimeoutMs,
   );
   if (typeof first !== "string") {
-    const reason = first === TIMED_OUT
+    const reason = first === undefined
       ? `no startup line within ${startTimeoutMs} ms`
       : "its stderr ended without a startup line";
     const { status: end } = await stop("SIGKILL");

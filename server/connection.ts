@@ -83,7 +83,10 @@ export class Connection {
   /** Whether any byte has arrived: a silent connection asked nothing. */
   #received = false;
   #draining = false;
-  /** The first line of a request refused unparsed (400, 408, 431...): logged as it came. */
+  /**
+   * The first line of a request refused before it was parsed (400, 408,
+   * 431...), for the access log, as it came.
+   */
   #refusedLine: string | undefined;
   /** Whether anything was written yet, and whether Nagle is off. */
   #writes: "none" | "some" | "nodelay" = "none";

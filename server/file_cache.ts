@@ -90,7 +90,10 @@ export interface FileCacheOptions {
   maxStaleMs?: number;
   /** Most files kept. @default {4096} */
   maxEntries?: number;
-  /** Largest file whose bytes are kept in memory. @default {1048576} */
+  /**
+   * Largest file whose bytes are kept in memory; never more than a third of
+   * `maxBytes` (less the head room). @default {1048576}
+   */
   maxFileSize?: number;
   /**
    * Most memory for file contents. A file counts with its room for a head;
@@ -230,9 +233,18 @@ export class FileCache {
     this.#dotfiles = options?.dotfiles ?? false;
     this.#maxStaleMs = options?.maxStaleMs ?? 500;
     this.#maxEntries = options?.maxEntries ?? 4096;
-    this.#maxFileSize = options?.maxFileSize ?? 1 << 20;
     this.#maxBytes = options?.maxBytes ?? 32 << 20;
     this.#headRoom = options?.headRoom ?? 0;
+    // A file and its two siblings, each with its head room, must fit the
+    // budget together: a smaller budget holds smaller files, and streams
+    // the rest, rather than hold one entry beyond it.
+    this.#maxFileSize = Math.max(
+      0,
+      Math.min(
+        options?.maxFileSize ?? 1 << 20,
+        Math.floor(this.#maxBytes / 3) - this.#headRoom,
+      ),
+    );
     this.#openTimeoutMs = Math.min(
       Math.max(options?.openTimeoutMs ?? 5000, 1),
       MAX_TIMER_MS,
@@ -522,7 +534,12 @@ export class FileCache {
       // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
       // Changed: the later of the two times (an mtime may be put back).
       const changedMs = Math.max(mtimeMs ?? -Infinity, ctimeMs ?? -Infinity);
-      const racy = bytes !== undefined && Date.now() - changedMs < RACY_MS;
+      // A write between the stat and the read would put new bytes under the
+      // old stat's validators: if the stat moved meanwhile, the bytes are
+      // told apart by their hash, and read again at the next check.
+      const racy = bytes !== undefined &&
+        (Date.now() - changedMs < RACY_MS ||
+          !hasSameTimes(info, file.statSync()));
       const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
         s !== undefined
       );
@@ -630,6 +647,12 @@ export function hasSameStat(
   return representation.size === info.size &&
     representation.mtimeMs === info.mtime?.getTime() &&
     representation.ctimeMs === info.ctime?.getTime();
+}
+
+/** Whether two stats of one file give the same size and times. */
+function hasSameTimes(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return a.size === b.size && a.mtime?.getTime() === b.mtime?.getTime() &&
+    a.ctime?.getTime() === b.ctime?.getTime();
 }
 
 /** Whether a stat shows the very file, unchanged, that `previous` describes. */

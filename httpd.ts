@@ -31,7 +31,9 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     // A worker's supervisor passes on its last error: the usage would bury it.
-    const worker = args.some((arg) => arg.startsWith("--worker-id"));
+    const worker = args.some((arg) =>
+      arg === "--worker-id" || arg.startsWith("--worker-id=")
+    );
     console.error(`httpd.ts: ${error.message}${worker ? "" : `\n\n${USAGE}`}`);
     return 2;
   }

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parseCommandLine } from "../server/config.ts";
+import { parseCommandLine, USAGE } from "../server/config.ts";
 import { startChild } from "./_child.ts";
 import {
   fetchRaw,
@@ -22,6 +22,12 @@ import {
 
 const BAD_FLAGS: [string, string[], RegExp][] = [
   ["an unknown flag", ["--nope"], /--nope/],
+  // Only the supervisor's own --worker-id spares a worker the usage.
+  [
+    "a flag that only starts like --worker-id",
+    ["--worker-idx=1"],
+    /--worker-idx/,
+  ],
   ["an unknown short flag", ["-z"], /-z/],
   ["a positional argument", ["www"], /www/],
   ["port 70000", ["-p", "70000"], /--port '70000'/],
@@ -100,6 +106,13 @@ Deno.test("-h and --help print the usage on stdout and exit 0", async () => {
     }
     assert.equal(output.stderr, "");
   }
+});
+
+Deno.test("README's Usage block is what --help prints", () => {
+  const readme = Deno.readTextFileSync(`${REPO_ROOT}/README.md`);
+  const block = /## Usage\n\n```text\n([\s\S]*?)\n```/.exec(readme);
+  assert.ok(block !== null, "no Usage block in README.md");
+  assert.equal(block[1], USAGE);
 });
 
 Deno.test("-V and --version print the version and exit 0", async () => {

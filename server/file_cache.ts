@@ -539,7 +539,7 @@ export class FileCache {
       // told apart by their hash, and read again at the next check.
       const racy = bytes !== undefined &&
         (Date.now() - changedMs < RACY_MS ||
-          !hasSameTimes(info, file.statSync()));
+          !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync()));
       const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
         s !== undefined
       );
@@ -641,18 +641,12 @@ export class FileCache {
  * cannot). The file's identity is another question (see `isUnchanged`).
  */
 export function hasSameStat(
-  representation: Representation,
+  representation: Pick<Representation, "size" | "mtimeMs" | "ctimeMs">,
   info: Deno.FileInfo,
 ): boolean {
   return representation.size === info.size &&
     representation.mtimeMs === info.mtime?.getTime() &&
     representation.ctimeMs === info.ctime?.getTime();
-}
-
-/** Whether two stats of one file give the same size and times. */
-function hasSameTimes(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
-  return a.size === b.size && a.mtime?.getTime() === b.mtime?.getTime() &&
-    a.ctime?.getTime() === b.ctime?.getTime();
 }
 
 /** Whether a stat shows the very file, unchanged, that `previous` describes. */

@@ -23,6 +23,17 @@ async function entryOf(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Writes `text` to `path` with an mtime a minute back, and waits until it
+ * is settled: unchanged for 2 s by ctime too, which no call can set back.
+ */
+async function writeSettled(path: string, text: string): Promise<void> {
+  Deno.writeTextFileSync(path, text);
+  const old = new Date(Date.now() - 60_000);
+  Deno.utimeSync(path, old, old);
+  await sleep(2_100);
+}
+
 Deno.test("FileCache keeps one copy of a file whatever alias names it", async () => {
   using dir = tempDir();
   Deno.writeTextFileSync(`${dir.path}/a.txt`, "alias");
@@ -93,11 +104,7 @@ Deno.test("FileCache re-reads a racy file whose rewrite left its stat unchanged"
 Deno.test("FileCache trusts a settled file's stat, and sees a rewrite that puts its mtime back", async () => {
   using dir = tempDir();
   const path = `${dir.path}/settled.txt`;
-  Deno.writeTextFileSync(path, "OLD-CONTENT");
-  const old = new Date(Date.now() - 60_000);
-  Deno.utimeSync(path, old, old);
-  // Settled means unchanged for 2 s by ctime, which no call can set back.
-  await sleep(2100);
+  await writeSettled(path, "OLD-CONTENT");
   const cache = new FileCache(dir.path, { maxStaleMs: 0 });
   const before = (await entryOf(cache, "/settled.txt")).original;
   assert.equal(before.racy, false);
@@ -110,6 +117,7 @@ Deno.test("FileCache trusts a settled file's stat, and sees a rewrite that puts 
   );
   // `cp -p` or `touch -r`: same size, same inode, the old mtime again.
   Deno.writeTextFileSync(path, "NEW-CONTENT");
+  const old = new Date(before.mtimeMs!);
   Deno.utimeSync(path, old, old);
   const after = (await entryOf(cache, "/settled.txt")).original;
   assert.equal(decoder.decode(after.bytes), "NEW-CONTENT");
@@ -700,10 +708,7 @@ Deno.test("FileCache never labels bytes written between its stat and its read wi
   // old and new parts.
   using dir = tempDir();
   const path = `${dir.path}/a.txt`;
-  Deno.writeTextFileSync(path, "OLD-CONTENT-0123");
-  const past = new Date(Date.now() - 60_000);
-  Deno.utimeSync(path, past, past);
-  await sleep(2_100); // past the racy window, ctime included
+  await writeSettled(path, "OLD-CONTENT-0123");
   const before = new FileCache(dir.path);
   const old = await before.lookup("/a.txt");
   assert.equal(old.kind, "file");

@@ -415,7 +415,13 @@ export class FileCache {
       if (entry === undefined) return UNAVAILABLE;
       // Read again after the wait: other loads may have evicted it.
       const slot = this.#slots.get(slotKey);
-      if (slot?.lookup.entry === entry) return slot.lookup;
+      if (slot?.lookup.entry === entry) {
+        // Checked and unchanged: it goes to the back of the eviction order,
+        // so that a file in use outlives one nobody asks for.
+        this.#slots.delete(slotKey);
+        this.#slots.set(slotKey, slot);
+        return slot.lookup;
+      }
       this.#drop(slotKey);
       return this.#store(slotKey, entry);
     } finally {
@@ -613,7 +619,8 @@ export class FileCache {
       bytes += r.frame?.byteLength ??
         (size <= SINGLE_WRITE_LIMIT ? 3 * size : size);
     }
-    // Evict the least recently stored first: Map iteration is insertion order.
+    // Evict the least recently checked first: Map iteration is insertion
+    // order, and a check that finds a file unchanged re-inserts it.
     for (const oldKey of this.#slots.keys()) {
       if (
         this.#slots.size < this.#maxEntries &&

@@ -576,7 +576,7 @@ Deno.test("FileCache holds a file racy for 2 s after its last change, no less", 
   }
 });
 
-Deno.test("FileCache keeps at most maxEntries files, evicting the oldest stored", async () => {
+Deno.test("FileCache keeps at most maxEntries files, evicting the first stored when none was checked again", async () => {
   using dir = tempDir();
   for (const name of ["a", "b", "c"]) {
     Deno.writeTextFileSync(`${dir.path}/${name}.txt`, name);
@@ -589,6 +589,31 @@ Deno.test("FileCache keeps at most maxEntries files, evicting the oldest stored"
   assert.equal(await entryOf(cache, "/c.txt"), c, "c kept");
   // A third file made room by evicting the first: read again, a new entry.
   assert.notEqual(await entryOf(cache, "/a.txt"), a, "a evicted");
+});
+
+Deno.test("FileCache evicts the least recently checked file, not the first stored", async () => {
+  using dir = tempDir();
+  const old = new Date(Date.now() - 60_000);
+  for (const name of ["a", "b", "c"]) {
+    Deno.writeTextFileSync(`${dir.path}/${name}.txt`, name);
+    Deno.utimeSync(`${dir.path}/${name}.txt`, old, old);
+  }
+  // Settled, so that a check finds each unchanged and keeps its entry.
+  await sleep(2_100);
+  const cache = new FileCache(dir.path, { maxEntries: 2, maxStaleMs: 100 });
+  const entry = async (name: string, now: number) => {
+    const found = await cache.lookup(`/${name}.txt`, now);
+    assert.equal(found.kind, "file");
+    return (found as { entry: FileEntry }).entry;
+  };
+  const a = await entry("a", 0);
+  const b = await entry("b", 1);
+  // Past the window, a is checked again: unchanged, the same entry.
+  assert.equal(await entry("a", 1_000), a, "a unchanged");
+  // A third file makes room by evicting b, the one checked least recently.
+  await entry("c", 1_001);
+  assert.equal(await entry("a", 1_002), a, "a kept");
+  assert.notEqual(await entry("b", 1_003), b, "b evicted");
 });
 
 /** Bytes of each file {@linkcode budgeted} writes. */

@@ -243,6 +243,7 @@ export class RawClient implements Disposable {
   readonly #deadlineMs: number;
   #buffer = new Uint8Array(0);
   #eof = false;
+  #reset = false;
   #closed = false;
 
   private constructor(conn: Deno.TcpConn, deadlineMs: number) {
@@ -367,6 +368,16 @@ export class RawClient implements Disposable {
     return rest;
   }
 
+  /**
+   * How the server ended the connection, once the rest is read (bounded):
+   * `"eof"` for a close that let the client read to the end, `"reset"`
+   * for one that reset it.
+   */
+  async ending(): Promise<"eof" | "reset"> {
+    await this.readToEnd();
+    return this.#reset ? "reset" : "eof";
+  }
+
   /** Whether the server has closed the connection (EOF or reset), bounded. */
   async serverClosed(): Promise<boolean> {
     const rest = await this.readToEnd().catch(() => undefined);
@@ -412,8 +423,9 @@ export class RawClient implements Disposable {
         this.#deadlineMs,
       );
     } catch (error) {
-      if (error instanceof Deno.errors.ConnectionReset) n = null;
-      else throw error;
+      if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+      this.#reset = true;
+      n = null;
     }
     if (n === null) {
       this.#eof = true;

@@ -36,6 +36,28 @@ Deno.test("an answer survives a body the server closes on instead of reading", a
   assert.equal(await client.serverClosed(), true);
 });
 
+Deno.test("a refused request does not cut short the answer still on its way ahead of it", async () => {
+  await using server = startServer({ root: SUITE_ROOT });
+  using client = await RawClient.connect(server.port);
+  // The big answer waits in the server's send buffer while the client
+  // reads nothing; the malformed head behind it is refused with bytes
+  // still unread after it. Closing on those would reset the connection
+  // and throw away what was not yet sent.
+  await client.send(
+    `GET ${PAGE} HTTP/1.1\r\nHost: t\r\n\r\n` +
+      `GET / HTTP/1.1\r\nHost: t\r\nBad Field: x\r\n\r\n${"x".repeat(200_000)}`,
+  );
+  await client.closeWrite();
+  await sleep(200);
+  const page = await client.readResponse();
+  assert.equal(page.status, 200);
+  assert.equal(page.body.length, PAGE_SIZE);
+  const refused = await client.readResponse();
+  assert.equal(refused.status, 400);
+  assert.equal(header(refused, "connection"), "close");
+  assert.equal(await client.ending(), "eof");
+});
+
 Deno.test("connections reset before accept do not stall the accept loop", async () => {
   await using server = startServer({ root: SUITE_ROOT });
   // SO_LINGER 0 makes close() send a reset at once; Deno cannot set it, python can.

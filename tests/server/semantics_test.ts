@@ -1225,7 +1225,7 @@ Deno.test("httpd.ts writes one Combined Log Format line per request, escaping th
   assert.equal(bytesOf(unescapeLogField(rawAgent)).length, agent.length);
 });
 
-Deno.test("httpd.ts logs a refused request with the line it came with", async () => {
+Deno.test("httpd.ts logs a request, refused or not, with the line it came with", async () => {
   // An operator must see which URL a client without Host (say) asked for.
   using fixture = semanticsRoot();
   await using cli = await startLoggedCli([
@@ -1235,6 +1235,8 @@ Deno.test("httpd.ts logs a refused request with the line it came with", async ()
     "1",
   ]);
   const sent: [string, number, string][] = [
+    // Served, with the version it came with.
+    ["GET /plain.txt HTTP/1.0\r\n\r\n", 200, "GET /plain.txt HTTP/1.0"],
     [
       "GET /plain.txt HTTP/1.1\r\nConnection: close\r\n\r\n",
       400,

@@ -58,6 +58,27 @@ Deno.test("a refused request does not cut short the answer still on its way ahea
   assert.equal(await client.ending(), "eof");
 });
 
+Deno.test("a handler that fails gets the client a 500 and a closed connection, and is reported", async () => {
+  const failures = [
+    () => {
+      throw new Error("thrown");
+    },
+    () => Promise.reject(new Error("rejected")),
+  ];
+  for (const handler of failures) {
+    await using server = startServer({ root: SUITE_ROOT, handler });
+    using client = await RawClient.connect(server.port);
+    // A request that would keep the connection: the failure ends it.
+    await client.send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n");
+    const response = await client.readResponse();
+    assert.equal(response.status, 500);
+    assert.equal(header(response, "connection"), "close");
+    assert.equal(await client.serverClosed(), true);
+    assert.equal(server.reports.length, 1);
+    assert.match(server.reports[0], /^handler: Error: (thrown|rejected)/);
+  }
+});
+
 Deno.test("connections reset before accept do not stall the accept loop", async () => {
   await using server = startServer({ root: SUITE_ROOT });
   // SO_LINGER 0 makes close() send a reset at once; Deno cannot set it, python can.

@@ -45,7 +45,7 @@ Suites (default: --compare):
   --all            all four
 
 Options:
-  --quick          smoke run (1 round, 5000 requests, 2 s wrk): under 60 s
+  --quick          smoke run (1 round, 5000 requests, 2 s wrk): 1-2 min
   --rounds N       rounds per server and mode (default 3)
   --requests N     requests per ab run (default 50000)
   --duration S     seconds per wrk run (default 10)

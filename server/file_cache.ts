@@ -416,8 +416,9 @@ export class FileCache {
       // Read again after the wait: other loads may have evicted it.
       const slot = this.#slots.get(slotKey);
       if (slot?.lookup.entry === entry) {
-        // Checked and unchanged: it goes to the back of the eviction order,
-        // so that a file in use outlives one nobody asks for.
+        // Checked and unchanged: it goes to the back of the eviction order.
+        // A file is checked at most once per trust window, so one still
+        // asked for outlives those not asked for since their last check.
         this.#slots.delete(slotKey);
         this.#slots.set(slotKey, slot);
         return slot.lookup;

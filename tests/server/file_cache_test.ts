@@ -15,8 +15,9 @@ const decoder = new TextDecoder();
 async function entryOf(
   cache: FileCache,
   target: string,
+  now?: number,
 ): Promise<FileEntry> {
-  const found = await cache.lookup(target);
+  const found = await cache.lookup(target, now);
   assert.equal(found.kind, "file", `${target} is a file`);
   return (found as { entry: FileEntry }).entry;
 }
@@ -593,27 +594,21 @@ Deno.test("FileCache keeps at most maxEntries files, evicting the first stored w
 
 Deno.test("FileCache evicts the least recently checked file, not the first stored", async () => {
   using dir = tempDir();
-  const old = new Date(Date.now() - 60_000);
   for (const name of ["a", "b", "c"]) {
     Deno.writeTextFileSync(`${dir.path}/${name}.txt`, name);
-    Deno.utimeSync(`${dir.path}/${name}.txt`, old, old);
   }
-  // Settled, so that a check finds each unchanged and keeps its entry.
+  // Settled (unchanged for 2 s), so that a check finds each unchanged and
+  // keeps its entry, where a racy file would be read again.
   await sleep(2_100);
   const cache = new FileCache(dir.path, { maxEntries: 2, maxStaleMs: 100 });
-  const entry = async (name: string, now: number) => {
-    const found = await cache.lookup(`/${name}.txt`, now);
-    assert.equal(found.kind, "file");
-    return (found as { entry: FileEntry }).entry;
-  };
-  const a = await entry("a", 0);
-  const b = await entry("b", 1);
+  const a = await entryOf(cache, "/a.txt", 0);
+  const b = await entryOf(cache, "/b.txt", 1);
   // Past the window, a is checked again: unchanged, the same entry.
-  assert.equal(await entry("a", 1_000), a, "a unchanged");
+  assert.equal(await entryOf(cache, "/a.txt", 1_000), a, "a unchanged");
   // A third file makes room by evicting b, the one checked least recently.
-  await entry("c", 1_001);
-  assert.equal(await entry("a", 1_002), a, "a kept");
-  assert.notEqual(await entry("b", 1_003), b, "b evicted");
+  await entryOf(cache, "/c.txt", 1_001);
+  assert.equal(await entryOf(cache, "/a.txt", 1_002), a, "a kept");
+  assert.notEqual(await entryOf(cache, "/b.txt", 1_003), b, "b evicted");
 });
 
 /** Bytes of each file {@linkcode budgeted} writes. */

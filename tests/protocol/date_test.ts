@@ -18,6 +18,12 @@ const ROWS: [string, string, number | undefined][] = [
     "Sun Nov  6 08:49:37 1994",
     Date.UTC(1994, 10, 6, 8, 49, 37),
   ],
+  // date3 = month SP ( 2DIGIT / ( SP DIGIT ) ): the space is the padding.
+  [
+    "asctime, one-digit day without its padding",
+    "Sun Nov 6 08:49:37 1994",
+    undefined,
+  ],
   [
     "asctime, two-digit day",
     "Wed Nov 16 08:49:37 1994",

@@ -128,6 +128,19 @@ Deno.test("readFileRange() keeps at most 32 buffers for later streams", async ()
   await next.cancel();
 });
 
+Deno.test("readFileRange() never lends a buffer of another size to a later stream", async () => {
+  // A stream with its own chunk size must not leave its buffer to the
+  // default streams, which would then read in chunks of that size.
+  using file = await Deno.open(FIXTURE);
+  for await (const _ of readFileRange(file, 0, 100, { chunkSize: 16 })) {
+    // Read to the end, so that its buffer is released.
+  }
+  const reader = readFileRange(file, 0, 1).getReader();
+  const { value } = await reader.read();
+  assert.equal(value!.buffer.byteLength, 262144);
+  await reader.cancel();
+});
+
 Deno.test("writeMultipartRanges() reads every part through one reused buffer", async () => {
   using file = await Deno.open(FIXTURE);
   const multipart = createMultipartByteranges({

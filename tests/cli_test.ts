@@ -47,6 +47,10 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
     /not a directory/,
   ],
   ["zero workers", ["-w", "0"], /--workers '0'/],
+  ["1025 workers, one past the most", ["-w", "1025"], /--workers '1025'/],
+  ["an empty host", ["--host", ""], /--host/],
+  ["zero connections", ["--max-connections", "0"], /--max-connections '0'/],
+  ["a timeout past a day", ["--idle-timeout", "86401"], /--idle-timeout/],
   ["a zero idle timeout", ["--idle-timeout", "0"], /--idle-timeout '0'/],
   ["a zero header timeout", ["--header-timeout=0.000"], /--header-timeout/],
   ["a zero reload grace", ["--reload-grace", "0"], /--reload-grace '0'/],
@@ -62,6 +66,39 @@ Deno.test("--cache-size is in MiB, 32 unless given", () => {
     const command = parseCommandLine(["-r", FIXTURE_ROOT, ...args]);
     assert.equal(command.kind === "serve" && command.config.cacheSize, size);
   }
+});
+
+Deno.test("every default is the one --help states", () => {
+  const command = parseCommandLine(["-r", FIXTURE_ROOT]);
+  assert.equal(command.kind, "serve");
+  const config = command.kind === "serve" ? command.config : undefined;
+  const defaults: [string, unknown][] = [
+    ["port", config?.port],
+    ["host", config?.hostname],
+    ["workers", config?.workers],
+    ["header-timeout", config?.headerTimeout],
+    ["idle-timeout", config?.idleTimeout],
+    ["max-connections", config?.maxConnections],
+    ["reload-grace", config?.reloadGrace],
+    ["cache-size", config?.cacheSize],
+  ];
+  for (const [flag, value] of defaults) {
+    const stated = new RegExp(`--${flag} [^]*?\\(default: ([^)]+)\\)`)
+      .exec(USAGE)?.[1];
+    assert.equal(String(value), stated, `--${flag}`);
+  }
+  assert.deepEqual(
+    defaults.map(([, value]) => value),
+    [8080, "0.0.0.0", 1, 10, 15, 4096, 300, 32],
+  );
+});
+
+Deno.test("-w auto runs a worker per CPU", () => {
+  const command = parseCommandLine(["-r", FIXTURE_ROOT, "-w", "auto"]);
+  assert.equal(
+    command.kind === "serve" && command.config.workers,
+    navigator.hardwareConcurrency,
+  );
 });
 
 Deno.test("the port may be anything from 0 to 65535", () => {
@@ -289,6 +326,17 @@ Deno.test("-w 1: a pid file that cannot be written is one line and exit 1", asyn
     output.stderr,
     /^httpd\.ts: Cannot write pid file .*missing\/httpd\.pid: .+\n$/,
   );
+});
+
+Deno.test("-w 1: stopping removes the pid file it wrote", async () => {
+  using dir = tempDir();
+  const pidFile = `${dir.path}/httpd.pid`;
+  await using cli = await startCli({
+    args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
+  });
+  assert.equal(Deno.readTextFileSync(pidFile), `${cli.pid}\n`);
+  assert.equal((await cli.stop("SIGTERM")).code, 0);
+  assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
 });
 
 Deno.test("-w 1: stopping leaves a pid file another instance has claimed since", async () => {

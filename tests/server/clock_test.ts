@@ -33,3 +33,20 @@ Deno.test("currentLogDate() names the same second as the Date field", () => {
   const time = date.toISOString().slice(11, 19);
   assert.equal(currentLogDate(), `${day}/${month}/${year}:${time} +0000`);
 });
+
+Deno.test("currentLogDate() and currentHttpDate() name every month right", () => {
+  const names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
+  const realNow = Date.now;
+  try {
+    names.forEach((name, month) => {
+      const time = Date.UTC(2024, month, 9, 7, 5, 3);
+      Date.now = () => time;
+      tick();
+      assert.equal(currentLogDate(), `09/${name}/2024:07:05:03 +0000`);
+      assert.equal(parseHttpDate(currentHttpDate()), time);
+    });
+  } finally {
+    Date.now = realNow;
+    tick();
+  }
+});

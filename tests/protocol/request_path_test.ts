@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { RequestError } from "../../protocol/errors.ts";
-import { parseRequestPath } from "../../protocol/request_path.ts";
+import {
+  formatLocation,
+  parseRequestPath,
+} from "../../protocol/request_path.ts";
 
 const INSIDE: [string, string[], boolean, string][] = [
   ["/", [], true, ""],
@@ -13,6 +16,7 @@ const INSIDE: [string, string[], boolean, string][] = [
   ["/f\xc3\xbcnke.txt", ["fünke.txt"], false, ""],
   ["/100%25.txt", ["100%.txt"], false, ""],
   ["/%2541.txt", ["%41.txt"], false, ""], // decoded once, not twice
+  ["/%30%39%29%3a%3A.txt", ["09)::.txt"], false, ""], // hex digits 0, 9, a and A
   ["/text..txt", ["text..txt"], false, ""],
   ["/a/./b", ["a", "b"], false, ""],
   ["/a/../b", ["b"], false, ""],
@@ -108,4 +112,10 @@ Deno.test("parseRequestPath() keeps a double-encoded dot-dot as a literal name",
     directory: false,
     query: "",
   });
+});
+
+Deno.test("formatLocation() leaves a query's percent escapes as they came", () => {
+  // Escaped once by the client: escaping its % again would change the query.
+  assert.equal(formatLocation(["a"], "?q=a%20b&r=%2F"), "/a/?q=a%20b&r=%2F");
+  assert.equal(formatLocation(["a"], "?q=a b"), "/a/?q=a%20b");
 });

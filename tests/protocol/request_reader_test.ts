@@ -582,3 +582,102 @@ Deno.test("readRequests() lets exactly 32 KiB of empty lines through, refusing o
     assert.deepEqual(heads, [], `reads of up to ${readSize} bytes`);
   }
 });
+
+Deno.test("readRequests() reads a skipped body to its end before it waits idle", async () => {
+  const events: string[] = [];
+  const inner = reads([
+    "POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n",
+    "12345",
+    "67890",
+    "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
+  ]);
+  const source: ByteSource = {
+    read(buffer) {
+      events.push("read");
+      return inner.read(buffer);
+    },
+  };
+  for await (
+    const head of readRequests(source, { onIdle: () => events.push("idle") })
+  ) events.push(head.target);
+  // The body's two reads come before the wait for /2, not within it.
+  assert.deepEqual(events, [
+    "idle",
+    "read",
+    "/1",
+    "read",
+    "read",
+    "idle",
+    "read",
+    "/2",
+    "idle",
+    "read",
+  ]);
+});
+
+Deno.test("readRequests() counts empty lines towards the head after them only", async () => {
+  const limits = { maxRequestLine: 64, maxHeadSize: 100, maxHeaderFields: 10 };
+  const head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"; // 27 bytes
+  // Each head with an empty line after it: 100 bytes of them in all, more
+  // than a head may have, but no more than 2 before any head.
+  const input = encoder.encode((head + "\r\n").repeat(50));
+  const heads = await collect(pieces(input, () => 1 << 20), { limits });
+  assert.equal(heads.length, 50);
+});
+
+Deno.test("readRequests() tells no next request has begun after a body it will not read", async () => {
+  const input = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n" +
+    "POST /2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+    "0\r\n\r\n";
+  const requests = readRequests(pieces(encoder.encode(input), () => 1 << 20));
+  assert.equal((await requests.next()).value?.target, "/1");
+  assert.equal(requests.pipelined, true);
+  const second = await requests.next();
+  assert.deepEqual(
+    [second.value?.target, second.value?.keepAlive],
+    ["/2", false],
+  );
+  assert.equal(requests.pipelined, false, "its body is no next request");
+  assert.deepEqual(await requests.next(), { done: true, value: undefined });
+});
+
+Deno.test("readRequests() reads nothing once return() came while it flushed", async () => {
+  const flushed = Promise.withResolvers<void>();
+  let reads = 0;
+  const requests = readRequests({
+    read() {
+      reads++;
+      return Promise.resolve(null);
+    },
+  }, { beforeRead: () => flushed.promise });
+  const next = requests.next();
+  await requests.return!();
+  flushed.resolve();
+  assert.deepEqual(await next, { done: true, value: undefined });
+  assert.equal(reads, 0);
+});
+
+Deno.test("readRequests() stays done after an error in a head that came pipelined", async () => {
+  const input = encoder.encode(
+    "GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/1.1\r\n\r\n",
+  );
+  const requests = readRequests(pieces(input, () => 1 << 20));
+  assert.equal((await requests.next()).value?.target, "/ok");
+  // The bad head is in the buffer already: refused without another read.
+  await assert.rejects(
+    requests.next(),
+    (error) => error instanceof RequestError && error.code === "MissingHost",
+  );
+  assert.deepEqual(await requests.next(), { done: true, value: undefined });
+});
+
+Deno.test("readRequests() yields a repeated head of exactly 1 KiB again without parsing it", async () => {
+  const prefix = "GET /a HTTP/1.1\r\nHost: x\r\nX: ";
+  const head = `${prefix}${"v".repeat(1024 - prefix.length - 4)}\r\n\r\n`;
+  assert.equal(head.length, 1024);
+  const heads = await collect(
+    pieces(encoder.encode(head.repeat(2)), () => 1 << 20),
+  );
+  assert.equal(heads.length, 2);
+  assert.equal(heads[1], heads[0], "the same object, not an equal one");
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { coarseNow } from "../../server/clock.ts";
+import { coarseNow, tick } from "../../server/clock.ts";
 import type { AccessLog, LogEntry } from "../../server/access_log.ts";
 import { Connection } from "../../server/connection.ts";
 import { Frame } from "../../server/frame.ts";
@@ -741,6 +741,76 @@ Deno.test("Connection gives a fresh connection a moment to send its first reques
   });
   assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(conn.written, /\r\nConnection: close\r\n/i);
+});
+
+Deno.test("Connection ends a silent fresh connection when the grace for its first request is over", async () => {
+  // The grace (a second) is shorter than the header timeout (10 s here): a
+  // shutdown waits on it, not on the header timeout.
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    await until(() => conn.reading, "the first read");
+    connection.drain();
+    connection.expire(coarseNow() + 2_000);
+    assert.equal(conn.closed, true);
+  });
+  assert.equal(conn.written, "");
+});
+
+Deno.test("Connection gives the grace for a first request to one drained before it is served", async () => {
+  // Accepted in the same turn as the listener closed, it is drained before
+  // it starts: its request is on its way all the same.
+  const conn = new ScriptedConn();
+  const connection = new Connection(conn as unknown as Deno.TcpConn, {
+    handler: () => answer(SMALL),
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
+  });
+  connection.drain();
+  const served = connection.serve();
+  try {
+    assert.equal(conn.closed, false, "closed before its first request");
+    conn.push(GET("/"));
+    await until(() => conn.written.length > 0, "an answer");
+    conn.end();
+  } finally {
+    connection.abort();
+    await served;
+  }
+  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(conn.written, /\r\nConnection: close\r\n/i);
+});
+
+Deno.test("Connection times a new connection's first head from accept, not from its first byte", async () => {
+  // A client that waits before its first byte gets no more time for its
+  // head: that would double the time a slow client can hold a connection.
+  const conn = new ScriptedConn();
+  const accepted = coarseNow();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    await until(() => conn.reading, "the first read");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    tick();
+    assert.ok(coarseNow() > accepted, "the clock moved on");
+    conn.push("GET / HT");
+    await until(() => conn.reading, "the read of the rest of the head");
+    connection.expire(accepted + 10_000); // the header timeout, from accept
+    await until(() => conn.written.includes(" 408 "), "a 408");
+  });
+});
+
+Deno.test("Connection answers an unfinished head with a 408 when it expires while draining", async () => {
+  // Only a connection that sent nothing is closed in silence.
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    await until(() => conn.reading, "the first read");
+    conn.push("GET / HT");
+    await until(() => conn.reading, "the read of the rest of the head");
+    connection.drain();
+    connection.expire(Number.MAX_SAFE_INTEGER);
+    await until(() => conn.written.includes(" 408 "), "a 408");
+  });
+  assert.match(conn.written, /^HTTP\/1\.1 408 /);
 });
 
 Deno.test("Connection drains a closing client's unread body before it closes", async () => {

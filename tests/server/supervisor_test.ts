@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { LineSink } from "../../server/line_sink.ts";
 import { WorkerProcess } from "../../server/_worker_process.ts";
+import { forwardLines } from "../../server/_worker_output.ts";
 import { settledWithin } from "../../server/_within.ts";
 import { Supervisor } from "../../server/_worker_supervisor.ts";
 import { tempDir } from "./_harness.ts";
@@ -168,6 +169,32 @@ Deno.test("Supervisor: a second stop kills workers deaf to the first at once", a
 });
 
 // ---------------------------------------------------------------------------
+// Starting
+
+Deno.test("Supervisor: a worker that dies 1.5 s after its start counts as failing to start", async () => {
+  // Short of the 2 s a worker must last to count as healthy: five such
+  // deaths in a row and the supervisor gives up. Worker 6 would stay up.
+  using dir = tempDir();
+  const plan = planFile(dir.path, [...Array(5).fill("crash=1500"), ""]);
+  await using fixture = superviseFakeWorkers({
+    flags: [`--plan=${plan}`],
+    root: dir.path,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  assert.ok(
+    await settledWithin(supervisor.done, 30_000),
+    `not given up:\n${stderr.lines.join("\n")}`,
+  );
+  assert.equal(await supervisor.done, 1);
+  assert.ok(
+    stderr.has(/^sup: worker died right after start 5 times in a row/),
+    stderr.lines.join("\n"),
+  );
+  assert.deepEqual(fixture.ready(), [1, 2, 3, 4, 5]);
+});
+
+// ---------------------------------------------------------------------------
 // Reloading
 
 Deno.test("Supervisor: reloads asked for during a reload make one more pass, not several", async () => {
@@ -270,6 +297,34 @@ Deno.test("Supervisor: a slot whose worker died during a failed reload is filled
   assert.equal(supervisor.pids().length, 1);
 });
 
+Deno.test("Supervisor: a reload that cannot start a worker keeps every old one and goes no further", async () => {
+  // Worker 3, the first of the reload, fails to start: the reload stops
+  // there, slot 2 is not touched, and worker 1 was not retired before its
+  // successor was ready.
+  using dir = tempDir();
+  const plan = planFile(dir.path, ["", "", "fail=100", ""]);
+  await using fixture = superviseFakeWorkers({
+    workers: 2,
+    flags: [`--plan=${plan}`],
+    root: dir.path,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  const before = supervisor.pids();
+  await supervisor.reload();
+  assert.ok(
+    stderr.has(/^sup: reload stopped: worker 3 failed to start \(/),
+    stderr.lines.join("\n"),
+  );
+  assert.ok(!stderr.has(/^sup: reload done$/), stderr.lines.join("\n"));
+  assert.ok(!stderr.has(/^\[w4\] /), "the reload went on to slot 2");
+  assert.deepEqual(supervisor.pids(), before);
+  // Retired ones would be gone by now: the retire grace is 1 s.
+  await sleep(1_500);
+  assert.ok(before.every(isAlive), "an old worker was stopped");
+  assert.deepEqual(supervisor.pids(), before);
+});
+
 // ---------------------------------------------------------------------------
 // The heartbeat watchdog
 
@@ -339,6 +394,31 @@ Deno.test("Supervisor: with its stderr stalled, a stop that must kill a worker s
   assert.ok(await settledWithin(supervisor.done, 10_000), "not stopped");
   assert.ok(stderr.has(/did not stop within 300 ms; killed it$/));
   assert.equal(await supervisor.done, 0);
+});
+
+// ---------------------------------------------------------------------------
+// Worker output
+
+Deno.test("forwardLines() joins lines split across reads, strips CR, keeps a last line without newline", async () => {
+  const encoder = new TextEncoder();
+  const stream = ReadableStream.from(
+    ["one\r\ntw", "o\nthr", "ee\r", "\nworker alive\nlast"].map((chunk) =>
+      encoder.encode(chunk)
+    ),
+  );
+  const sink = new MemorySink();
+  const seen: string[] = [];
+  await forwardLines(stream, "[w1] ", sink, (line) => {
+    seen.push(line);
+    return line !== "worker alive";
+  });
+  assert.deepEqual(seen, ["one", "two", "three", "worker alive", "last"]);
+  assert.deepEqual(sink.lines, [
+    "[w1] one",
+    "[w1] two",
+    "[w1] three",
+    "[w1] last",
+  ]);
 });
 
 // ---------------------------------------------------------------------------

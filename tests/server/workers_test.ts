@@ -229,6 +229,13 @@ Deno.test("runSupervisor() runs, spreads, replaces, reloads and stops -w 3 worke
         const pids = new Set(first.values());
         assert.equal(pids.size, 3);
         assert.ok(!pids.has(server.child.pid));
+        // The mark that has the supervisor judge each worker's heartbeats
+        // from its ready line on, even one that hangs before its first.
+        const readyLines = server.stderr.filter((l) => READY.test(l));
+        assert.equal(readyLines.length, 3);
+        for (const line of readyLines) {
+          assert.ok(line.endsWith(" heartbeat"), line);
+        }
         for (const pid of pids) assert.ok(isAlive(pid));
         assert.equal(
           Deno.readTextFileSync(pidFile).trim(),
@@ -716,6 +723,87 @@ Deno.test("runSupervisor() kills a worker deaf to its stop request once the grac
       ),
       server.stderr.join("\n"),
     );
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() gives a retired worker its reload grace plus a stop's grace before killing it", async () => {
+  // Deaf to the retire signal, the old worker outlives both graces, and the
+  // supervisor says which wait it gave it.
+  const server = overFakeWorkers({
+    workers: 1,
+    flags: ["--ignore-stop"],
+    reloadGraceMs: 400,
+    gracePeriodMs: 700,
+  });
+  try {
+    await waitForStartup(server);
+    const pid = server.workers().get(1)!;
+    server.signal("SIGHUP");
+    const killed =
+      /^httpd\.ts: worker 1 \(pid \d+\) did not finish within \d+ ms of its retirement; killed it$/;
+    await waitFor(
+      "the old worker's kill",
+      () => server.stderr.some((l) => killed.test(l)),
+      10_000,
+    );
+    assert.ok(
+      server.stderr.includes(
+        `httpd.ts: worker 1 (pid ${pid}) did not finish within 1100 ms of its retirement; killed it`,
+      ),
+      server.stderr.join("\n"),
+    );
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() checks the root before a reload and keeps the old workers when it is no directory", async () => {
+  using dir = tempDir();
+  Deno.mkdirSync(`${dir.path}/v1`);
+  Deno.writeTextFileSync(`${dir.path}/file`, "");
+  Deno.symlinkSync(`${dir.path}/v1`, `${dir.path}/current`);
+  const server = overFakeWorkers({
+    workers: 1,
+    root: Deno.realPathSync(`${dir.path}/v1`),
+    rootPath: `${dir.path}/current`,
+  });
+  try {
+    await waitForStartup(server);
+    Deno.removeSync(`${dir.path}/current`);
+    Deno.symlinkSync(`${dir.path}/file`, `${dir.path}/current`);
+    server.signal("SIGHUP");
+    await waitFor(
+      "the reload's end",
+      () => server.stderr.some((l) => /reload (done|stopped)/.test(l)),
+    );
+    assert.ok(
+      server.stderr.includes(
+        `httpd.ts: reload stopped: Cannot serve ${dir.path}/current: not a directory; the old workers keep running`,
+      ),
+      server.stderr.join("\n"),
+    );
+    assert.deepEqual([...server.workers().keys()], [1]);
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() exits 1 with one line when the pid file cannot be written", async () => {
+  using dir = tempDir();
+  const pidFile = `${dir.path}/missing/httpd.pid`;
+  const server = overFakeWorkers({ workers: 2, pidFile });
+  try {
+    // Bounded: a supervisor that went on would run until killed.
+    const status = await server.finished(20_000);
+    assert.equal(status.code, 1);
+    assert.equal(server.stderr.length, 1, server.stderr.join("\n"));
+    assert.match(
+      server.stderr[0],
+      /^httpd\.ts: Cannot write pid file .*missing\/httpd\.pid: .+$/,
+    );
+    assert.equal(server.workers().size, 0);
   } finally {
     await server.cleanUp();
   }

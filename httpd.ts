@@ -12,7 +12,7 @@ import {
 } from "./server/config.ts";
 import { runServer } from "./server/run_server.ts";
 import { VERSION } from "./server/version.ts";
-import { runSupervisor } from "./server/workers.ts";
+import { runSupervisor, type SupervisorOptions } from "./server/workers.ts";
 
 /** Runs the command line; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -39,19 +39,24 @@ export async function main(args: string[]): Promise<number> {
   }
 
   if (config.workerId === undefined && config.workers > 1) {
-    return await runSupervisor({
-      workers: config.workers,
-      workerArgs: workerArgs(config),
-      root: Deno.realPathSync(config.root),
-      rootPath: config.root,
-      hostname: config.hostname,
-      port: config.port,
-      pidFile: config.pidFile,
-      reloadGraceMs: config.reloadGrace * 1000,
-    });
+    return await runSupervisor(supervisorOptions(config));
   }
 
   return await runServer(config);
+}
+
+/** What the supervisor of `-w N` is told: the workers' flags and its own. */
+export function supervisorOptions(config: Config): SupervisorOptions {
+  return {
+    workers: config.workers,
+    workerArgs: workerArgs(config),
+    root: Deno.realPathSync(config.root),
+    rootPath: config.root,
+    hostname: config.hostname,
+    port: config.port,
+    pidFile: config.pidFile,
+    reloadGraceMs: config.reloadGrace * 1000,
+  };
 }
 
 /** The flags a worker needs besides root, port and its id. */

@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { supervisorOptions } from "../httpd.ts";
 import { parseCommandLine, USAGE, UsageError } from "../server/config.ts";
 import { startChild } from "./_child.ts";
 import {
@@ -90,6 +91,41 @@ Deno.test("every default is the one --help states", () => {
     defaults.map(([, value]) => value),
     [8080, "0.0.0.0", 1, 10, 15, 4096, 300, 32],
   );
+});
+
+Deno.test("-w N hands every flag on: to the supervisor, or to its workers", () => {
+  const flags = [
+    ["-r", FIXTURE_ROOT, "-p", "8123", "--host", "127.0.0.1"],
+    ["--quiet", "--dotfiles", "--cache-control=-no-cache"],
+    ["--header-timeout", "3", "--idle-timeout", "4", "--reload-grace", "7"],
+    ["--max-connections", "99", "--cache-size", "5", "--pid-file", "/tmp/p"],
+  ].flat();
+  const command = parseCommandLine([...flags, "-w", "2"]);
+  assert.equal(command.kind, "serve");
+  if (command.kind !== "serve") return;
+  const options = supervisorOptions(command.config);
+  assert.deepEqual(
+    [options.workers, options.hostname, options.port, options.pidFile],
+    [2, "127.0.0.1", 8123, "/tmp/p"],
+  );
+  assert.equal(options.reloadGraceMs, 7000, "the retired workers' grace");
+  assert.equal(options.root, Deno.realPathSync(FIXTURE_ROOT));
+  // A worker's command line, as the supervisor adds to its flags, parses
+  // back to the same configuration but for what only the supervisor does.
+  const worker = parseCommandLine([
+    ...options.workerArgs,
+    ...["-r", options.root, "-p", String(options.port), "--worker-id", "1"],
+  ]);
+  assert.deepEqual(worker, {
+    kind: "serve",
+    config: {
+      ...command.config,
+      root: options.root,
+      workers: 1,
+      pidFile: undefined,
+      workerId: 1,
+    },
+  });
 });
 
 Deno.test("-w takes at most 1024 workers", () => {

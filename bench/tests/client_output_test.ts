@@ -95,3 +95,30 @@ Deno.test("parseOhaOutput() reads rates, statuses and errors", () => {
   });
   assert.equal(parseOhaOutput(OHA_REPORT, "bytes/s").value, 40960000);
 });
+
+Deno.test("parseWrkOutput() throws on a zero duration rather than dividing by it", () => {
+  assert.throws(
+    () =>
+      parseWrkOutput(
+        WRK_REPORT.replace('"duration_us":1100045', '"duration_us":0'),
+        "req/s",
+      ),
+    /Cannot parse wrk output: zero duration/,
+  );
+});
+
+Deno.test("parseOhaOutput() counts every 2xx status as success", () => {
+  const report = JSON.stringify({
+    ...JSON.parse(OHA_REPORT),
+    statusCodeDistribution: {
+      "200": 10,
+      "204": 1,
+      "206": 2,
+      "199": 3,
+      "301": 4,
+    },
+  });
+  const result = parseOhaOutput(report, "req/s");
+  assert.equal(result.requests, 20);
+  assert.equal(result.non2xx, 7);
+});

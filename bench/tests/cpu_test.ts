@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { busyShare, parseCoreTicks, readCoreTicks } from "../_cpu.ts";
+import process from "node:process";
+import {
+  busyShare,
+  parseCoreTicks,
+  readCoreTicks,
+  readTreeCpuSeconds,
+} from "../_cpu.ts";
 
 const PROC_STAT = [
   "cpu  488406 1661 576988 1404022 2521 0 159330 0 0 0",
@@ -47,4 +53,23 @@ Deno.test("readCoreTicks() reads this machine's first core, and no core beyond",
   assert.ok(ticks !== undefined, "/proc/stat has a cpu0 line on Linux");
   assert.ok(ticks.total >= ticks.idle && ticks.idle >= 0);
   assert.equal(readCoreTicks(1 << 20), undefined);
+});
+
+Deno.test("readTreeCpuSeconds() counts user and system time, in seconds", () => {
+  const spent = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  // Spend some user time, so that a unit or field mistake shows beyond the
+  // 10 ms ticks of /proc.
+  let x = 0;
+  while (spent() < 0.5) x += Math.sqrt(x + 1);
+  const before = spent();
+  const read = readTreeCpuSeconds(Deno.pid);
+  const after = spent();
+  // /proc counts in ticks of 10 ms; allow a few either side.
+  assert.ok(
+    read >= before - 0.05 && read <= after + 0.05,
+    `${read} s read, ${before}–${after} s used`,
+  );
 });

@@ -47,3 +47,19 @@ Deno.test({
     );
   },
 });
+
+Deno.test("formatNginxConf() writes the access log into the state directory when asked", () => {
+  const options = {
+    root: "/srv/root",
+    port: 8081,
+    workers: 1,
+    stateDir: "/tmp/state",
+  };
+  const on = formatNginxConf({ ...options, accessLog: true });
+  assert.ok(on.includes("access_log /tmp/state/access.log;"));
+  assert.ok(!on.includes("access_log off;"));
+  assert.ok(
+    formatNginxConf({ ...options, accessLog: false })
+      .includes("access_log off;"),
+  );
+});

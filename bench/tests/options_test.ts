@@ -38,3 +38,20 @@ Deno.test("parseOptions() rejects unknown flags and bad numbers", () => {
     /Invalid value for --client: hey/,
   );
 });
+
+Deno.test("parseOptions() --quick keeps counts that are given", () => {
+  const o = parseOptions(["--requests", "100", "--quick", "--duration", "5"]);
+  assert.equal(o.requests, 100);
+  assert.equal(o.durationSeconds, 5);
+  assert.equal(o.rounds, 1);
+});
+
+Deno.test("parseOptions() takes whole counts only", () => {
+  for (const flag of ["--rounds", "--requests", "--duration"]) {
+    assert.throws(
+      () => parseOptions([flag, "1.5"]),
+      new RegExp(`Invalid value for ${flag}: 1\\.5`),
+    );
+    assert.throws(() => parseOptions([flag, "x"]), /Invalid value/);
+  }
+});

@@ -220,3 +220,116 @@ Deno.test("formatMarkdown() marks client-bound figures and shows busy cores", ()
   assert.ok(svg.includes("2.00× per CPU-s · client-bound · 3 failed"));
   assert.equal(svg.match(/client-bound/g)?.length, 1);
 });
+
+Deno.test("median() orders numbers by value, not as text", () => {
+  assert.equal(median([9, 10, 100]), 10);
+  assert.equal(median([1000, 9, 20, 100]), 60);
+});
+
+/** Runs of `mode` for server "a" and the reference "ref", one per value. */
+function runsOf(
+  mode: ModeSpec,
+  values: Record<string, (number | undefined)[]>,
+): RunRecord[] {
+  return Object.entries(values).flatMap(([server, list]) =>
+    list.map((value, i) => ({
+      ...run(server, i + 1, value ?? 0),
+      mode: mode.id,
+      requests: 1000,
+      bytes: 4000,
+      serverCpuSeconds: 2,
+      ...(value === undefined ? { error: "exit 124" } : {}),
+    }))
+  );
+}
+
+Deno.test("aggregate() divides each server's median by the reference's", () => {
+  const runs = runsOf(MODE, { a: [40, 50, 30], ref: [20, 10, 30] });
+  const [a, ref] = aggregate(runs, [MODE], ["a", "ref"], "ref");
+  assert.equal(a.ratio, 2);
+  assert.equal(ref.ratio, 1);
+});
+
+Deno.test("aggregate() counts bytes per CPU-second in a bytes/s mode", () => {
+  const bytesMode: ModeSpec = { ...MODE, id: "wrk-10m", metric: "bytes/s" };
+  const runs = runsOf(bytesMode, { a: [8, 8, 8], ref: [4, 4, 4] });
+  const [a] = aggregate(runs, [bytesMode], ["a", "ref"], "ref");
+  assert.equal(a.perCpuSecond, 2000);
+});
+
+Deno.test("aggregate() gives no ratio without a result on either side", () => {
+  // Every run of "a" failed: no figure, so no ratio (not NaN).
+  const failed = runsOf(MODE, { a: [undefined, undefined], ref: [20, 10] });
+  const [a, ref] = aggregate(failed, [MODE], ["a", "ref"], "ref");
+  assert.equal(a.ratio, undefined);
+  assert.equal(ref.ratio, 1);
+  // The reference served nothing: no ratio rather than Infinity.
+  const zero = runsOf(MODE, { a: [20, 10], ref: [0, 0] });
+  const cells = aggregate(zero, [MODE], ["a", "ref"], "ref");
+  assert.deepEqual(cells.map((c) => c.ratio), [undefined, undefined]);
+});
+
+Deno.test("roundRatios() leaves out a round the reference served nothing in, or one the server failed", () => {
+  const runs = runsOf(MODE, { a: [30, 10, undefined], ref: [10, 0, 10] });
+  // Round 2: the reference's 0 would make Infinity; round 3: a failed.
+  assert.deepEqual(roundRatios(runs, MODE.id, "a", "ref"), [3]);
+});
+
+Deno.test("formatMarkdown() says error for a server without a result, and how it was pinned", () => {
+  const runs = runsOf(MODE, { a: [undefined], ref: [20] });
+  const md = formatMarkdown({
+    ...result(),
+    runs,
+    cells: aggregate(runs, [MODE], ["a", "ref"], "ref"),
+  });
+  assert.ok(md.includes("| 1 KB, wrk <c100> | error | 20 req/s (1.00× ["));
+  assert.ok(md.includes("Servers pinned to CPU 0, client to CPU 1 (taskset)."));
+  const unpinned = formatMarkdown({ ...result(), pinned: false });
+  assert.ok(unpinned.includes("Nothing pinned."));
+  assert.doesNotMatch(unpinned, /taskset/);
+});
+
+Deno.test("formatMarkdown() gives bytes per CPU-second with their unit", () => {
+  const bytesMode: ModeSpec = {
+    ...MODE,
+    id: "wrk-10m",
+    label: "10 MB",
+    metric: "bytes/s",
+  };
+  const runs = runsOf(bytesMode, { a: [3e9], ref: [1.5e9] }).map((r) => ({
+    ...r,
+    bytes: r.server === "a" ? 3e9 : 1.5e9,
+    serverCpuSeconds: 1,
+  }));
+  const md = formatMarkdown({
+    ...result(),
+    modes: [bytesMode],
+    runs,
+    cells: aggregate(runs, [bytesMode], ["a", "ref"], "ref"),
+  });
+  assert.ok(md.includes("| 10 MB | 3.00 GB/s (2.00× [2.00×]) |"));
+  assert.ok(md.includes("| 10 MB | Server A | 3.00 GB/s | 3.00 G–3.00 G |"));
+  assert.ok(md.includes("| 3.00 GB | 2.00 |"), md);
+  assert.ok(md.includes("| 1.50 GB | 1.00 |"));
+});
+
+Deno.test("formatSvg() whiskers span min to max over the reference, and non-2xx counts as failed", () => {
+  // a: median 40 over the reference's 20 (2×), rounds from 20 (1×) to 60 (3×).
+  const runs = runsOf(MODE, { a: [40, 20, 60], ref: [20, 20, 20] })
+    .map((r) => ({ ...r, failed: 0, non2xx: r.server === "a" ? 2 : 0 }));
+  const svg = formatSvg({
+    ...result(),
+    runs,
+    cells: aggregate(runs, [MODE], ["a", "ref"], "ref"),
+  });
+  // One grid line per half ratio from 0× to 3×.
+  const grid = [...svg.matchAll(/<line x1="([\d.]+)"/g)].map((m) =>
+    Number(m[1])
+  );
+  assert.equal(grid.length, 7);
+  const xAt = (ratio: number) => grid[ratio * 2];
+  const whiskers = [...svg.matchAll(/<path d="M([\d.]+) [\d.]+H([\d.]+)M/g)]
+    .map((m) => [Number(m[1]), Number(m[2])]);
+  assert.deepEqual(whiskers, [[xAt(1), xAt(3)], [xAt(1), xAt(1)]]);
+  assert.ok(svg.includes("2.00× · 40 req/s · 1.00× per CPU-s · 6 failed"));
+});

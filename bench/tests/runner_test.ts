@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { roundOrder } from "../_runner.ts";
+import { createDocumentRoot } from "../_fixtures.ts";
+import { hasProgram, type MachineInfo } from "../_machine.ts";
+import { MODES } from "../_modes.ts";
+import { roundOrder, runSuite } from "../_runner.ts";
+import type { ServerSpec } from "../_types.ts";
 
 Deno.test("roundOrder() starts each round one server further along", () => {
   const servers = ["a", "b", "c"];
@@ -15,4 +19,68 @@ Deno.test("roundOrder() starts each round one server further along", () => {
   for (const seen of places.values()) assert.equal(seen.size, servers.length);
   assert.deepEqual(roundOrder([], 3), []);
   assert.deepEqual(servers, ["a", "b", "c"], "the input is left as it was");
+});
+
+const HAS_AB = await hasProgram("ab");
+if (!HAS_AB) {
+  console.warn("SKIPPED: ab is not installed (apt-get install apache2-utils)");
+}
+
+Deno.test({
+  name: "runSuite() runs every round, rotating the servers, and folds the runs",
+  ignore: !HAS_AB,
+  async fn() {
+    const ceiling: ServerSpec = {
+      id: "a",
+      label: "A",
+      kind: "deno-listen",
+      workers: 1,
+    };
+    const root = await createDocumentRoot();
+    const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
+    try {
+      const result = await runSuite(
+        {
+          name: "test",
+          title: "Test",
+          servers: [ceiling, { ...ceiling, id: "b", label: "B" }],
+          modes: [MODES["ab-r-1k"]],
+          reference: "b",
+          pinned: false,
+        },
+        {
+          family: "ab-wrk",
+          rounds: 2,
+          requests: 200,
+          durationSeconds: 1,
+          root,
+          stateDir,
+          cwd: new URL("../..", import.meta.url).pathname,
+          httpdPath: "httpd.ts",
+        },
+        {} as MachineInfo,
+        "test",
+      );
+      assert.deepEqual(
+        result.runs.map((r) => `${r.round}${r.server}`),
+        ["1a", "1b", "2b", "2a"],
+      );
+      for (const run of result.runs) {
+        assert.equal(run.error, undefined);
+        assert.equal(run.requests, 200);
+        // Not pinned: no taskset, no core measured.
+        assert.doesNotMatch(run.command, /taskset/);
+        assert.equal(run.clientCoreBusy, undefined);
+      }
+      assert.deepEqual(result.servers.map((s) => s.problems), [[], []]);
+      assert.deepEqual(
+        result.cells.map((c) => [c.server, c.values.length, c.errors]),
+        [["a", 2, 0], ["b", 2, 0]],
+      );
+      assert.equal(result.cells[1].ratio, 1);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+      await Deno.remove(stateDir, { recursive: true });
+    }
+  },
 });

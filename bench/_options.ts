@@ -4,6 +4,13 @@
  * @module
  */
 import type { ClientFamily } from "./_clients.ts";
+import { MODES } from "./_modes.ts";
+
+/** ab refuses fewer requests than connections; its modes open this many. */
+const AB_CONNECTIONS = Math.max(
+  ...Object.values(MODES).filter((m) => m.tool.startsWith("ab"))
+    .map((m) => m.connections),
+);
 
 /** Parsed options. */
 export interface BenchOptions {
@@ -47,7 +54,7 @@ Suites (default: --compare):
 Options:
   --quick          smoke run (1 round, 5000 requests, 2 s wrk): 1-2 min
   --rounds N       rounds per server and mode (default 3)
-  --requests N     requests per ab run (default 50000)
+  --requests N     requests per ab run, at least 100 (default 50000)
   --duration S     seconds per wrk run (default 10)
   --servers A,B    only these server ids (httpd nginx deno-serve ceiling ...)
   --modes A,B      only these modes (ab-k-1k ab-r-1k wrk-1k wrk-38b
@@ -106,6 +113,12 @@ export function parseOptions(args: readonly string[]): BenchOptions {
   o.durationSeconds = isNaN(o.durationSeconds)
     ? (o.quick ? 2 : 10)
     : o.durationSeconds;
+  if (o.requests < AB_CONNECTIONS) {
+    throw new Error(
+      `Invalid value for --requests: ${o.requests} (at least ` +
+        `${AB_CONNECTIONS}, one per connection of the ab modes)`,
+    );
+  }
   return o;
 }
 

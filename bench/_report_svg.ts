@@ -80,7 +80,11 @@ export function formatSvg(result: SuiteResult): string {
         out.push(text(LEFT + 4, y + 12, "no result", 'fill="#c00"'));
         return;
       }
-      const reference = cell.median / cell.ratio;
+      // The reference's own median: a server that served nothing has a
+      // ratio of 0, which cannot give it back.
+      const reference = result.cells.find((c) =>
+        c.mode === mode.id && c.server === result.reference
+      )!.median;
       const bad = cell.failed + cell.non2xx + cell.errors;
       const label = `${cell.ratio.toFixed(2)}× · ` +
         formatValue(cell.median, cell.metric) +

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Cell, ModeSpec, RunRecord } from "./_types.ts";
+import type { Cell, ModeSpec, RunRecord, SuiteResult } from "./_types.ts";
 
 /** Median of a non-empty list; NaN for an empty one. */
 export function median(values: readonly number[]): number {
@@ -134,4 +134,31 @@ export function roundRatios(
     }
   }
   return ratios.sort((a, b) => a[0] - b[0]).map(([, ratio]) => ratio);
+}
+
+/**
+ * What went wrong in a suite, one line each: a server that did not start or
+ * failed its sanity check, and every cell with a failed request, a non-2xx
+ * answer or a run without a result. Empty when every run was clean, as the
+ * targets require.
+ */
+export function failuresOf(result: SuiteResult): string[] {
+  const lines: string[] = [];
+  for (const server of result.servers) {
+    if (server.error) {
+      lines.push(`${server.id}: did not start: ${server.error}`);
+    }
+    for (const problem of server.problems) {
+      lines.push(`${server.id}: sanity check: ${problem}`);
+    }
+  }
+  for (const cell of result.cells) {
+    if (cell.failed + cell.non2xx + cell.errors > 0) {
+      lines.push(
+        `${cell.server} ${cell.mode}: ${cell.failed} failed, ` +
+          `${cell.non2xx} non-2xx, ${cell.errors} runs without a result`,
+      );
+    }
+  }
+  return lines;
 }

@@ -120,3 +120,63 @@ export const PERMISSIONS: SuiteSpec = {
   reference: "nginx",
   pinned: true,
 };
+
+/** Every suite, in the order `--all` runs them. */
+export const SUITES: readonly SuiteSpec[] = [
+  COMPARE,
+  WORKERS,
+  ACCESS_LOG,
+  PERMISSIONS,
+];
+
+/**
+ * The suites named, narrowed to the server and mode ids given (all when
+ * none are). Throws on an id that none of them has, or a suite left without
+ * a server or a mode: a typo would otherwise run nothing and overwrite a
+ * real run's results with an empty table.
+ */
+export function selectSuites(
+  names: readonly string[],
+  serverIds?: readonly string[],
+  modeIds?: readonly string[],
+): SuiteSpec[] {
+  const chosen = names.map((name) => {
+    const suite = SUITES.find((s) => s.name === name);
+    if (suite === undefined) throw new Error(`Unknown suite: ${name}`);
+    return suite;
+  });
+  const unknown = (ids: readonly string[] | undefined, known: string[]) =>
+    ids?.filter((id) => !known.includes(id)) ?? [];
+  const servers = chosen.flatMap((s) => s.servers.map((server) => server.id));
+  const modes = chosen.flatMap((s) => s.modes.map((mode) => mode.id));
+  for (
+    const [what, ids, known] of [
+      ["server", serverIds, servers],
+      ["mode", modeIds, modes],
+    ] as const
+  ) {
+    const missing = unknown(ids, known);
+    if (missing.length > 0) {
+      throw new Error(
+        `Unknown ${what}: ${missing.join(", ")} (known: ${
+          [...new Set(known)].join(", ")
+        })`,
+      );
+    }
+  }
+  return chosen.map((suite) => {
+    const narrowed = {
+      ...suite,
+      servers: suite.servers.filter((s) => serverIds?.includes(s.id) ?? true),
+      modes: suite.modes.filter((m) => modeIds?.includes(m.id) ?? true),
+    };
+    if (narrowed.servers.length === 0 || narrowed.modes.length === 0) {
+      throw new Error(
+        `Suite ${suite.name} has none of the ${
+          narrowed.servers.length === 0 ? "servers" : "modes"
+        } asked for`,
+      );
+    }
+    return narrowed;
+  });
+}

@@ -14,26 +14,22 @@ import { type BenchOptions, parseOptions, USAGE } from "./_options.ts";
 import { formatMarkdown } from "./_report_md.ts";
 import { formatSvg } from "./_report_svg.ts";
 import { runSuite } from "./_runner.ts";
+import { failuresOf } from "./_stats.ts";
 import { stopAllServers } from "./_server_process.ts";
 import type { SuiteResult } from "./_types.ts";
-import {
-  ACCESS_LOG,
-  COMPARE,
-  PERMISSIONS,
-  type SuiteSpec,
-  WORKERS,
-} from "./_suites.ts";
+import { selectSuites, type SuiteSpec } from "./_suites.ts";
 
 const PROJECT_DIR = new URL("..", import.meta.url).pathname;
 const RESULTS_DIR = new URL("./results/", import.meta.url).pathname;
-const SUITES: SuiteSpec[] = [COMPARE, WORKERS, ACCESS_LOG, PERMISSIONS];
 /** Temporary directories to remove on exit, also after a signal. */
 const temporary: string[] = [];
 
 async function main(args: string[]): Promise<number> {
   let options: BenchOptions;
+  let suites: SuiteSpec[];
   try {
     options = parseOptions(args);
+    suites = selectSuites(options.suites, options.servers, options.modes);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -56,8 +52,7 @@ async function main(args: string[]): Promise<number> {
   const command = ["deno run -A bench/run.ts", ...args].join(" ");
   let failures = 0;
   try {
-    for (const name of options.suites) {
-      const suite = selectSuite(name, options);
+    for (const suite of suites) {
       const result = await runSuite(
         suite,
         {
@@ -76,27 +71,15 @@ async function main(args: string[]): Promise<number> {
       );
       const base = await writeResult(result, options.quick);
       console.log(`\n${formatMarkdown(result)}\nWrote ${base}.{json,md,svg}`);
-      failures += result.servers
-        .filter((s) => s.error || s.problems.length > 0).length;
+      for (const line of failuresOf(result)) {
+        console.error(`[${result.name}] ${line}`);
+        failures++;
+      }
     }
   } finally {
     removeTemporary();
   }
   return failures > 0 ? 1 : 0;
-}
-
-/** The named suite, narrowed to the servers and modes asked for. */
-function selectSuite(name: string, options: BenchOptions): SuiteSpec {
-  const suite = SUITES.find((s) => s.name === name)!;
-  return {
-    ...suite,
-    servers: suite.servers.filter((s) =>
-      !options.servers || options.servers.includes(s.id)
-    ),
-    modes: suite.modes.filter((m) =>
-      !options.modes || options.modes.includes(m.id)
-    ),
-  };
 }
 
 async function chooseClient(

@@ -55,3 +55,11 @@ Deno.test("parseOptions() takes whole counts only", () => {
     assert.throws(() => parseOptions([flag, "x"]), /Invalid value/);
   }
 });
+
+Deno.test("parseOptions() wants a request per ab connection at least", () => {
+  assert.throws(
+    () => parseOptions(["--requests", "99"]),
+    /Invalid value for --requests: 99 \(at least 100/,
+  );
+  assert.equal(parseOptions(["--requests", "100"]).requests, 100);
+});

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { formatMarkdown } from "../_report_md.ts";
 import { formatSvg } from "../_report_svg.ts";
 import type { SuiteResult } from "../_types.ts";
-import { aggregate, isClientBound, median, roundRatios } from "../_stats.ts";
+import {
+  aggregate,
+  failuresOf,
+  isClientBound,
+  median,
+  roundRatios,
+} from "../_stats.ts";
 import type { ModeSpec, RunRecord } from "../_types.ts";
 
 const MODE: ModeSpec = {
@@ -332,4 +338,42 @@ Deno.test("formatSvg() whiskers span min to max over the reference, and non-2xx 
     .map((m) => [Number(m[1]), Number(m[2])]);
   assert.deepEqual(whiskers, [[xAt(1), xAt(3)], [xAt(1), xAt(1)]]);
   assert.ok(svg.includes("2.00× · 40 req/s · 1.00× per CPU-s · 6 failed"));
+});
+
+Deno.test("failuresOf() names every server that failed and every unclean cell", () => {
+  assert.deepEqual(failuresOf(result()), [
+    "ref: sanity check: GET /x: 500",
+    "gone: did not start: Cannot start gone: exited",
+    "a wrk-1k: 3 failed, 0 non-2xx, 0 runs without a result",
+  ]);
+  const clean = result();
+  clean.servers = clean.servers.filter((s) => s.id === "a");
+  const runs = RUNS.map((r) => ({ ...r, failed: 0 }));
+  clean.cells = aggregate(runs, [MODE], ["a", "ref"], "ref");
+  assert.deepEqual(failuresOf(clean), []);
+  clean.cells = aggregate(
+    [...runs, { ...run("ref", 4, 0), failed: 0, non2xx: 7 }],
+    [MODE],
+    ["a", "ref"],
+    "ref",
+  );
+  assert.deepEqual(failuresOf(clean), [
+    "ref wrk-1k: 0 failed, 7 non-2xx, 0 runs without a result",
+  ]);
+});
+
+Deno.test("formatSvg() draws a server that served nothing at zero", () => {
+  const runs = [
+    ...RUNS.filter((r) => r.server === "ref"),
+    ...[1, 2, 3].map((round) => ({ ...run("a", round, 0), failed: 500 })),
+  ];
+  const svg = formatSvg({
+    ...result(),
+    cells: aggregate(runs, [MODE], ["a", "ref"], "ref"),
+    runs,
+  });
+  assert.doesNotMatch(svg, /NaN/);
+  assert.ok(svg.includes("0.00× · 0 req/s"), svg);
+  assert.ok(svg.includes("1500 failed"), svg);
+  assert.match(svg, /<rect x="160" y="\d+" width="0" /);
 });

@@ -179,15 +179,19 @@ async function warmUp(
   mode: ModeSpec,
   load: LoadSettings,
 ): Promise<void> {
-  const requests = Math.min(load.requests * 2, 100_000);
-  const durationSeconds = Math.max(1, Math.ceil(load.durationSeconds / 2));
-  await runLoad(
-    family,
-    server,
-    mode,
-    { ...load, requests, durationSeconds },
-    0,
-  );
+  await runLoad(family, server, mode, warmUpLoad(load), 0);
+}
+
+/**
+ * The warm-up's load: twice a recorded ab run's requests, at most 100,000,
+ * or half a recorded wrk run's duration, at least a second.
+ */
+export function warmUpLoad(load: LoadSettings): LoadSettings {
+  return {
+    ...load,
+    requests: Math.min(load.requests * 2, 100_000),
+    durationSeconds: Math.max(1, Math.ceil(load.durationSeconds / 2)),
+  };
 }
 
 function report(suite: string, run: RunRecord, rounds: number, mode: ModeSpec) {

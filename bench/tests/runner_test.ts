@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createDocumentRoot } from "../_fixtures.ts";
 import { hasProgram, type MachineInfo } from "../_machine.ts";
 import { MODES } from "../_modes.ts";
-import { roundOrder, runSuite } from "../_runner.ts";
+import { roundOrder, runSuite, warmUpLoad } from "../_runner.ts";
 import type { ServerSpec } from "../_types.ts";
 
 Deno.test("roundOrder() starts each round one server further along", () => {
@@ -19,6 +19,19 @@ Deno.test("roundOrder() starts each round one server further along", () => {
   for (const seen of places.values()) assert.equal(seen.size, servers.length);
   assert.deepEqual(roundOrder([], 3), []);
   assert.deepEqual(servers, ["a", "b", "c"], "the input is left as it was");
+});
+
+Deno.test("warmUpLoad() doubles ab's requests up to 100,000 and halves wrk's time", () => {
+  const load = { requests: 20_000, durationSeconds: 10, cpu: 1 };
+  assert.deepEqual(warmUpLoad(load), {
+    requests: 40_000,
+    durationSeconds: 5,
+    cpu: 1,
+  });
+  const long = warmUpLoad({ requests: 80_000, durationSeconds: 3 });
+  assert.deepEqual(long, { requests: 100_000, durationSeconds: 2 });
+  const short = warmUpLoad({ requests: 100, durationSeconds: 1 });
+  assert.deepEqual(short, { requests: 200, durationSeconds: 1 });
 });
 
 const HAS_AB = await hasProgram("ab");

@@ -68,6 +68,32 @@ Deno.test("--cache-size is in MiB, 32 unless given", () => {
   }
 });
 
+Deno.test("-w 1: --cache-size 1 holds a file of 100 KB in memory, not one of 400 KB", async () => {
+  // A third of 1 MiB, less room for a head, is the largest file held.
+  // Which files are held shows in one place only: a modification time in
+  // the future keeps a held file's content hashed into its ETag, as for a
+  // file just changed (`racy`), where a streamed file has no hash.
+  using dir = tempDir();
+  const future = new Date(Date.UTC(2099, 0, 1));
+  const sizes = new Map([["held.bin", 100_000], ["big.bin", 400_000]]);
+  for (const [name, size] of sizes) {
+    Deno.writeFileSync(`${dir.path}/${name}`, new Uint8Array(size));
+    Deno.utimeSync(`${dir.path}/${name}`, future, future);
+  }
+  await using cli = await startCli({
+    args: ["-r", dir.path, "--quiet", "--cache-size", "1"],
+  });
+  const etagParts = async (target: string) => {
+    const response = await fetchRaw(cli.port, get(target));
+    assert.equal(response.status, 200);
+    return header(response, "etag")!.split("-").length;
+  };
+  // Inode, size, mtime, ctime, and the hash of the content held.
+  assert.equal(await etagParts("/held.bin"), 5, "held in memory");
+  assert.equal(await etagParts("/big.bin"), 4, "streamed");
+  assert.equal((await cli.stop("SIGTERM")).code, 0);
+});
+
 Deno.test("every default is the one --help states", () => {
   const command = parseCommandLine(["-r", FIXTURE_ROOT]);
   assert.equal(command.kind, "serve");

@@ -330,6 +330,20 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "FileCache frames no file that held less than its stat promised",
+  ignore: !hasSysfs,
+  async fn() {
+    // The frame was made for the stat's size: the bytes read are less, and
+    // a head written in front of them would go out with the rest of it.
+    const expected = Deno.readFileSync(SYSFS_FILE);
+    const cache = new FileCache("/sys/kernel", { headRoom: 100 });
+    const { original } = await entryOf(cache, "/address_bits");
+    assert.deepEqual(original.bytes, expected);
+    assert.equal(original.frame, undefined);
+  },
+});
+
 Deno.test("FileCache holds a file of exactly its size limit, and none bigger", async () => {
   using dir = tempDir();
   Deno.writeTextFileSync(`${dir.path}/four.txt`, "1234");
@@ -773,4 +787,165 @@ Deno.test("FileCache holds no file whose bytes and siblings' could outgrow its b
   assert.deepEqual(page.encoded.map((r) => r.bytes), [undefined, undefined]);
   const small = await entryOf(cache, "/small.html");
   assert.equal(small.original.bytes?.length, size / 4, "held");
+});
+
+Deno.test("FileCache counts a file's head room against the largest size it holds", async () => {
+  // A budget of exactly three such files, but for their head room: with
+  // it, three of them would not fit, so they are streamed.
+  using dir = tempDir();
+  const size = 40_000;
+  Deno.writeFileSync(`${dir.path}/page.html`, new Uint8Array(size));
+  Deno.writeFileSync(`${dir.path}/less.html`, new Uint8Array(size - 100));
+  const cache = new FileCache(dir.path, { maxBytes: 3 * size, headRoom: 100 });
+  const page = await entryOf(cache, "/page.html");
+  // Compared as a boolean: a diff of a 40 KB array takes minutes.
+  assert.ok(page.original.bytes === undefined, "streamed, not held");
+  const less = await entryOf(cache, "/less.html");
+  assert.equal(less.original.bytes?.length, size - 100, "held, room and all");
+});
+
+Deno.test("FileCache tries again at the next request a file that did not open in time", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "slow to open");
+  const opener = heldOpen((path) => path.endsWith("/a.txt"));
+  // A window that never ends: only an answer not remembered is checked again.
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 1e9,
+    openTimeoutMs: 20,
+    open: opener.open,
+  });
+  assert.equal((await cache.lookup("/a.txt", 0)).kind, "unavailable");
+  opener.release();
+  await sleep(50); // the late open returns, and its file is closed
+  const again = await entryOf(cache, "/a.txt", 1);
+  assert.equal(decoder.decode(again.original.bytes), "slow to open");
+});
+
+Deno.test("FileCache counts an open that fails after its timeout as no longer stuck", async () => {
+  using dir = tempDir();
+  for (let i = 0; i <= MAX_STUCK_OPENS; i++) {
+    Deno.writeTextFileSync(`${dir.path}/new${i}.txt`, "new");
+  }
+  const opener = heldOpen((path) => path.includes("/new"));
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 0,
+    openTimeoutMs: 20,
+    open: opener.open,
+  });
+  const stuck = [];
+  for (let i = 0; i < MAX_STUCK_OPENS; i++) {
+    stuck.push(cache.lookup(`/new${i}.txt`));
+  }
+  for (const lookup of stuck) assert.equal((await lookup).kind, "unavailable");
+  // Gone meanwhile: each stuck open, let go, fails (NotFound).
+  for (let i = 0; i < MAX_STUCK_OPENS; i++) {
+    Deno.removeSync(`${dir.path}/new${i}.txt`);
+  }
+  opener.release();
+  await sleep(50);
+  const fresh = await cache.lookup(`/new${MAX_STUCK_OPENS}.txt`);
+  assert.equal(fresh.kind, "file", "opens start again");
+});
+
+Deno.test("FileCache remembers request paths of up to 1024 characters, and no longer ones", async () => {
+  using dir = tempDir();
+  // Nested, so that no name is over the file system's limit of 255.
+  const targetOf = (length: number) => {
+    const file = "x".repeat(length - 5 * 200 - ".txt".length - 1);
+    return `${"/" + "d".repeat(199)}`.repeat(5) + `/${file}.txt`;
+  };
+  const remembered = targetOf(1024);
+  const forgotten = targetOf(1025);
+  Deno.mkdirSync(dir.path + remembered.slice(0, 1000), { recursive: true });
+  const cache = new FileCache(dir.path, { maxStaleMs: 1e9 });
+  for (const target of [remembered, forgotten]) {
+    assert.equal(target.length, target === remembered ? 1024 : 1025);
+    assert.equal((await cache.lookup(target)).kind, "not-found");
+    Deno.writeTextFileSync(dir.path + target, "late");
+  }
+  assert.equal(
+    (await cache.lookup(remembered)).kind,
+    "not-found",
+    "1024 characters: the 404 is remembered",
+  );
+  assert.equal(
+    (await cache.lookup(forgotten)).kind,
+    "file",
+    "1025 characters: resolved every time",
+  );
+});
+
+Deno.test("FileCache gives up the room of a file whose check fails", async () => {
+  using dir = tempDir();
+  for (const name of ["a", "b", "c"]) {
+    Deno.writeTextFileSync(`${dir.path}/${name}.txt`, name);
+  }
+  const failing = new Map<string, Error>();
+  const cache = new FileCache(dir.path, {
+    maxEntries: 2,
+    maxStaleMs: 1e9,
+    open: stagedOpen(failing),
+  });
+  const b = await entryOf(cache, "/b.txt");
+  await entryOf(cache, "/a.txt");
+  // Another name of a.txt, checked afresh, and its open now fails: a 403,
+  // and a.txt no longer takes one of the two places.
+  failing.set(`${dir.path}/a.txt`, new Deno.errors.PermissionDenied("Staged"));
+  assert.equal((await cache.lookup("/./a.txt")).kind, "forbidden");
+  await entryOf(cache, "/c.txt");
+  assert.equal(await entryOf(cache, "/b.txt"), b, "b kept");
+});
+
+Deno.test("FileCache counts a file of exactly SINGLE_WRITE_LIMIT bytes three times against its byte budget", async () => {
+  // Its two complete responses are kept too: room for three such files
+  // counted three times each, so a fourth evicts the first.
+  using dir = tempDir();
+  const size = SINGLE_WRITE_LIMIT;
+  for (let i = 0; i < 4; i++) {
+    Deno.writeFileSync(`${dir.path}/f${i}.bin`, new Uint8Array(size));
+  }
+  const cache = new FileCache(dir.path, {
+    maxBytes: 3 * 3 * size,
+    maxStaleMs: 1e9,
+  });
+  const first = await entryOf(cache, "/f0.bin");
+  for (let i = 1; i < 4; i++) await entryOf(cache, `/f${i}.bin`);
+  assert.ok(await entryOf(cache, "/f0.bin") !== first, "f0 evicted");
+});
+
+Deno.test("FileCache counts a file's precompressed siblings against its byte budget", async () => {
+  using dir = tempDir();
+  for (const name of ["x.bin", "y.bin", "a.txt", "a.txt.gz"]) {
+    Deno.writeFileSync(`${dir.path}/${name}`, new Uint8Array(FILE_SIZE));
+  }
+  // Room for three files counted three times each: a.txt and its sibling
+  // take two of them.
+  const cache = new FileCache(dir.path, {
+    maxBytes: 3 * 3 * FILE_SIZE,
+    maxStaleMs: 1e9,
+  });
+  const x = await entryOf(cache, "/x.bin");
+  const y = await entryOf(cache, "/y.bin");
+  const a = await entryOf(cache, "/a.txt");
+  assert.equal(a.encoded.length, 1);
+  assert.equal(await entryOf(cache, "/y.bin"), y, "y kept");
+  assert.ok(await entryOf(cache, "/x.bin") !== x, "x evicted");
+});
+
+Deno.test("FileCache keeps sharing a moment's check after an earlier check of the path ends", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  const opener = heldOpen((path) => path.endsWith("/a.txt"));
+  // Never trusted: every lookup checks, unless it can share a check.
+  const cache = new FileCache(dir.path, { maxStaleMs: 0, open: opener.open });
+  const first = cache.lookup("/a.txt", 0);
+  // A later moment's check, which joins the same load.
+  const second = cache.lookup("/a.txt", 1);
+  assert.notEqual(second, first);
+  opener.release();
+  // Here the first check is done, and its end must not drop the second's.
+  assert.equal((await first).kind, "file");
+  assert.equal(cache.lookup("/a.txt", 1), second, "shared");
+  assert.equal((await second).kind, "file");
+  assert.equal(opener.asked.length, 1, "one open");
 });

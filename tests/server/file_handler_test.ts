@@ -353,3 +353,49 @@ Deno.test("createFileHandler() keeps file contents within cacheBytes", async () 
   // three of the largest held, so this one holds three, not four.
   assert.ok(!await sameTwice(4500), "room for three files");
 });
+
+Deno.test("createFileHandler() keeps a HEAD's complete answer apart from the GET's", async () => {
+  // A connection keeps the bytes it built in the response's wire for the
+  // rest of the second (when the frame is busy, or there is none): a GET's
+  // bytes sent for a HEAD would carry a body, a HEAD's for a GET none.
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "small\n");
+  const handle = createFileHandler({ root: dir.path });
+  const get = await handle(getHead("/a.txt"));
+  const head = await handle({ ...getHead("/a.txt"), method: "HEAD" });
+  assert.ok(get.wire !== undefined && head.wire !== undefined);
+  assert.notEqual(head.wire, get.wire);
+});
+
+Deno.test("createFileHandler() answers 403 when a big file it trusted turns unreadable", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  // The cache's open describes the file; every open after it is refused
+  // (tests run as root, whom no mode stops: staged).
+  let calls = 0;
+  const open: OpenFile = (file) =>
+    file === path && ++calls > 1
+      ? Promise.reject(new Deno.errors.PermissionDenied("Staged: unreadable"))
+      : Deno.open(file);
+  const handle = createFileHandler({ root: dir.path, open });
+  const response = await handle(getHead("/big.bin"));
+  release(response);
+  assert.equal(response.status, 403);
+  assert.ok(calls > 2, "checked again, then refused again");
+});
+
+Deno.test("createFileHandler() closes a big file it answers 412 or 416 for", async () => {
+  using dir = tempDir();
+  Deno.writeFileSync(`${dir.path}/big.bin`, new Uint8Array(BIG));
+  const handle = createFileHandler({ root: dir.path });
+  release(await handle(getHead("/big.bin")));
+  const before = openDescriptors();
+  const failed = await handle(getHead("/big.bin", 'If-Match: "other"'));
+  const unsatisfiable = await handle(
+    getHead("/big.bin", `Range: bytes=${BIG}-`),
+  );
+  assert.equal(failed.status, 412);
+  assert.equal(unsatisfiable.status, 416);
+  assert.equal(openDescriptors(), before, "no file left open");
+});

@@ -98,7 +98,8 @@ export interface FileCacheOptions {
   /**
    * Most memory for file contents. A file counts with its room for a head;
    * without one, a small file (up to `SINGLE_WRITE_LIMIT`) counts three
-   * times: its bytes and the two complete responses built from them.
+   * times: its bytes and the two complete responses built from them. An
+   * entry that would count more than the whole budget is not kept.
    * @default {33554432}
    */
   maxBytes?: number;
@@ -620,6 +621,11 @@ export class FileCache {
       bytes += r.frame?.byteLength ??
         (size <= SINGLE_WRITE_LIMIT ? 3 * size : size);
     }
+    const lookup = { kind: "file", entry } as const;
+    // More than the whole budget (a file and its siblings near the size
+    // limit without head room, or one that lost its frame): answered this
+    // once, not kept, and nothing else is evicted for it.
+    if (bytes > this.#maxBytes) return lookup;
     // Evict the least recently checked first: Map iteration is insertion
     // order, and a check that finds a file unchanged re-inserts it.
     for (const oldKey of this.#slots.keys()) {
@@ -629,7 +635,6 @@ export class FileCache {
       ) break;
       this.#drop(oldKey);
     }
-    const lookup = { kind: "file", entry } as const;
     this.#slots.set(key, { lookup, bytes });
     this.#bytes += bytes;
     return lookup;

@@ -706,6 +706,23 @@ Deno.test("FileCache keeps a file's bytes after room for a head, when asked", as
   assert.equal((await entryOf(plain, "/small")).original.frame, undefined);
 });
 
+Deno.test("FileCache keeps no entry bigger than its whole budget, and evicts nothing for one", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/small.txt`, "small");
+  for (const name of ["page.html", "page.html.gz", "page.html.br"]) {
+    Deno.writeFileSync(`${dir.path}/${name}`, new Uint8Array(30_000));
+  }
+  // Each file is at the size limit (a third of the budget), but without
+  // head room the three count three times each: 270,000 bytes in all.
+  const cache = new FileCache(dir.path, { maxBytes: 90_000, maxStaleMs: 1e9 });
+  const small = await entryOf(cache, "/small.txt");
+  const page = await entryOf(cache, "/page.html");
+  assert.equal(page.encoded.length, 2);
+  assert.ok(page.original.bytes !== undefined, "answered from memory");
+  assert.notEqual(await entryOf(cache, "/page.html"), page, "not kept");
+  assert.equal(await entryOf(cache, "/small.txt"), small, "small kept");
+});
+
 Deno.test("FileCache gives back the budget of what it evicts", async () => {
   // Room for three and a half files counted three times each; many
   // evictions later, the budget still holds the last three.

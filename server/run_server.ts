@@ -10,7 +10,7 @@
 import type { Config } from "./config.ts";
 import { errorMessage } from "./error_report.ts";
 import { LineWriter } from "./line_sink.ts";
-import { serve, type Server } from "./listen.ts";
+import { serve, type ServeOptions, type Server } from "./listen.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 import {
   HEARTBEAT_MARK,
@@ -48,6 +48,26 @@ export async function runServer(config: Config): Promise<number> {
   }
 }
 
+/**
+ * What the listener is told for `config`, with the root's real path
+ * `root`: the flags in the units `serve` takes.
+ */
+export function serveOptions(config: Config, root: string): ServeOptions {
+  return {
+    root,
+    hostname: config.hostname,
+    port: config.port,
+    reusePort: config.workerId !== undefined,
+    dotfiles: config.dotfiles,
+    cacheControl: config.cacheControl,
+    accessLog: !config.quiet,
+    headerTimeout: config.headerTimeout,
+    idleTimeout: config.idleTimeout,
+    maxConnections: config.maxConnections,
+    cacheBytes: config.cacheSize * 2 ** 20,
+  };
+}
+
 async function serveUntilStopped(
   config: Config,
   stderr: LineWriter,
@@ -67,20 +87,7 @@ async function serveUntilStopped(
 
   let server: Server;
   try {
-    server = serve({
-      root,
-      hostname: config.hostname,
-      port: config.port,
-      reusePort: worker,
-      dotfiles: config.dotfiles,
-      cacheControl: config.cacheControl,
-      accessLog: !config.quiet,
-      headerTimeout: config.headerTimeout,
-      idleTimeout: config.idleTimeout,
-      maxConnections: config.maxConnections,
-      cacheBytes: config.cacheSize * 2 ** 20,
-      stderr,
-    });
+    server = serve({ ...serveOptions(config, root), stderr });
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
       ? "address already in use"

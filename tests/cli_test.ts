@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { supervisorOptions } from "../httpd.ts";
 import { parseCommandLine, USAGE, UsageError } from "../server/config.ts";
+import { serveOptions } from "../server/run_server.ts";
 import { startChild } from "./_child.ts";
 import {
   fetchRaw,
@@ -66,6 +67,41 @@ Deno.test("--cache-size is in MiB, 32 unless given", () => {
     const command = parseCommandLine(["-r", FIXTURE_ROOT, ...args]);
     assert.equal(command.kind === "serve" && command.config.cacheSize, size);
   }
+});
+
+Deno.test("-w 1 hands every flag to the listener in its units", () => {
+  const serving = (args: string[]) => {
+    const command = parseCommandLine(["-r", FIXTURE_ROOT, ...args]);
+    assert.equal(command.kind, "serve");
+    return command.kind === "serve"
+      ? serveOptions(command.config, "/real/root")
+      : undefined;
+  };
+  assert.deepEqual(
+    serving([
+      ...["-p", "8123", "--host", "127.0.0.1", "--quiet", "--dotfiles"],
+      ...["--cache-control", "no-cache", "--header-timeout", "3"],
+      ...["--idle-timeout", "4", "--max-connections", "99"],
+      ...["--cache-size", "5"],
+    ]),
+    {
+      root: "/real/root",
+      hostname: "127.0.0.1",
+      port: 8123,
+      reusePort: false,
+      dotfiles: true,
+      cacheControl: "no-cache",
+      accessLog: false,
+      headerTimeout: 3,
+      idleTimeout: 4,
+      maxConnections: 99,
+      cacheBytes: 5 * 1024 * 1024,
+    },
+  );
+  // A worker of -w N shares the port; by default the log is on.
+  const worker = serving(["--worker-id", "2"]);
+  assert.deepEqual([worker?.reusePort, worker?.accessLog], [true, true]);
+  assert.equal(worker?.cacheBytes, 32 * 1024 * 1024);
 });
 
 Deno.test("-w 1: --cache-size 1 holds a file of 100 KB in memory, not one of 400 KB", async () => {

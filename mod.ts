@@ -79,13 +79,20 @@ export { STATUS, STATUS_TEXT, type StatusCode } from "./protocol/status.ts";
 export {
   FileCache,
   type FileCacheOptions,
-  type FileEntry,
   type Lookup,
-  MAX_STUCK_OPENS,
   type OpenedFile,
-  type OpenFile,
-  type Representation,
 } from "./server/file_cache.ts";
+export {
+  type FileEntry,
+  type ReadOptions,
+  readRepresentation,
+  type Representation,
+} from "./server/representation.ts";
+export {
+  MAX_STUCK_OPENS,
+  type OpenFile,
+  TimedOpener,
+} from "./server/timed_open.ts";
 export {
   createFileHandler,
   type FileHandlerOptions,

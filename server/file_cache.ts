@@ -7,67 +7,23 @@
  * @module
  */
 
-import { formatEtag } from "../protocol/etag.ts";
 import { parseRequestPath } from "../protocol/request_path.ts";
-import { closeQuietly } from "./error_report.ts";
-import { Frame } from "./frame.ts";
 import { mediaType } from "./media_type.ts";
 import {
   codingByName,
   findPrecompressedSiblings,
   type PrecompressedCoding,
 } from "./precompressed.ts";
+import {
+  type FileEntry,
+  isSameFile,
+  isUnchanged,
+  readRepresentation,
+  type Representation,
+} from "./representation.ts";
 import { classifyError, resolvePath } from "./resolve_path.ts";
 import { SINGLE_WRITE_LIMIT } from "./response.ts";
-
-/** One file on disk: the original or a precompressed sibling. */
-export interface Representation {
-  /** Its real path. */
-  readonly path: string;
-  /** Its size in bytes. */
-  readonly size: number;
-  /** Modification time in ms, or undefined where the platform has none. */
-  readonly mtimeMs: number | undefined;
-  /**
-   * Status change time in ms (whole seconds from Deno), or undefined where
-   * the platform has none: it moves on a rewrite that puts the old mtime
-   * back, so it is checked too.
-   */
-  readonly ctimeMs: number | undefined;
-  /** The device and inode: the file's identity, checked again before an open. */
-  readonly dev: number;
-  /** See `dev`; `null` where the platform has no inodes. */
-  readonly ino: number | null;
-  /** Strong ETag from size, times and inode (and content, while racy). */
-  readonly etag: string;
-  /**
-   * `Content-Encoding` of a sibling, or of an original compressed by name
-   * (`.svgz`); undefined for the others.
-   */
-  readonly coding: PrecompressedCoding | undefined;
-  /** The content, for files up to the cache's size limit. */
-  readonly bytes: Uint8Array | undefined;
-  /**
-   * What holds `bytes` when the cache keeps room for a head in front of
-   * them (see `headRoom`), for a file that is not empty.
-   */
-  readonly frame: Frame | undefined;
-  /**
-   * Read so soon after its last change that a same-size rewrite within the
-   * same millisecond would not show in the stat: read again next time.
-   */
-  readonly racy: boolean;
-}
-
-/** A file as a request path names it. */
-export interface FileEntry {
-  /** The exact `Content-Type`, from the file name's extension. */
-  readonly contentType: string;
-  /** The file itself. */
-  readonly original: Representation;
-  /** Precompressed siblings, br before gzip; empty for most files. */
-  readonly encoded: readonly Representation[];
-}
+import { type OpenFile, TimedOpener } from "./timed_open.ts";
 
 /** What a request path names. */
 export type Lookup =
@@ -78,9 +34,6 @@ export type Lookup =
   | { readonly kind: "forbidden" }
   /** The file did not open in time (see `openTimeoutMs`): try again later. */
   | { readonly kind: "unavailable" };
-
-/** Opens a file for reading (`Deno.open`, or a stand-in in tests). */
-export type OpenFile = (path: string) => Promise<Deno.FsFile>;
 
 /** Options for {@linkcode FileCache}. */
 export interface FileCacheOptions {
@@ -106,7 +59,7 @@ export interface FileCacheOptions {
   /**
    * Free bytes kept in front of the content of each file held in memory
    * (but an empty one), where a response head is written in place: see
-   * {@linkcode Frame}. None when 0.
+   * `Frame` (frame.ts). None when 0.
    * @default {0}
    */
   headRoom?: number;
@@ -114,8 +67,10 @@ export interface FileCacheOptions {
    * How long a request waits for a file to open, in ms. An open that never
    * returns (a FIFO swapped in under the root, with no writer) holds one of
    * Deno's pool threads, never the event loop; the requests waiting on it
-   * get `unavailable` instead of waiting with it. While
-   * {@linkcode MAX_STUCK_OPENS} opens are past this, no new one starts.
+   * get `unavailable` instead of waiting with it. While `MAX_STUCK_OPENS`
+   * (timed_open.ts) opens are past this, no new one starts;
+   * files already known are checked again by stat, with no open, and served
+   * throughout.
    * @default {5000}
    */
   openTimeoutMs?: number;
@@ -150,18 +105,6 @@ const SWAPPED = { kind: "swapped" } as const;
 class SwappedError extends Error {}
 /** Request paths longer than this are resolved every time, not remembered. */
 const MAX_KEY_LENGTH = 1024;
-/** A file changed this recently may change again unseen by its stat. */
-const RACY_MS = 2000;
-/**
- * Opens past their timeout beyond which no new open starts (`unavailable`
- * at once): each holds one of the 32 threads of Deno's blocking pool, which
- * every other file operation and the console need too. Files already known
- * are checked again by stat, with no open, so they are served throughout.
- */
-export const MAX_STUCK_OPENS = 8;
-/** The longest a timer can wait (2^31 - 1 ms); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** A load in progress, and when it started (a `performance.now()` value). */
 interface Loading {
   readonly promise: Promise<Lookup | typeof SWAPPED>;
@@ -209,9 +152,8 @@ export class FileCache {
   readonly #maxEntries: number;
   readonly #maxFileSize: number;
   readonly #maxBytes: number;
-  readonly #openTimeoutMs: number;
   readonly #headRoom: number;
-  readonly #open: OpenFile;
+  readonly #opener: TimedOpener;
   readonly #known = new Map<string, Known>();
   readonly #slots = new Map<string, Slot>();
   /** Files being opened and read, by slot key: one load serves them all. */
@@ -224,8 +166,6 @@ export class FileCache {
     string,
     { readonly answer: Promise<Lookup>; readonly at: number }
   >();
-  /** Opens past their timeout that have not returned yet. */
-  #stuckOpens = 0;
   #bytes = 0;
 
   /** A cache of files under `root`, a real path (see `Deno.realPath`). */
@@ -246,11 +186,10 @@ export class FileCache {
         Math.floor(this.#maxBytes / 3) - this.#headRoom,
       ),
     );
-    this.#openTimeoutMs = Math.min(
-      Math.max(options?.openTimeoutMs ?? 5000, 1),
-      MAX_TIMER_MS,
+    this.#opener = new TimedOpener(
+      options?.open ?? Deno.open,
+      options?.openTimeoutMs ?? 5000,
     );
-    this.#open = options?.open ?? Deno.open;
   }
 
   /**
@@ -351,12 +290,12 @@ export class FileCache {
     // lstat, before opening: a symlink put in its place must not be
     // followed, and a FIFO is better not opened.
     const before = Deno.lstatSync(representation.path);
-    if (!isSame(representation, before)) return "changed";
-    const file = await this.#openWithin(representation.path);
+    if (!isSameFile(representation, before)) return "changed";
+    const file = await this.#opener.open(representation.path);
     if (file === undefined) return "unavailable";
     try {
       const info = file.statSync();
-      if (isSame(representation, info)) return { file, info };
+      if (isSameFile(representation, info)) return { file, info };
     } catch (error) {
       file.close();
       throw error;
@@ -498,13 +437,13 @@ export class FileCache {
     // Unchanged by its stat: no open, so a file already known is served
     // even while opens hang.
     if (
-      previous !== undefined && !previous.racy && isSame(previous, expected)
+      previous !== undefined && !previous.racy && isSameFile(previous, expected)
     ) {
       const info = Deno.statSync(path);
       if (!info.isFile) throw new Deno.errors.NotFound("Not a regular file");
       if (isUnchanged(previous, info)) return previous;
     }
-    const file = await this.#openWithin(path);
+    const file = await this.#opener.open(path);
     if (file === undefined) return undefined;
     try {
       const info = file.statSync();
@@ -512,104 +451,13 @@ export class FileCache {
       if (info.ino !== expected.ino || info.dev !== expected.dev) {
         throw new SwappedError(`${path} was swapped before it opened`);
       }
-      if (
-        previous !== undefined && !previous.racy && isUnchanged(previous, info)
-      ) {
-        return previous;
-      }
-      const mtimeMs = info.mtime?.getTime();
-      const ctimeMs = info.ctime?.getTime();
-      let bytes: Uint8Array | undefined;
-      let frame: Frame | undefined;
-      if (info.size <= this.#maxFileSize) {
-        if (this.#headRoom > 0 && info.size > 0) {
-          frame = new Frame(this.#headRoom, info.size);
-          bytes = frame.body;
-        } else bytes = new Uint8Array(info.size);
-        let filled = 0;
-        while (filled < bytes.length) {
-          const n = file.readSync(bytes.subarray(filled));
-          if (n === null) break;
-          filled += n;
-        }
-        // Shrunk while we read: keep what is there, it is what a reader sees.
-        if (filled < bytes.length) {
-          bytes = bytes.subarray(0, filled);
-          frame = undefined;
-        }
-      }
-      const size = bytes?.length ?? info.size;
-      // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
-      // Changed: the later of the two times (an mtime may be put back).
-      const changedMs = Math.max(mtimeMs ?? -Infinity, ctimeMs ?? -Infinity);
-      // A write between the stat and the read would put new bytes under the
-      // old stat's validators: if the stat moved meanwhile, the bytes are
-      // told apart by their hash, and read again at the next check.
-      const racy = bytes !== undefined &&
-        (Date.now() - changedMs < RACY_MS ||
-          !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync()));
-      const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
-        s !== undefined
-      );
-      const representation: Representation = {
-        path,
-        size,
-        mtimeMs,
-        ctimeMs,
-        dev: info.dev,
-        ino: info.ino,
-        etag: formatEtag(
-          { size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
-          suffix.length > 0 ? suffix.join("-") : undefined,
-        ),
-        coding,
-        bytes,
-        frame,
-        racy,
-      };
-      // Unchanged after all: keep the old object, and with it what was built on it.
-      return previous !== undefined && previous.etag === representation.etag &&
-          previous.racy === racy && sameBytes(previous.bytes, bytes)
-        ? previous
-        : representation;
+      return readRepresentation(file, path, info, coding, previous, {
+        maxFileSize: this.#maxFileSize,
+        headRoom: this.#headRoom,
+      });
     } finally {
       file.close();
     }
-  }
-
-  /**
-   * Opens `path` through the pool; `undefined` if that takes longer than
-   * the open timeout, in which case the file, should it open after all, is
-   * closed at once; `undefined` at once while too many opens are stuck.
-   */
-  #openWithin(path: string): Promise<Deno.FsFile | undefined> {
-    if (this.#stuckOpens >= MAX_STUCK_OPENS) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      let late = false;
-      const timer = setTimeout(() => {
-        late = true;
-        this.#stuckOpens++;
-        resolve(undefined);
-      }, this.#openTimeoutMs);
-      // Through a promise, so that an opener that throws at once rejects.
-      new Promise<Deno.FsFile>((opened) => opened(this.#open(path))).then(
-        (file) => {
-          if (!late) {
-            clearTimeout(timer);
-            return resolve(file);
-          }
-          this.#stuckOpens--;
-          closeQuietly(file);
-        },
-        (error) => {
-          if (!late) {
-            clearTimeout(timer);
-            return reject(error);
-          }
-          this.#stuckOpens--;
-        },
-      );
-    });
   }
 
   #store(key: string, entry: FileEntry): Lookup {
@@ -648,31 +496,6 @@ export class FileCache {
   }
 }
 
-/**
- * Whether a stat gives the size and times `representation` was made from:
- * the same content, as far as a stat can tell (see `racy` for where it
- * cannot). The file's identity is another question (see `isUnchanged`).
- */
-export function hasSameStat(
-  representation: Pick<Representation, "size" | "mtimeMs" | "ctimeMs">,
-  info: Deno.FileInfo,
-): boolean {
-  return representation.size === info.size &&
-    representation.mtimeMs === info.mtime?.getTime() &&
-    representation.ctimeMs === info.ctime?.getTime();
-}
-
-/** Whether a stat shows the very file, unchanged, that `previous` describes. */
-function isUnchanged(previous: Representation, info: Deno.FileInfo): boolean {
-  return hasSameStat(previous, info) && previous.ino === info.ino &&
-    previous.dev === info.dev;
-}
-
-function isSame(representation: Representation, info: Deno.FileInfo): boolean {
-  return info.isFile && info.ino === representation.ino &&
-    info.dev === representation.dev;
-}
-
 // The key: the target without query or fragment, which never change what
 // file is served.
 function pathOf(target: string): string {
@@ -681,23 +504,4 @@ function pathOf(target: string): string {
     if (c === 0x3f || c === 0x23) return target.slice(0, i);
   }
   return target;
-}
-
-function sameBytes(
-  a: Uint8Array | undefined,
-  b: Uint8Array | undefined,
-): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** FNV-1a, 32 bits, in base 36: tells two contents apart, cheaply. */
-function hash(bytes: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h = Math.imul(h ^ bytes[i], 0x01000193);
-  }
-  return (h >>> 0).toString(36);
 }

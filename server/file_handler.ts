@@ -8,18 +8,15 @@
  */
 
 import { chooseEncoding } from "../protocol/accept_encoding.ts";
-import { formatEtag } from "../protocol/etag.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
 import { formatLocation, queryOf } from "../protocol/request_path.ts";
 import { coarseNow } from "./clock.ts";
+import { FileCache, type Lookup } from "./file_cache.ts";
 import {
-  FileCache,
   type FileEntry,
-  hasSameStat,
-  type Lookup,
-  type OpenFile,
   type Representation,
-} from "./file_cache.ts";
+  restat,
+} from "./representation.ts";
 import { classifyError } from "./resolve_path.ts";
 import {
   errorResponse,
@@ -29,6 +26,7 @@ import {
   SINGLE_WRITE_LIMIT,
 } from "./response.ts";
 import { type Prepared, prepareFields, serveContent } from "./serve_content.ts";
+import type { OpenFile } from "./timed_open.ts";
 
 /** Options for {@linkcode createFileHandler}. */
 export interface FileHandlerOptions {
@@ -213,7 +211,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
         : await handle(head, true);
     }
     const file = opened.file;
-    const current = describe(chosen, opened.info);
+    const current = restat(chosen, opened.info);
     const fields = current === chosen
       ? prepare(entry, chosen)
       : prepareFields(entry, current, cacheControl);
@@ -255,21 +253,4 @@ function isConditional(head: RequestHead): boolean {
     ) return true;
   }
   return false;
-}
-
-/** A representation as an open file's stat describes it now (same inode). */
-function describe(cached: Representation, info: Deno.FileInfo): Representation {
-  if (hasSameStat(cached, info)) return cached;
-  const mtimeMs = info.mtime?.getTime();
-  const ctimeMs = info.ctime?.getTime();
-  return {
-    ...cached,
-    size: info.size,
-    mtimeMs,
-    ctimeMs,
-    etag: formatEtag(
-      { size: info.size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
-      cached.coding,
-    ),
-  };
 }

@@ -14,7 +14,7 @@ import {
 } from "../protocol/preconditions.ts";
 import { formatContentRange, parseRange } from "../protocol/range.ts";
 import { getField, type RequestHead } from "../protocol/request_head.ts";
-import type { FileEntry, Representation } from "./file_cache.ts";
+import type { FileEntry, Representation } from "./representation.ts";
 import { currentSecond } from "./clock.ts";
 import { createBoundary } from "./range_body.ts";
 import {

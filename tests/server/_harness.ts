@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { OpenFile } from "../../server/file_cache.ts";
+import type { OpenFile } from "../../server/timed_open.ts";
 import { serve, type ServeOptions } from "../../server/listen.ts";
 import {
   type ChildOptions,

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  FileCache,
-  type FileEntry,
-  type Lookup,
-  MAX_STUCK_OPENS,
-  type OpenFile,
-} from "../../server/file_cache.ts";
+import { FileCache, type Lookup } from "../../server/file_cache.ts";
+import type { FileEntry } from "../../server/representation.ts";
+import { MAX_STUCK_OPENS, type OpenFile } from "../../server/timed_open.ts";
 import { SINGLE_WRITE_LIMIT } from "../../server/response.ts";
 import { fifoAtOpen, tempDir } from "./_harness.ts";
 

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { parseRequestHead } from "../../protocol/request_head.ts";
 import { formatHttpDate } from "../../protocol/date.ts";
 import { currentSecond, tick } from "../../server/clock.ts";
-import type { OpenFile } from "../../server/file_cache.ts";
+import type { OpenFile } from "../../server/timed_open.ts";
 import { createFileHandler } from "../../server/file_handler.ts";
 import type { Response } from "../../server/response.ts";
 import { fifoAtOpen, tempDir } from "./_harness.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { formatHttpDate, parseHttpDate } from "../../protocol/date.ts";
 import { currentHttpDate, tick } from "../../server/clock.ts";
-import type { FileEntry, Representation } from "../../server/file_cache.ts";
+import type { FileEntry, Representation } from "../../server/representation.ts";
 import { prepareFields } from "../../server/serve_content.ts";
 
 /** A plain representation modified at `mtimeMs`. */

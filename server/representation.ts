@@ -1,0 +1,226 @@
+/**
+ * A file as it is served: its identity, its validators and, for a small
+ * file, its bytes, read from an open file and its stat. Whether a later
+ * stat still shows the same file, unchanged, is decided here too.
+ *
+ * @module
+ */
+
+import { formatEtag } from "../protocol/etag.ts";
+import { Frame } from "./frame.ts";
+import type { PrecompressedCoding } from "./precompressed.ts";
+
+/** One file on disk: the original or a precompressed sibling. */
+export interface Representation {
+  /** Its real path. */
+  readonly path: string;
+  /** Its size in bytes. */
+  readonly size: number;
+  /** Modification time in ms, or undefined where the platform has none. */
+  readonly mtimeMs: number | undefined;
+  /**
+   * Status change time in ms (whole seconds from Deno), or undefined where
+   * the platform has none: it moves on a rewrite that puts the old mtime
+   * back, so it is checked too.
+   */
+  readonly ctimeMs: number | undefined;
+  /** The device and inode: the file's identity, checked again before an open. */
+  readonly dev: number;
+  /** See `dev`; `null` where the platform has no inodes. */
+  readonly ino: number | null;
+  /** Strong ETag from size, times and inode (and content, while racy). */
+  readonly etag: string;
+  /**
+   * `Content-Encoding` of a sibling, or of an original compressed by name
+   * (`.svgz`); undefined for the others.
+   */
+  readonly coding: PrecompressedCoding | undefined;
+  /** The content, for files up to the cache's size limit. */
+  readonly bytes: Uint8Array | undefined;
+  /**
+   * What holds `bytes` when the cache keeps room for a head in front of
+   * them (see `headRoom`), for a file that is not empty.
+   */
+  readonly frame: Frame | undefined;
+  /**
+   * Read so soon after its last change that a same-size rewrite within the
+   * same millisecond would not show in the stat: read again next time.
+   */
+  readonly racy: boolean;
+}
+
+/** A file as a request path names it. */
+export interface FileEntry {
+  /** The exact `Content-Type`, from the file name's extension. */
+  readonly contentType: string;
+  /** The file itself. */
+  readonly original: Representation;
+  /** Precompressed siblings, br before gzip; empty for most files. */
+  readonly encoded: readonly Representation[];
+}
+
+/** How {@linkcode readRepresentation} reads a file. */
+export interface ReadOptions {
+  /** Largest file whose bytes are read and kept; bigger ones are described only. */
+  readonly maxFileSize: number;
+  /** Free bytes kept in front of the bytes of a file that is not empty; none when 0. */
+  readonly headRoom: number;
+}
+
+/** A file changed this recently may change again unseen by its stat. */
+const RACY_MS = 2000;
+
+/**
+ * Describes an open regular file from its stat `info`, with its bytes if it
+ * is small; `previous` (the same file's last description) is returned
+ * instead when nothing in it changed, so that what was built on it stays.
+ */
+export function readRepresentation(
+  file: Deno.FsFile,
+  path: string,
+  info: Deno.FileInfo,
+  coding: PrecompressedCoding | undefined,
+  previous: Representation | undefined,
+  options: ReadOptions,
+): Representation {
+  if (
+    previous !== undefined && !previous.racy && isUnchanged(previous, info)
+  ) {
+    return previous;
+  }
+  const mtimeMs = info.mtime?.getTime();
+  const ctimeMs = info.ctime?.getTime();
+  let bytes: Uint8Array | undefined;
+  let frame: Frame | undefined;
+  if (info.size <= options.maxFileSize) {
+    if (options.headRoom > 0 && info.size > 0) {
+      frame = new Frame(options.headRoom, info.size);
+      bytes = frame.body;
+    } else bytes = new Uint8Array(info.size);
+    const filled = readInto(file, bytes);
+    // Shrunk while we read: keep what is there, it is what a reader sees.
+    if (filled < bytes.length) {
+      bytes = bytes.subarray(0, filled);
+      frame = undefined;
+    }
+  }
+  const size = bytes?.length ?? info.size;
+  // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
+  // Changed: the later of the two times (an mtime may be put back).
+  const changedMs = Math.max(mtimeMs ?? -Infinity, ctimeMs ?? -Infinity);
+  // A write between the stat and the read would put new bytes under the
+  // old stat's validators: if the stat moved meanwhile, the bytes are
+  // told apart by their hash, and read again at the next check.
+  const racy = bytes !== undefined &&
+    (Date.now() - changedMs < RACY_MS ||
+      !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync()));
+  const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
+    s !== undefined
+  );
+  const representation: Representation = {
+    path,
+    size,
+    mtimeMs,
+    ctimeMs,
+    dev: info.dev,
+    ino: info.ino,
+    etag: formatEtag(
+      { size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
+      suffix.length > 0 ? suffix.join("-") : undefined,
+    ),
+    coding,
+    bytes,
+    frame,
+    racy,
+  };
+  // Unchanged after all: keep the old object, and with it what was built on it.
+  return previous !== undefined && previous.etag === representation.etag &&
+      previous.racy === racy && sameBytes(previous.bytes, bytes)
+    ? previous
+    : representation;
+}
+
+/**
+ * `representation` as a newer stat of the same file (same device and inode)
+ * describes it, for a file that is not held in memory.
+ */
+export function restat(
+  representation: Representation,
+  info: Deno.FileInfo,
+): Representation {
+  if (hasSameStat(representation, info)) return representation;
+  const mtimeMs = info.mtime?.getTime();
+  const ctimeMs = info.ctime?.getTime();
+  return {
+    ...representation,
+    size: info.size,
+    mtimeMs,
+    ctimeMs,
+    etag: formatEtag(
+      { size: info.size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
+      representation.coding,
+    ),
+  };
+}
+
+/**
+ * Whether a stat gives the size and times `representation` was made from:
+ * the same content, as far as a stat can tell (see `racy` for where it
+ * cannot). The file's identity is another question (see `isUnchanged`).
+ */
+export function hasSameStat(
+  representation: Pick<Representation, "size" | "mtimeMs" | "ctimeMs">,
+  info: Deno.FileInfo,
+): boolean {
+  return representation.size === info.size &&
+    representation.mtimeMs === info.mtime?.getTime() &&
+    representation.ctimeMs === info.ctime?.getTime();
+}
+
+/** Whether a stat shows the very file, unchanged, that `previous` describes. */
+export function isUnchanged(
+  previous: Representation,
+  info: Deno.FileInfo,
+): boolean {
+  return hasSameStat(previous, info) && previous.ino === info.ino &&
+    previous.dev === info.dev;
+}
+
+/** Whether a stat shows a regular file with the identity `representation` has. */
+export function isSameFile(
+  representation: Representation,
+  info: Deno.FileInfo,
+): boolean {
+  return info.isFile && info.ino === representation.ino &&
+    info.dev === representation.dev;
+}
+
+/** Reads until `bytes` is full or the file ends; how many bytes were read. */
+function readInto(file: Deno.FsFile, bytes: Uint8Array): number {
+  let filled = 0;
+  while (filled < bytes.length) {
+    const n = file.readSync(bytes.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return filled;
+}
+
+function sameBytes(
+  a: Uint8Array | undefined,
+  b: Uint8Array | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** FNV-1a, 32 bits, in base 36: tells two contents apart, cheaply. */
+function hash(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h = Math.imul(h ^ bytes[i], 0x01000193);
+  }
+  return (h >>> 0).toString(36);
+}

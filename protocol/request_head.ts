@@ -17,6 +17,7 @@ import {
   TARGET,
   TOKEN,
 } from "./chars.ts";
+import { byLength, intern, latin1, reuse } from "./_strings.ts";
 import { RequestError } from "./errors.ts";
 import { settleFraming } from "./framing.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
@@ -461,12 +462,6 @@ function parseField(
  * Strings that arrive in nearly every request, by length, so that the parser
  * can return a constant instead of building (and lower-casing) a new string.
  */
-function byLength(words: readonly string[]): (readonly string[])[] {
-  const table: string[][] = [];
-  for (const word of words) (table[word.length] ??= []).push(word);
-  return table;
-}
-
 const METHODS = byLength(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]);
 const FIELD_NAMES = byLength([
   "host",
@@ -493,58 +488,6 @@ const FIELD_NAMES = byLength([
   "sec-fetch-site",
   "sec-fetch-user",
 ]);
-
-/** Maps A–Z to a–z and every other byte to itself. */
-const LOWER = new Uint8Array(256).map((_, b) =>
-  b >= 0x41 && b <= 0x5a ? b + 0x20 : b
-);
-
-/**
- * The word of `table` the bytes spell (ignoring ASCII case when asked), or
- * `undefined` when they spell none.
- */
-function intern(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  table: readonly (readonly string[])[],
-  ignoreCase: boolean,
-): string | undefined {
-  const words = table[end - start];
-  if (words === undefined) return undefined;
-  for (const word of words) {
-    let i = 0;
-    while (
-      i < word.length &&
-      (ignoreCase ? LOWER[buf[start + i]] : buf[start + i]) ===
-        word.charCodeAt(i)
-    ) i++;
-    if (i === word.length) return word;
-  }
-  return undefined;
-}
-
-/** `text` if the bytes spell it, one character per byte; else `undefined`. */
-function reuse(
-  text: string | undefined,
-  buf: Uint8Array,
-  start: number,
-  end: number,
-): string | undefined {
-  if (text === undefined || text.length !== end - start) return undefined;
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) !== buf[start + i]) return undefined;
-  }
-  return text;
-}
-
-/** Bytes to a string, one character per byte. */
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode.apply(
-    null,
-    buf.subarray(start, end) as unknown as number[],
-  );
-}
 
 function invalidMethod(): RequestError {
   return new RequestError(

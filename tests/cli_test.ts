@@ -5,7 +5,12 @@
 
 import assert from "node:assert/strict";
 import { supervisorOptions } from "../httpd.ts";
-import { parseCommandLine, USAGE, UsageError } from "../server/config.ts";
+import {
+  type Config,
+  parseCommandLine,
+  USAGE,
+  UsageError,
+} from "../server/config.ts";
 import { serveOptions } from "../server/run_server.ts";
 import { startChild } from "./_child.ts";
 import {
@@ -201,6 +206,63 @@ Deno.test("-w takes at most 1024 workers", () => {
   assert.throws(() => workers(1025), UsageError);
 });
 
+Deno.test("every number flag takes both ends of its range and nothing past them", () => {
+  // [flag, lowest, highest, just below, just above, the value in Config]
+  const seconds = ["0.001", "86400", "0.0009", "86400.001"] as const;
+  const ranges: [string, string, string, string, string, keyof Config][] = [
+    ["--port", "0", "65535", "-1", "65536", "port"],
+    ["--workers", "1", "1024", "0", "1025", "workers"],
+    ["--max-connections", "1", "1048576", "0", "1048577", "maxConnections"],
+    ["--cache-size", "1", "65536", "0", "65537", "cacheSize"],
+    ["--worker-id", "1", "1048576", "0", "1048577", "workerId"],
+    ["--header-timeout", ...seconds, "headerTimeout"],
+    ["--idle-timeout", ...seconds, "idleTimeout"],
+    ["--reload-grace", ...seconds, "reloadGrace"],
+  ];
+  for (const [flag, lowest, highest, below, above, key] of ranges) {
+    const parse = (value: string) =>
+      parseCommandLine(["-r", FIXTURE_ROOT, `${flag}=${value}`]);
+    for (const value of [lowest, highest]) {
+      const command = parse(value);
+      assert.equal(
+        command.kind === "serve" && command.config[key],
+        Number(value),
+        `${flag}=${value}`,
+      );
+    }
+    for (const value of [below, above]) {
+      assert.throws(
+        () => parse(value),
+        (error) =>
+          error instanceof UsageError &&
+          error.message.startsWith(`Invalid ${flag} '${value}': expected `),
+        `${flag}=${value}`,
+      );
+    }
+  }
+});
+
+Deno.test("--cache-control takes one or more printable ASCII characters", () => {
+  const cacheControl = (value: string) => {
+    const command = parseCommandLine([
+      "-r",
+      FIXTURE_ROOT,
+      "--cache-control",
+      value,
+    ]);
+    return command.kind === "serve" && command.config.cacheControl;
+  };
+  assert.equal(cacheControl("public, max-age=60"), "public, max-age=60");
+  // An empty value would send an empty field; the others would break it.
+  for (const value of ["", "a\tb", "a\r\nb", "caf\xe9"]) {
+    assert.throws(
+      () => cacheControl(value),
+      /^UsageError: Invalid --cache-control: printable ASCII only$/,
+      JSON.stringify(value),
+    );
+  }
+});
+
 Deno.test("-w auto runs a worker per CPU", () => {
   const command = parseCommandLine(["-r", FIXTURE_ROOT, "-w", "auto"]);
   assert.equal(
@@ -229,6 +291,35 @@ Deno.test("a bad flag prints one line and the usage on stderr and exits 2", asyn
       assert.match(usage, /^Usage: httpd\.ts/);
     });
   }
+});
+
+Deno.test("a worker's bad flag prints its one line without the usage, and exits 2", async () => {
+  // The supervisor passes a worker's last line on: the usage would bury it.
+  for (const idFlag of [["--worker-id", "1"], ["--worker-id=1"]]) {
+    const output = await runCli([...idFlag, "-r", FIXTURE_ROOT, "-p", "x"]);
+    assert.equal(output.code, 2, output.stderr);
+    assert.equal(output.stdout, "");
+    assert.equal(
+      output.stderr,
+      "httpd.ts: Invalid --port 'x': expected an integer from 0 to 65535\n",
+      idFlag.join(" "),
+    );
+  }
+});
+
+Deno.test("a root the process may not read is a usage error that says so in one line", async () => {
+  using dir = tempDir();
+  Deno.mkdirSync(`${dir.path}/root`);
+  Deno.mkdirSync(`${dir.path}/other`);
+  const output = await runCli(
+    ["-r", `${dir.path}/root`, "-p", "0", "--host", "127.0.0.1"],
+    ["--no-prompt", `--allow-read=${dir.path}/other`, "--allow-net"],
+  );
+  assert.equal(output.code, 2, output.stderr);
+  assert.equal(
+    output.stderr.split("\n")[0],
+    `httpd.ts: Invalid --root '${dir.path}/root': permission denied`,
+  );
 });
 
 Deno.test("-h and --help print the usage on stdout and exit 0", async () => {

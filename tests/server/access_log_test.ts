@@ -150,3 +150,106 @@ Deno.test("AccessLog logs an empty Referer or User-Agent as '-'", async () => {
   await log.flush();
   assert.match(sink.text(), / 200 1024 "-" "-"\n$/);
 });
+
+Deno.test("AccessLog escapes a backslash, DEL and NUL, so that no value can pass for another", async () => {
+  // Unescaped, a User-Agent sent as `a\x22b` would read back as `a"b`.
+  const sink = trickleSink(Infinity);
+  const log = new AccessLog(sink);
+  log.record({
+    ...ENTRY,
+    requestLine: "GET /a\\b HTTP/1.1",
+    referer: "del\x7f nul\x00",
+    userAgent: "a\\x22b",
+  });
+  await log.flush();
+  assert.match(
+    sink.text(),
+    /\] "GET \/a\\x5cb HTTP\/1\.1" 200 1024 "del\\x7f nul\\x00" "a\\x5cx22b"\n$/,
+  );
+});
+
+Deno.test("AccessLog writes once its buffer reaches flushSize, not before, without waiting for the delay", async () => {
+  // The length of one line, as this entry gives it (the date is fixed width).
+  const probe = trickleSink(Infinity);
+  const probeLog = new AccessLog(probe);
+  probeLog.record(ENTRY);
+  await probeLog.flush();
+  const size = probe.text().length;
+
+  const cases: [number, boolean][] = [[size, true], [size + 1, false]];
+  for (const [flushSize, written] of cases) {
+    const sink = trickleSink(Infinity);
+    const log = new AccessLog(sink, { flushSize, flushDelayMs: 60_000 });
+    log.record(ENTRY);
+    // Long enough for a write already started to end, far short of the delay.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(sink.text().length, written ? size : 0, `${flushSize}`);
+    await log.flush(); // also clears the timer of a line still buffered
+    assert.equal(sink.text().length, size);
+  }
+});
+
+Deno.test("AccessLog writes a line 200 ms after it by default, one timer for the lines meanwhile", async () => {
+  // The timer's delay is read where it is set: waiting for it would make
+  // the test depend on how busy the machine is.
+  const realSetTimeout = globalThis.setTimeout;
+  const delays: (number | undefined)[] = [];
+  const sink = trickleSink(Infinity);
+  const log = new AccessLog(sink);
+  try {
+    globalThis.setTimeout = ((
+      handler: () => void,
+      delay?: number,
+    ) => {
+      delays.push(delay);
+      return realSetTimeout(handler, delay);
+    }) as typeof setTimeout;
+    log.record(ENTRY);
+    log.record(ENTRY);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  assert.deepEqual(delays, [200]);
+  assert.equal(sink.text(), "", "nothing written before the delay");
+  await log.flush();
+  assert.equal(sink.text().split("\n").length, 3);
+});
+
+Deno.test("AccessLog holds up to 4 MiB for a stalled sink by default, and no more", async () => {
+  const line = 100; // bytes a line, rounded up from ENTRY's 90
+  for (const [megabytes, dropsExpected] of [[3.5, false], [5, true]] as const) {
+    const sink = new StalledSink();
+    const drops: number[] = [];
+    const log = new AccessLog(sink, { onDrop: (lines) => drops.push(lines) });
+    const total = Math.floor(megabytes * 1024 * 1024 / line);
+    for (let i = 0; i < total; i++) log.record(ENTRY);
+    const flushed = log.flush();
+    sink.release();
+    await flushed;
+    assert.equal(drops.length > 0, dropsExpected, `${megabytes} MiB: ${drops}`);
+    assert.equal(sink.lines + (drops[0] ?? 0), total, `${megabytes} MiB`);
+  }
+});
+
+Deno.test("AccessLog says on stderr how many lines it dropped, by default", async () => {
+  const written: string[] = [];
+  const realWrite = Deno.stderr.write;
+  Deno.stderr.write = (bytes: Uint8Array) => {
+    written.push(new TextDecoder().decode(bytes));
+    return Promise.resolve(bytes.length);
+  };
+  try {
+    const sink = new StalledSink();
+    const log = new AccessLog(sink, { flushSize: 1, maxPendingBytes: 150 });
+    for (let i = 0; i < 10; i++) log.record(ENTRY);
+    const flushed = log.flush();
+    sink.release();
+    await flushed;
+    assert.ok(sink.lines > 0 && sink.lines < 10, `${sink.lines} lines kept`);
+    assert.deepEqual(written, [
+      `httpd.ts: access log fell behind; ${10 - sink.lines} lines dropped\n`,
+    ]);
+  } finally {
+    Deno.stderr.write = realWrite;
+  }
+});

@@ -15,3 +15,17 @@ Deno.test("SpareDescriptor: released and taken again while open, never again onc
   assert.equal(spare.take(), false);
   assert.equal(spare.release(), false);
 });
+
+Deno.test("SpareDescriptor holds nothing while its path cannot be opened, and takes it once it can", () => {
+  // The accept loop admits a connection only when the spare is held again:
+  // a spare that could not be opened must not count as held.
+  using dir = tempDir();
+  const path = `${dir.path}/root`;
+  const spare = new SpareDescriptor(path);
+  assert.equal(spare.take(), false);
+  assert.equal(spare.release(), false);
+  Deno.mkdirSync(path);
+  assert.equal(spare.take(), true);
+  spare.close();
+  assert.equal(spare.release(), false);
+});

@@ -38,7 +38,13 @@ export type Command =
 /** A command line that cannot be run; the message is one line. */
 export class UsageError extends Error {
   constructor(message: string) {
-    super(message);
+    // One line whatever a flag's value holds: a newline or another control
+    // character in it is shown as \xNN.
+    super(message.replace(
+      // deno-lint-ignore no-control-regex
+      /[\x00-\x1f\x7f]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    ));
     this.name = "UsageError";
   }
 }

@@ -242,6 +242,27 @@ Deno.test("every number flag takes both ends of its range and nothing past them"
   }
 });
 
+Deno.test("a usage error is one line even when a flag's value holds a newline", () => {
+  const cases: [string[], string][] = [
+    [["-r", "no\nsuch"], "Invalid --root 'no\\x0asuch': no such directory"],
+    [
+      ["-r", FIXTURE_ROOT, "-p", "80\n"],
+      "Invalid --port '80\\x0a': expected an integer from 0 to 65535",
+    ],
+    [
+      ["-r", FIXTURE_ROOT, "--idle-timeout", "\r5"],
+      "Invalid --idle-timeout '\\x0d5': expected seconds from 0.001 to 86400",
+    ],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(
+      () => parseCommandLine(args),
+      (error) => error instanceof UsageError && error.message === message,
+      JSON.stringify(args),
+    );
+  }
+});
+
 Deno.test("--cache-control takes one or more printable ASCII characters", () => {
   const cacheControl = (value: string) => {
     const command = parseCommandLine([

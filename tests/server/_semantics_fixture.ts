@@ -28,6 +28,12 @@ export const FIXED_LAST_MODIFIED = "Tue, 02 Jan 2024 03:04:05 GMT";
 export const SMALL_SIZE = 10_000;
 /** Size of big.bin: over 64 KiB, so its body is written after its head. */
 export const BIG_SIZE = 200 * 1024;
+/**
+ * Size of streamed.txt: over the file cache's 1 MiB limit for a file held
+ * in memory, so each request opens it and streams its bytes from disk. (Its
+ * bytes are random; the name gives it a type other than the default.)
+ */
+export const STREAMED_SIZE = (1 << 20) + 50_000;
 
 /** A served file the tests know the bytes of. */
 export interface ServedFile {
@@ -45,9 +51,10 @@ export interface SemanticsRoot extends TempDir {
 
 /**
  * Builds the root: the committed fixtures, `trap.txt.gz/` as a directory
- * (git does not keep one reliably), `small.bin` and `big.bin` of
- * pseudo-random bytes, `big.txt` with a `big.txt.gz` over 64 KiB,
- * `dir/index.html`, then sets every mtime to {@linkcode FIXED_MTIME}.
+ * (git does not keep one reliably), `small.bin`, `big.bin` and
+ * `streamed.txt` of pseudo-random bytes, `big.txt` with a `big.txt.gz` over
+ * 64 KiB, `dir/index.html`, then sets every mtime to
+ * {@linkcode FIXED_MTIME}.
  */
 export function semanticsRoot(): SemanticsRoot {
   const dir = tempDir("httpd_semantics_");
@@ -56,6 +63,10 @@ export function semanticsRoot(): SemanticsRoot {
   Deno.mkdirSync(`${root}/trap.txt.gz`, { recursive: true });
   Deno.writeFileSync(`${root}/small.bin`, pseudoRandomBytes(SMALL_SIZE, 1));
   Deno.writeFileSync(`${root}/big.bin`, pseudoRandomBytes(BIG_SIZE, 2));
+  Deno.writeFileSync(
+    `${root}/streamed.txt`,
+    pseudoRandomBytes(STREAMED_SIZE, 4),
+  );
   // Text from random words compresses, but not below 64 KiB at 400 KiB.
   const big = pseudoRandomText(400 * 1024, 3);
   Deno.writeFileSync(`${root}/big.txt`, big);

@@ -164,3 +164,16 @@ Deno.test("Frame.whole() refuses a non-ASCII head, then frames the next one", ()
 Deno.test("Frame.byteLength counts the room with the body", () => {
   assert.equal(new Frame(448, 1000).byteLength, 1448);
 });
+
+Deno.test("Frame.whole() rewrites the head in place for another status", () => {
+  withinOneSecond(() => {
+    const { frame, response } = helloFrame();
+    frame.whole(response, true);
+    // Same body, fields and Connection: only the status line differs.
+    const partial = { ...response, status: 206 } as const;
+    const whole = frame.whole(partial, true)!;
+    assert.equal(whole.buffer, frame.body.buffer);
+    assert.deepEqual(whole, encodeResponse(partial, true));
+    assert.match(text(whole), /^HTTP\/1\.1 206 Partial Content\r\n/);
+  });
+});

@@ -27,6 +27,12 @@ const TYPES: [string, string][] = [
   ["clip.3gp", "video/3gpp"],
   ["song.mp4a", "audio/mp4"],
   ["clip.ts", "video/mp2t"],
+  // When several types claim an extension, the better source wins: IANA
+  // over Apache, and Apache over nginx.
+  ["song.aac", "audio/aac"],
+  ["stream.ra", "audio/x-pn-realaudio"],
+  // A type mime-db lists without a source still names its extensions.
+  ["config.json5", "application/json5"],
   ["README", DEFAULT_MEDIA_TYPE],
   ["trailing.", DEFAULT_MEDIA_TYPE],
 ];

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { chooseEncoding } from "../../protocol/accept_encoding.ts";
 import {
+  codingByName,
   findPrecompressedSiblings,
   PRECOMPRESSED_SUFFIXES,
   type PrecompressedSibling,
@@ -153,4 +154,13 @@ Deno.test("the fixture siblings decode to their originals", async () => {
     new Uint8Array(gunzipSync(await Deno.readFile(`${WWW}style.css.gz`))),
     css,
   );
+});
+
+Deno.test("codingByName() reads the coding from the extension alone, in any case", () => {
+  assert.equal(codingByName("/srv/www/logo.svgz"), "gzip");
+  assert.equal(codingByName("/srv/www/LOGO.SvGz"), "gzip");
+  // A name that is the extension's word without a dot has no extension.
+  assert.equal(codingByName("svgz"), undefined);
+  assert.equal(codingByName("/srv/www/logo.svg"), undefined);
+  assert.equal(codingByName("/srv/www/logo.svgz.txt"), undefined);
 });

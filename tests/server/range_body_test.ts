@@ -355,3 +355,9 @@ Deno.test("writeMultipartRanges() writes a part longer than one read chunk", asy
     await Deno.remove(path);
   }
 });
+
+Deno.test("ShortFileError carries its own name, which error reports print", () => {
+  const error = new ShortFileError(20, 10);
+  assert.equal(error.name, "ShortFileError");
+  assert.match(error.stack ?? "", /^ShortFileError: Cannot send range/);
+});

@@ -2,8 +2,10 @@
  * HTTP semantics over real TCP (issue 5): validators, preconditions in the
  * RFC 9110 §13.2.2 order, ranges (single, multipart, If-Range),
  * precompressed siblings, Cache-Control, index.html and the access log.
- * Ranges and preconditions run on a small file (kept in memory) and a big
- * one (streamed from disk), which take different code paths.
+ * Ranges and preconditions run on a small file (kept in memory, sent in
+ * one write with its head), a big one (kept in memory, sent after its head)
+ * and one over the file cache's size limit (streamed from disk), which take
+ * different code paths.
  */
 
 import assert from "node:assert/strict";
@@ -16,6 +18,8 @@ import {
   startServer,
   tempDir,
 } from "./_harness.ts";
+import { parseRequestHead } from "../../protocol/request_head.ts";
+import { createFileHandler } from "../../server/file_handler.ts";
 import { startLoggedCli } from "./_semantics_cli.ts";
 import {
   BIG_SIZE,
@@ -27,6 +31,7 @@ import {
   pseudoRandomBytes,
   semanticsRoot,
   SMALL_SIZE,
+  STREAMED_SIZE,
 } from "./_semantics_fixture.ts";
 import { boundaryOf, readByteParts } from "./_semantics_multipart.ts";
 
@@ -41,11 +46,28 @@ const RFC850_LAST_MODIFIED = "Tuesday, 02-Jan-24 03:04:05 GMT";
 const ASCTIME_LAST_MODIFIED = "Tue Jan  2 03:04:05 2024";
 const FUTURE = new Date(Date.now() + 365 * 86_400_000).toUTCString();
 
-/** Files that take the in-memory path and the streamed path. */
+/** Files that take the in-memory paths and the streamed path. */
 const SIZES = [
   { name: "small.bin", size: SMALL_SIZE, kind: "small (in memory)" },
-  { name: "big.bin", size: BIG_SIZE, kind: "big (streamed)" },
+  { name: "big.bin", size: BIG_SIZE, kind: "big (in memory)" },
+  { name: "streamed.txt", size: STREAMED_SIZE, kind: "big (streamed)" },
 ] as const;
+
+Deno.test("The streamed fixture file is answered from disk, not from memory", async () => {
+  // Guards the rows below: were the file cache to hold bigger files, the
+  // "streamed" rows would quietly test the in-memory path a second time.
+  using fixture = semanticsRoot();
+  const handle = createFileHandler({ root: fixture.root });
+  const request = new TextEncoder().encode(
+    "GET /streamed.txt HTTP/1.1\r\nHost: test\r\n\r\n",
+  );
+  const response = await handle(parseRequestHead(request)!.head);
+  const body = response.body;
+  assert.ok(body !== undefined && !(body instanceof Uint8Array));
+  body.file.close();
+  assert.equal(body.kind, "file");
+  assert.equal(response.contentLength, STREAMED_SIZE);
+});
 
 /** What a plain GET of a file said: the validators the rows refer to. */
 interface Current {
@@ -739,7 +761,13 @@ Deno.test("GET with Range and If-Range of the Last-Modified date of a settled fi
   assert.deepEqual(server.reports, []);
 });
 
-for (const { name, size, kind } of SIZES) {
+// Not the streamed file: its ETag carries no hash of its content, and
+// Deno gives ctime in whole seconds, so a same-size rewrite that puts the
+// old mtime back within the second of the file's last change keeps the old
+// ETag (a limit README states; its bytes are fresh all the same).
+const REWRITTEN_SIZES = SIZES.filter(({ name }) => name !== "streamed.txt");
+
+for (const { name, size, kind } of REWRITTEN_SIZES) {
   Deno.test(`A ${kind} file rewritten with its old mtime put back ignores If-Range of the old date, and keeps If-Modified-Since`, async () => {
     using fixture = semanticsRoot();
     await using server = startServer({ root: fixture.root });
@@ -1113,7 +1141,7 @@ Deno.test("A .svgz is sent as gzip-coded image/svg+xml, whatever the client acce
   Deno.writeTextFileSync(`${dir.path}/logo.svgz.gz`, "a sibling never served");
   Deno.writeTextFileSync(`${dir.path}/plain.svg`, svg);
   // Over the in-memory limit: streamed from disk, the same fields.
-  const big = pseudoRandomBytes(BIG_SIZE, 7);
+  const big = pseudoRandomBytes(STREAMED_SIZE, 7);
   Deno.writeFileSync(`${dir.path}/big.svgz`, big);
   await using server = startServer({ root: dir.path });
   for (const fields of [[], [["Accept-Encoding", "br"]]] as Fields[]) {

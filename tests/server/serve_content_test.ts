@@ -52,3 +52,16 @@ Deno.test("prepareFields() never sends a Last-Modified later than Date", () => {
     assert.equal(fields.lasting, false, "kept only until the clock catches up");
   }
 });
+
+Deno.test("prepareFields() keeps a modification time within Date's own second for good", () => {
+  tick();
+  // The first and the last millisecond of the second Date names: neither
+  // is later than Date, so nothing has to be held back or built again.
+  for (const into of [0, 999]) {
+    const date = parseHttpDate(currentHttpDate())!;
+    const fields = prepareFields(...modifiedAt(date + into), "");
+    assert.equal(lastModified(fields.full), formatHttpDate(new Date(date)));
+    assert.equal(fields.lastModifiedMs, date + into);
+    assert.equal(fields.lasting, true);
+  }
+});

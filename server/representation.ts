@@ -28,8 +28,11 @@ export interface Representation {
   readonly dev: number;
   /** See `dev`; `null` where the platform has no inodes. */
   readonly ino: number | null;
-  /** Strong ETag from size, times and inode (and content, while racy). */
-  readonly etag: string;
+  /**
+   * Strong ETag from size, times and inode (and content, while racy);
+   * none for a racy file whose bytes are not held (see `racy`).
+   */
+  readonly etag: string | undefined;
   /**
    * `Content-Encoding` of a sibling, or of an original compressed by name
    * (`.svgz`); undefined for the others.
@@ -43,8 +46,13 @@ export interface Representation {
    */
   readonly frame: Frame | undefined;
   /**
-   * Read so soon after its last change that a same-size rewrite within the
-   * same millisecond would not show in the stat: read again next time.
+   * Described so soon after its last change that a same-size rewrite would
+   * not show in the stat (within the same millisecond, or within the same
+   * second if it puts the old mtime back: Deno gives the ctime in whole
+   * seconds): described again next time. Held bytes are then told apart by
+   * a hash of them in the ETag; a file whose bytes are not held gets no
+   * ETag at all until it settles, so that no tag given out for it can
+   * validate a later rewrite.
    */
   readonly racy: boolean;
 }
@@ -105,18 +113,26 @@ export function readRepresentation(
     }
   }
   const size = bytes?.length ?? info.size;
-  // Only bytes we hold can be hashed; a big file is streamed fresh anyway.
   // Changed: the later of the two times (an mtime may be put back).
   const changedMs = Math.max(mtimeMs ?? -Infinity, ctimeMs ?? -Infinity);
   // A write between the stat and the read would put new bytes under the
   // old stat's validators: if the stat moved meanwhile, the bytes are
-  // told apart by their hash, and read again at the next check.
-  const racy = bytes !== undefined &&
-    (Date.now() - changedMs < RACY_MS ||
-      !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync()));
-  const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
-    s !== undefined
-  );
+  // told apart by their hash, and read again at the next check. Bytes not
+  // held cannot be hashed: such a file goes without an ETag meanwhile.
+  const racy = bytes === undefined
+    ? isRecentChange(info)
+    : Date.now() - changedMs < RACY_MS ||
+      !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync());
+  let etag: string | undefined;
+  if (bytes !== undefined || !racy) {
+    const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
+      s !== undefined
+    );
+    etag = formatEtag(
+      { size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
+      suffix.length > 0 ? suffix.join("-") : undefined,
+    );
+  }
   const representation: Representation = {
     path,
     size,
@@ -124,25 +140,26 @@ export function readRepresentation(
     ctimeMs,
     dev: info.dev,
     ino: info.ino,
-    etag: formatEtag(
-      { size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
-      suffix.length > 0 ? suffix.join("-") : undefined,
-    ),
+    etag,
     coding,
     bytes,
     frame,
     racy,
   };
-  // Unchanged after all: keep the old object, and with it what was built on it.
-  return previous !== undefined && previous.etag === representation.etag &&
-      previous.racy === racy && sameBytes(previous.bytes, bytes)
+  // Unchanged after all: keep the old object, and with it what was built on
+  // it. (The very file, by its stat: a racy one whose bytes are not held
+  // has no ETag to say so.)
+  return previous !== undefined && previous.etag === etag &&
+      previous.racy === racy && isUnchanged(previous, info) &&
+      sameBytes(previous.bytes, bytes)
     ? previous
     : representation;
 }
 
 /**
  * `representation` as a newer stat of the same file (same device and inode)
- * describes it, for a file that is not held in memory.
+ * describes it, for a file that is not held in memory: racy, without an
+ * ETag, if that stat shows a change in the last 2 s.
  */
 export function restat(
   representation: Representation,
@@ -151,16 +168,28 @@ export function restat(
   if (hasSameStat(representation, info)) return representation;
   const mtimeMs = info.mtime?.getTime();
   const ctimeMs = info.ctime?.getTime();
+  const racy = isRecentChange(info);
   return {
     ...representation,
     size: info.size,
     mtimeMs,
     ctimeMs,
-    etag: formatEtag(
+    etag: racy ? undefined : formatEtag(
       { size: info.size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
       representation.coding,
     ),
+    racy,
   };
+}
+
+/**
+ * Whether a stat shows a change in the last 2 s, by the ctime, which no
+ * call can set back (the mtime where there is none): a rewrite after those
+ * 2 s moves the ctime to a later second, and with it the ETag.
+ */
+function isRecentChange(info: Deno.FileInfo): boolean {
+  const changedMs = info.ctime?.getTime() ?? info.mtime?.getTime();
+  return changedMs !== undefined && Date.now() - changedMs < RACY_MS;
 }
 
 /**

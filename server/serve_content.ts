@@ -76,7 +76,10 @@ export function prepareFields(
   ]);
   const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
     cacheControl;
-  const validators = `ETag: ${representation.etag}\r\n${modified}`;
+  // No ETag for a file too recently changed to be told apart by its stat.
+  const etag = representation.etag;
+  const validators = (etag === undefined ? "" : `ETag: ${etag}\r\n`) +
+    modified;
   const encoding = representation.coding === undefined
     ? ""
     : `Content-Encoding: ${representation.coding}\r\n`;

@@ -112,9 +112,9 @@ Deno.test("-w 1 hands every flag to the listener in its units", () => {
 
 Deno.test("-w 1: --cache-size 1 holds a file of 100 KB in memory, not one of 400 KB", async () => {
   // A third of 1 MiB, less room for a head, is the largest file held.
-  // Which files are held shows in one place only: a modification time in
-  // the future keeps a held file's content hashed into its ETag, as for a
-  // file just changed (`racy`), where a streamed file has no hash.
+  // Which files are held shows in one place only: a file just changed
+  // (`racy`) has its content hashed into its ETag when held, and no ETag
+  // when streamed, there being no content held to hash.
   using dir = tempDir();
   const future = new Date(Date.UTC(2099, 0, 1));
   const sizes = new Map([["held.bin", 100_000], ["big.bin", 400_000]]);
@@ -128,11 +128,14 @@ Deno.test("-w 1: --cache-size 1 holds a file of 100 KB in memory, not one of 400
   const etagParts = async (target: string) => {
     const response = await fetchRaw(cli.port, get(target));
     assert.equal(response.status, 200);
-    return header(response, "etag")!.split("-").length;
+    return header(response, "etag")?.split("-").length ?? 0;
   };
   // Inode, size, mtime, ctime, and the hash of the content held.
   assert.equal(await etagParts("/held.bin"), 5, "held in memory");
-  assert.equal(await etagParts("/big.bin"), 4, "streamed");
+  // Streamed: no ETag while just changed (by its ctime, which the future
+  // mtime does not move), and no hash in it after.
+  const streamed = await etagParts("/big.bin");
+  assert.ok(streamed === 0 || streamed === 4, `streamed: ${streamed} parts`);
   assert.equal((await cli.stop("SIGTERM")).code, 0);
 });
 

@@ -47,6 +47,11 @@ export interface SemanticsRoot extends TempDir {
   readonly root: string;
   /** The bytes of a file under the root, read now. */
   read(name: string): Uint8Array;
+  /**
+   * Resolves once the files are 2 s past their last change, when one the
+   * cache does not hold (`streamed.txt`) gets its ETag.
+   */
+  settled(): Promise<void>;
 }
 
 /**
@@ -74,12 +79,24 @@ export function semanticsRoot(): SemanticsRoot {
   Deno.mkdirSync(`${root}/dir`);
   Deno.writeTextFileSync(`${root}/dir/index.html`, "<p>dir index</p>\n");
   setMtimes(root, FIXED_MTIME);
+  const builtAt = Date.now();
   return {
     ...dir,
     root,
     read: (name) => Deno.readFileSync(`${root}/${name}`),
+    settled: () => settledAfter(builtAt),
     [Symbol.dispose]: dir[Symbol.dispose],
   };
+}
+
+/**
+ * Resolves once a file changed at `changedMs` has settled: the server gives
+ * a file it streams from disk no ETag until 2 s after its ctime's second.
+ */
+export function settledAfter(changedMs: number): Promise<void> {
+  return new Promise((resolve) =>
+    setTimeout(resolve, Math.max(0, changedMs + 2100 - Date.now()))
+  );
 }
 
 function setMtimes(path: string, time: Date): void {

@@ -31,16 +31,33 @@ Deno.test("readRepresentation holds a small file's bytes, in a frame when asked 
   assert.equal(framed.bytes!.byteOffset, 64);
 });
 
+/** Runs `fn` with `Date.now()` `aheadMs` ahead of the real clock. */
+function later<T>(aheadMs: number, fn: () => T): T {
+  const realNow = Date.now;
+  Date.now = () => realNow() + aheadMs;
+  try {
+    return fn();
+  } finally {
+    Date.now = realNow;
+  }
+}
+
 Deno.test("readRepresentation describes a file over the size limit without reading it", () => {
   using dir = tempDir();
   const path = `${dir.path}/big.txt`;
   Deno.writeTextFileSync(path, "123456");
-  const big = read(path, { maxFileSize: 5, headRoom: 64 });
+  const options = { maxFileSize: 5, headRoom: 64 };
+  const big = read(path, options);
   assert.equal(big.bytes, undefined);
   assert.equal(big.frame, undefined);
   assert.equal(big.size, 6);
-  // Never racy: with no bytes held there is nothing a stat could miss.
-  assert.equal(big.racy, false);
+  // Just written: with no bytes to hash, no ETag until the stat can tell.
+  assert.equal(big.racy, true);
+  assert.equal(big.etag, undefined);
+  const settled = later(2_000, () => read(path, options, big));
+  assert.equal(settled.racy, false);
+  assert.match(settled.etag ?? "", /^"[0-9a-z]+(-[0-9a-z]+){3}"$/);
+  assert.equal(later(2_000, () => read(path, options, settled)), settled);
 });
 
 Deno.test("readRepresentation keeps the previous description of an unchanged file, not a changed one", () => {
@@ -63,13 +80,23 @@ Deno.test("restat keeps a description its stat still matches, and renews size an
   using dir = tempDir();
   const path = `${dir.path}/a.txt`;
   Deno.writeTextFileSync(path, "123456");
-  const described = read(path, { maxFileSize: 0, headRoom: 0 });
+  const described = later(
+    2_000,
+    () => read(path, { maxFileSize: 0, headRoom: 0 }),
+  );
   assert.equal(restat(described, Deno.statSync(path)), described);
   Deno.writeTextFileSync(path, "1234567");
   const info = Deno.statSync(path);
+  // Changed just now: no ETag yet, since none could be told from the next.
   const renewed = restat(described, info);
   assert.equal(renewed.size, 7);
   assert.equal(renewed.mtimeMs, info.mtime?.getTime());
-  assert.notEqual(renewed.etag, described.etag);
+  assert.equal(renewed.racy, true);
+  assert.equal(renewed.etag, undefined);
   assert.equal(renewed.path, described.path);
+  // Settled: an ETag of its own.
+  const settled = later(2_000, () => restat(described, info));
+  assert.equal(settled.racy, false);
+  assert.notEqual(settled.etag, undefined);
+  assert.notEqual(settled.etag, described.etag);
 });

@@ -85,14 +85,21 @@ Deno.test("A streamed file has no ETag until 2 s after its change, and a strong 
   // stat describes: a tag given out then could validate the rewrite.
   using fixture = semanticsRoot();
   await using server = startServer({ root: fixture.root });
-  const bytes = fixture.read("streamed.txt");
+  // Written again early in a second: the ETag stays away for the rest of
+  // that second and the next, time enough for a slow machine.
+  await new Promise((resolve) =>
+    setTimeout(resolve, 1000 - (Date.now() % 1000) + 20)
+  );
+  const bytes = pseudoRandomBytes(STREAMED_SIZE, 5);
+  Deno.writeFileSync(`${fixture.root}/streamed.txt`, bytes);
+  const changedAt = Date.now();
   for (const method of ["GET", "HEAD"]) {
     const fresh = await exchange(server.port, method, "/streamed.txt");
     assertWhole(fresh, bytes, method);
     assert.equal(header(fresh, "etag"), undefined, method);
-    assert.equal(header(fresh, "last-modified"), FIXED_LAST_MODIFIED);
+    assert.ok(header(fresh, "last-modified") !== undefined, method);
   }
-  await fixture.settled();
+  await settledAfter(changedAt);
   const settled = await current(server.port, "/streamed.txt");
   assert.match(settled.etag, STRONG_ETAG);
   assert.deepEqual(server.reports, []);

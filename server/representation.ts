@@ -197,7 +197,7 @@ function isRecentChange(info: Deno.FileInfo): boolean {
  * the same content, as far as a stat can tell (see `racy` for where it
  * cannot). The file's identity is another question (see `isUnchanged`).
  */
-export function hasSameStat(
+function hasSameStat(
   representation: Pick<Representation, "size" | "mtimeMs" | "ctimeMs">,
   info: Deno.FileInfo,
 ): boolean {

@@ -14,7 +14,7 @@ import {
   type RequestIterator,
 } from "../protocol/request_reader.ts";
 import type { AccessLog } from "./access_log.ts";
-import { coarseNow, currentSecond } from "./clock.ts";
+import { coarseNow } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import {
   closeQuietly,
@@ -32,6 +32,7 @@ import {
   RETRY_AFTER,
   SINGLE_WRITE_LIMIT,
 } from "./response.ts";
+import { bodyBytesIn, wholeResponse } from "./whole_response.ts";
 
 /** Options for {@linkcode Connection}; `serve()` builds them once for all. */
 export interface ConnectionOptions {
@@ -543,53 +544,7 @@ function discardBody(response: Response): void {
   }
 }
 
-/**
- * A response to go out in one write, head and body together (one segment
- * for a small answer), or `undefined` for one that is not. Framed in place,
- * at any size, when the body has room for its head in front (whoever writes
- * it holds the frame meanwhile); else, when small enough, built and kept in
- * the response's wire, when it has one, for the rest of the second.
- */
-function wholeResponse(
-  response: Response,
-  keepAlive: boolean,
-): Uint8Array | undefined {
-  const body = response.body;
-  if (body !== undefined && !(body instanceof Uint8Array)) return undefined;
-  const framed = response.frame?.whole(response, keepAlive);
-  if (framed !== undefined) return framed;
-  if (body !== undefined && body.length > SINGLE_WRITE_LIMIT) return undefined;
-  const wire = response.wire;
-  if (wire === undefined) return encodeResponse(response, keepAlive);
-  const second = currentSecond();
-  if (wire.second !== second) {
-    wire.second = second;
-    wire.keepAlive = wire.close = undefined;
-  }
-  let bytes = keepAlive ? wire.keepAlive : wire.close;
-  if (bytes === undefined) {
-    bytes = encodeResponse(response, keepAlive);
-    if (keepAlive) wire.keepAlive = bytes;
-    else wire.close = bytes;
-  }
-  return bytes;
-}
-
 /** A count of bytes written, kept up to date as each write returns. */
 interface Written {
   bytes: number;
-}
-
-/**
- * How many of the body bytes of `response`, whose head and body from
- * memory make up `whole`, are among its first `written` bytes.
- */
-function bodyBytesIn(
-  response: Response,
-  whole: Uint8Array,
-  written: number,
-): number {
-  const body = response.body;
-  const length = body instanceof Uint8Array ? body.length : 0;
-  return Math.min(length, Math.max(0, written - (whole.length - length)));
 }

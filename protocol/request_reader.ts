@@ -9,6 +9,7 @@
 import { CR, LF } from "./chars.ts";
 import { RequestError } from "./errors.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
+import { RecentHead } from "./_recent_head.ts";
 import {
   firstLine,
   getField,
@@ -87,58 +88,6 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 const spareBuffers: Uint8Array[] = [];
 const MAX_SPARE_BUFFERS = 256;
 const NO_BUFFER = new Uint8Array(0);
-
-/** The largest head whose bytes are kept to recognise it when repeated. */
-const MAX_REPEATED_HEAD = 1024;
-
-/**
- * A head and the bytes it was parsed from, to recognise them when they come
- * again: the parser would return an equal head, and consume as many bytes,
- * for the same bytes under the same limits. Heads are frozen, so one object
- * can be yielded again and again.
- */
-class RecentHead {
-  /** The head, whose strings the next one may reuse even when it differs. */
-  head: RequestHead | undefined;
-  /** Under which limits it was parsed, where that may vary. */
-  limits: HeadLimits | undefined;
-  #bytes = NO_BUFFER;
-  /** How many of `#bytes` it was parsed from; none kept when 0. */
-  #length = 0;
-
-  /** Keeps `head`, parsed from `length` bytes of `buf` at `start`. */
-  keep(
-    head: RequestHead,
-    buf: Uint8Array,
-    start: number,
-    length: number,
-  ): void {
-    this.head = head;
-    if (length > MAX_REPEATED_HEAD) {
-      this.#length = 0;
-      return;
-    }
-    if (this.#bytes === NO_BUFFER) {
-      this.#bytes = new Uint8Array(MAX_REPEATED_HEAD);
-    }
-    this.#bytes.set(buf.subarray(start, start + length));
-    this.#length = length;
-  }
-
-  /**
-   * The length of the kept head if the bytes of `buf` from `start` to
-   * `end` begin with exactly its bytes, else 0.
-   */
-  match(buf: Uint8Array, start: number, end: number): number {
-    const length = this.#length;
-    if (length === 0 || end - start < length) return 0;
-    const bytes = this.#bytes;
-    for (let i = 0; i < length; i++) {
-      if (buf[start + i] !== bytes[i]) return 0;
-    }
-    return length;
-  }
-}
 
 /**
  * The first head of the connection that got its first head last, in this

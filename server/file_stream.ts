@@ -18,8 +18,9 @@ export interface ReadFileRangeOptions {
  * when the stream ends or is cancelled, and only reads when asked
  * (high-water mark 0): each chunk is valid until the consumer asks for the
  * next one. A consumer that writes each chunk before reading on, as a
- * connection does, costs no allocation per chunk or per response. Large reads are what makes streaming fast:
- * the per-read overhead of a 16 KiB chunk dominates at gigabytes a second.
+ * connection does, costs no allocation per chunk or per response. Large
+ * reads are what makes streaming fast: the per-read overhead of a 16 KiB
+ * chunk dominates at gigabytes a second.
  *
  * Reads are synchronous, on the event loop: a chunk from the page cache is
  * copied in tens of microseconds, less than Deno's hand-off of an async

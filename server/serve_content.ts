@@ -33,8 +33,14 @@ export interface Prepared {
   readonly common: string;
   /** What a 304 repeats of a 200 (RFC 9110 §15.4.5). */
   readonly notModified: string;
-  /** Vary and Cache-Control, which every answer for the file carries. */
-  readonly always: string;
+  /**
+   * What a 412 or 416 carries: Vary, but no Cache-Control. A refusal
+   * answers one request's conditions, not the file: with the file's
+   * freshness a shared cache could keep it and hand it to every request
+   * for the URL (cache-poisoned denial of service), where without it
+   * neither status may be stored (RFC 9111 §3, RFC 9110 §15.1).
+   */
+  readonly refusal: string;
   /** The plain 200 to GET, as sent. */
   readonly getWire: Wire;
   /** The plain 200 to HEAD, as sent. */
@@ -74,8 +80,8 @@ export function prepareFields(
     "Last-Modified",
     formatHttpDate(new Date(lastModifiedMs)),
   ]);
-  const always = (entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "") +
-    cacheControl;
+  const vary = entry.encoded.length > 0 ? "Vary: Accept-Encoding\r\n" : "";
+  const always = vary + cacheControl;
   // No ETag for a file too recently changed to be told apart by its stat.
   const etag = representation.etag;
   const validators = (etag === undefined ? "" : `ETag: ${etag}\r\n`) +
@@ -88,7 +94,7 @@ export function prepareFields(
     full: `Content-Type: ${entry.contentType}\r\n${common}`,
     common,
     notModified: validators + always,
-    always,
+    refusal: vary,
     getWire: createWire(),
     headWire: createWire(),
     lasting,
@@ -127,7 +133,7 @@ export function serveContent(
     };
   }
   if (precondition === "precondition-failed") {
-    return errorResponse(412, method, fields.always);
+    return errorResponse(412, method, fields.refusal);
   }
 
   const size = representation.size;
@@ -155,7 +161,7 @@ export function serveContent(
       method,
       `Content-Range: ${
         formatContentRange(size)
-      }\r\nAccept-Ranges: bytes\r\n${fields.always}`,
+      }\r\nAccept-Ranges: bytes\r\n${fields.refusal}`,
     );
   }
   const isHead = method === "HEAD";

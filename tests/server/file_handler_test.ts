@@ -311,7 +311,7 @@ Deno.test("createFileHandler() gives no ETag to a big file replaced by rename wi
   assert.equal(fieldOf(second, "etag"), undefined);
 });
 
-Deno.test("createFileHandler() keeps Vary and Cache-Control on 412 and 416, and Accept-Ranges on 416", async () => {
+Deno.test("createFileHandler() keeps Vary on 412 and 416, and Accept-Ranges on 416, but not Cache-Control", async () => {
   using dir = tempDir();
   Deno.writeTextFileSync(`${dir.path}/app.js`, "let a = 1;\n");
   Deno.writeTextFileSync(`${dir.path}/app.js.gz`, "not really gzip");
@@ -325,10 +325,20 @@ Deno.test("createFileHandler() keeps Vary and Cache-Control on 412 and 416, and 
   assert.equal(unsatisfiable.status, 416);
   for (const response of [failed, unsatisfiable]) {
     assert.equal(fieldOf(response, "vary"), "Accept-Encoding");
-    assert.equal(fieldOf(response, "cache-control"), "max-age=60");
+    // A shared cache would keep a refusal with the file's freshness and
+    // answer every request for the URL with it.
+    assert.equal(fieldOf(response, "cache-control"), undefined);
   }
   assert.equal(fieldOf(unsatisfiable, "accept-ranges"), "bytes");
   assert.equal(fieldOf(unsatisfiable, "content-range"), "bytes */11");
+  // The same file's other answers keep it.
+  const ok = await handle(getHead("/app.js"));
+  const notModified = await handle(
+    getHead("/app.js", `If-None-Match: ${fieldOf(ok, "etag")}`),
+  );
+  assert.deepEqual([ok.status, notModified.status], [200, 304]);
+  assert.equal(fieldOf(ok, "cache-control"), "max-age=60");
+  assert.equal(fieldOf(notModified, "cache-control"), "max-age=60");
 });
 
 Deno.test("createFileHandler() frames a small file's GET in place, with room for a long Cache-Control", async () => {

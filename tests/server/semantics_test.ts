@@ -1141,6 +1141,28 @@ Deno.test("serve({ cacheControl }) adds Cache-Control to 200, 304 and 206", asyn
   assert.deepEqual(server.reports, []);
 });
 
+Deno.test("serve({ cacheControl }) leaves Cache-Control off 412 and 416, which answer one request", async () => {
+  using fixture = semanticsRoot();
+  await using server = startServer({
+    root: fixture.root,
+    cacheControl: CACHE_CONTROL,
+  });
+  for (const target of ["/small.bin", "/big.bin", "/app.js"]) {
+    const refusals = [
+      await exchange(server.port, "GET", target, [["If-Match", '"other"']]),
+      await exchange(server.port, "GET", target, [[
+        "Range",
+        "bytes=99999999-",
+      ]]),
+    ];
+    assert.deepEqual(refusals.map((a) => a.status), [412, 416]);
+    for (const answer of refusals) {
+      assert.equal(header(answer, "cache-control"), undefined, answer.head);
+    }
+  }
+  assert.deepEqual(server.reports, []);
+});
+
 Deno.test("Without cacheControl no file response carries Cache-Control", async () => {
   using fixture = semanticsRoot();
   await using server = startServer({ root: fixture.root });

@@ -46,10 +46,10 @@ export function formatNetPermission(hostname: string, port: number): string {
 /**
  * Builds the arguments for `Deno.execPath()` that start worker `id`.
  *
- * The resolved root and port are appended after the shared arguments so
- * they win over the originals: a relative or symlinked root must match the
- * read permission exactly, and port 0 must become the one port every
- * worker shares.
+ * The root and port are added here, after the shared arguments, as the
+ * supervisor resolved them: the root must be the real path the read
+ * permission names, and port 0 must already be the one port every worker
+ * shares.
  *
  * @example
  * ```ts

@@ -16,16 +16,17 @@ import {
 } from "./worker_link.ts";
 
 /** How a worker announces on stderr that it accepts connections. */
-export const READY_LINE = /^worker (\d+) ready\b/;
+const READY_LINE = /^worker (\d+) ready\b/;
 
 /** How many of a worker's last stderr lines are kept to explain a failure. */
 const TAIL_LINES = 8;
 /** How httpd.ts starts a line that says what went wrong. */
 const ERROR_LINE = /^httpd\.ts: /;
 /**
- * How long a dead worker's last output may take to be passed on: our own
- * stdout or stderr may be a pipe nobody reads, and that must not hold the
- * supervisor. Lines not passed on by then are lost.
+ * How long `exited` waits, once the worker is gone, for its stdout and
+ * stderr to reach their end: a process it left behind may hold them open.
+ * Lines still arriving after that are forwarded all the same; `exited`
+ * just does not wait for them.
  */
 const OUTPUT_DRAIN_MS = 1000;
 
@@ -53,7 +54,10 @@ export class WorkerProcess {
   readonly pid: number;
   /** Resolves `true` once the worker is ready, `false` if it never will be. */
   readonly ready: Promise<boolean>;
-  /** Resolves when the process has exited and its output is forwarded. */
+  /**
+   * Resolves when the process has exited and its output has been read to
+   * the end, or `OUTPUT_DRAIN_MS` after it exited if that output stays open.
+   */
   readonly exited: Promise<Deno.CommandStatus>;
   /** `performance.now()` when it became ready. */
   readyAt: number | undefined;

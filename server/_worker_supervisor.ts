@@ -10,7 +10,7 @@ import { describeStatus, WorkerProcess } from "./_worker_process.ts";
 import { errorMessage } from "./error_report.ts";
 
 /** Consecutive failed starts of one slot after which the supervisor gives up. */
-export const MAX_START_FAILURES = 5;
+const MAX_START_FAILURES = 5;
 
 /** A worker that dies sooner than this after becoming ready counts as crashing at start. */
 const MIN_UPTIME_MS = 2_000;

@@ -32,7 +32,11 @@ export type Lookup =
   | { readonly kind: "redirect"; readonly segments: readonly string[] }
   | { readonly kind: "not-found" }
   | { readonly kind: "forbidden" }
-  /** The file did not open in time (see `openTimeoutMs`): try again later. */
+  /**
+   * The file could not be opened just now: its open outlasted
+   * `openTimeoutMs`, too many opens are stuck, or its path was swapped
+   * twice while it was resolved. Try again later.
+   */
   | { readonly kind: "unavailable" };
 
 /** Options for {@linkcode FileCache}. */
@@ -57,8 +61,8 @@ export interface FileCacheOptions {
    */
   maxBytes?: number;
   /**
-   * Free bytes kept in front of the content of each file held in memory
-   * (but an empty one), where a response head is written in place: see
+   * Free bytes kept in front of the content of each non-empty file held in
+   * memory, where a response head is written in place: see
    * `Frame` (frame.ts). None when 0.
    * @default {0}
    */
@@ -68,9 +72,10 @@ export interface FileCacheOptions {
    * returns (a FIFO swapped in under the root, with no writer) holds one of
    * Deno's pool threads, never the event loop; the requests waiting on it
    * get `unavailable` instead of waiting with it. While `MAX_STUCK_OPENS`
-   * (timed_open.ts) opens are past this, no new one starts;
-   * files already known are checked again by stat, with no open, and served
-   * throughout.
+   * (timed_open.ts) opens are past this, no new one starts: files whose
+   * bytes are held are checked again by stat, with no open, and served
+   * throughout; bigger ones, opened for each request, are `unavailable`
+   * meanwhile.
    * @default {5000}
    */
   openTimeoutMs?: number;
@@ -329,8 +334,9 @@ export class FileCache {
   }
 
   /**
-   * Opens and describes a file afresh, stores it, and settles on what it
-   * is; done with, it leaves `#loading`, so the next check opens anew.
+   * Describes a file afresh (opening it unless its stat shows it
+   * unchanged), stores it, and settles on what it is; done with, it leaves
+   * `#loading`, so the next check describes it anew.
    */
   async #loadSlot(
     slotKey: string,

@@ -59,8 +59,9 @@ export type Handler = (head: RequestHead) => Response | Promise<Response>;
 const ALLOW = formatFields(["Allow", "GET, HEAD"]);
 /**
  * Room for a 200's head in front of a small file's bytes, besides its
- * Cache-Control line: 316 bytes with every field there can be and
- * `text/html`, so a media type of up to 140 characters fits. A head that
+ * Cache-Control line: about 320 bytes with every field there can be and
+ * `text/html` (a 1 MiB file's gzip sibling, a content hash in its ETag, a
+ * large inode number), so a media type of about 130 characters fits. A head that
  * does not fit is built beside the bytes instead (see Wire).
  */
 const HEAD_ROOM = 448;

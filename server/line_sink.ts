@@ -20,8 +20,9 @@ export interface ByteWriter {
 export interface LineSink {
   /**
    * Queues `text`, one or more whole lines, after every earlier write. The
-   * promise resolves once the text is written or dropped and never
-   * rejects; callers need not wait for it.
+   * promise resolves once the text is written (if it was dropped, once the
+   * text queued before it is written) and never rejects; callers need not
+   * wait for it.
    */
   write(text: string): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /**
- * The `--pid-file`: written once the server is ready, removed when it
- * stops, by the one process that signals go to (the supervisor with
- * `-w N`, the server itself with `-w 1`).
+ * The `--pid-file`: written and removed by the one process that signals go
+ * to. With `-w 1` the server writes it once it listens; with `-w N` the
+ * supervisor writes it as soon as it handles signals, before its workers
+ * are ready (the "listening on" line on stderr says when they are).
  *
  * @module
  */

@@ -5,8 +5,8 @@
  * V8 grows its young generation up to 16 MiB per semi-space under a steady
  * allocation rate, whether or not anything survives; a server allocating a
  * little per request reaches that within seconds and its resident set sits
- * near 165 MiB. Capping the semi-space at 2 MiB keeps a loaded worker under
- * 90 MiB, and measured throughput does not change (bench/, README): the
+ * near 165 MiB. Capping the semi-space at 2 MiB keeps a loaded worker at
+ * 75-91 MiB (under 100), and measured throughput does not change (bench/, README): the
  * objects of a request die young, so the extra scavenges are cheap.
  *
  * @module

@@ -1,7 +1,8 @@
 /**
- * The core every file answer goes through (like Go's serveContent): the
- * fields of a representation, formatted once, and the choice between 200,
- * 206, 304, 412 and 416.
+ * The fields of a representation, formatted once for every answer about
+ * it, and (like Go's serveContent) the choice between 200, 206, 304, 412
+ * and 416 for every request the file handler's fast path (a plain GET or
+ * HEAD of a file held in memory) does not answer itself.
  *
  * @module
  */

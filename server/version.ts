@@ -1,5 +1,6 @@
 /**
- * The product name and version, read from deno.json so they are set once.
+ * The version, read from deno.json so it is set once, and the Server field
+ * built from it.
  *
  * @module
  */

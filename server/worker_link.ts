@@ -13,7 +13,7 @@
 export const HEARTBEAT_LINE = "worker alive";
 
 /** How often a worker prints {@linkcode HEARTBEAT_LINE}, in milliseconds. */
-export const HEARTBEAT_MS = 1000;
+const HEARTBEAT_MS = 1000;
 
 /**
  * How a worker's ready line says that it sends heartbeats when asked: the
@@ -47,14 +47,16 @@ const STOP_SIGNALS: readonly Deno.Signal[] = [
 /**
  * Worker side of the link to the supervisor, which is the worker's stdin:
  * calls `stop` once when the supervisor is gone, which the worker learns
- * from that pipe closing (the supervisor holds the other end open, so the
- * kernel closes it even when the supervisor is killed with SIGKILL), and
- * starts the heartbeat when the supervisor writes
- * {@linkcode HEARTBEAT_REQUEST} there. `stop` does the graceful shutdown.
+ * by reaching the end of that pipe: the supervisor holds its write end for
+ * the worker's whole life, and the kernel closes it when the supervisor
+ * exits, even by SIGKILL. It also starts the heartbeat when the
+ * supervisor writes {@linkcode HEARTBEAT_REQUEST} there. `stop` does the
+ * graceful shutdown.
  *
  * A pending stdin read would keep the worker alive after a graceful stop
- * caused by a signal, so on SIGTERM/SIGINT the watch ends by closing
- * stdin (the worker's own signal handler does the stopping).
+ * caused by a signal, so on SIGTERM, SIGINT or the retire signal
+ * (SIGUSR2) the watch ends by closing stdin (the worker's own signal
+ * handler does the stopping).
  *
  * @example
  * ```ts ignore

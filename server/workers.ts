@@ -26,8 +26,9 @@ export interface SupervisorOptions {
   /** How many workers to run (already resolved from "auto"). */
   workers: number;
   /**
-   * The CLI arguments every worker gets, already without -w/--workers and
-   * --pid-file; the supervisor adds `-r ROOT -p PORT --worker-id N`.
+   * The flags every worker gets besides its root, port and id, built from
+   * the parsed configuration (no -w, --pid-file, -r or -p); the supervisor
+   * adds `-r ROOT -p PORT --worker-id N`.
    */
   workerArgs: string[];
   /**
@@ -63,7 +64,8 @@ export interface SupervisorOptions {
   gracePeriodMs?: number;
   /**
    * How long a worker retired by a reload may finish its responses (its
-   * `--reload-grace`) before it is killed, a stop's grace period later.
+   * `--reload-grace`); one still running a stop's grace period after that
+   * is killed.
    * @default 300_000
    */
   reloadGraceMs?: number;

@@ -1,8 +1,9 @@
 /**
  * httpd.ts: a static-file HTTP/1.1 server for Deno over raw TCP.
  *
- * The protocol layer is pure (bytes in, values out); the server layer does
- * the I/O.
+ * The protocol layer uses no `Deno.*` and does no I/O of its own: its
+ * parsers are pure (bytes in, values out), and its request reader reads
+ * through whatever source it is given; the server layer does the I/O.
  *
  * @example
  * ```ts ignore

@@ -1,5 +1,6 @@
 /**
- * HTTP dates (RFC 9110 §5.6.7): IMF-fixdate out, the three historic forms in.
+ * HTTP dates (RFC 9110 §5.6.7): IMF-fixdate out; in, IMF-fixdate and the two
+ * obsolete forms (rfc850-date, asctime-date).
  *
  * @module
  */

@@ -7,7 +7,11 @@
 
 import type { StatusCode } from "./status.ts";
 
-/** Why a request was refused before it reached a handler, and its status. */
+/**
+ * Why a request was refused, and its status: its head could not be
+ * accepted, or (`InvalidPath`) its target names no path; `RequestTimeout`
+ * is the status of a head that did not arrive in time.
+ */
 export const ERROR_STATUS = {
   InvalidRequestLine: 400,
   InvalidTarget: 400,
@@ -37,7 +41,8 @@ export type RequestErrorCode = keyof typeof ERROR_STATUS;
 
 /**
  * A request the server must refuse; the connection is closed after the
- * answer because the framing of what follows cannot be trusted.
+ * answer (for a malformed head, because the framing of what follows cannot
+ * be trusted).
  *
  * @example
  * ```ts

@@ -53,10 +53,10 @@ const ETAGC = /^[\x21\x23-\x7e\x80-\xff]*$/;
  *
  * That gap is closed by the caller where it can be: the file cache re-reads
  * a small file changed under 2 s ago and appends a hash of its content
- * through `suffix`, so the tag follows the bytes it serves. It remains for big
- * files, which are streamed: their bytes are always read fresh, and only
- * their validators can collide (a 304 for changed bytes, or an `If-Range`
- * that splices new bytes onto a client's copy of the old ones).
+ * through `suffix`, so the tag follows the bytes it serves. A big file,
+ * streamed and so never hashed, gets no tag at all until 2 s after its last
+ * change (`racy` in server/representation.ts): a rewrite after that moves
+ * its ctime, and with it the tag.
  *
  * `suffix` is any non-empty string of etagc bytes other than obs-text
  * (`[\x21\x23-\x7e]+`), appended after a `-`: a content hash, a content
@@ -80,7 +80,8 @@ export function formatEtag(source: EtagSource, suffix?: string): string {
     );
   }
   // Base 36 keeps the tag short; the fields are separated so that no two
-  // different triples can print the same text.
+  // different (ino, size, mtime[, ctime]) print the same text (a platform
+  // gives every file a ctime or none); the suffix comes last.
   const ino = source.ino ?? 0;
   let body = `${ino.toString(36)}-${source.size.toString(36)}-${
     Math.trunc(source.mtimeMs).toString(36)

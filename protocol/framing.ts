@@ -166,7 +166,7 @@ function parseContentLength(value: string): number {
   return Number(value);
 }
 
-// Host = uri-host [ ":" port ]            (RFC 9112 §3.2)
+// Host = uri-host [ ":" port ]            (RFC 9110 §7.2)
 // uri-host = IP-literal / IPv4address / reg-name; port = *DIGIT (RFC 3986)
 // An IPv4address is also a reg-name, so "1.2.3.999" passes as a name, as
 // RFC 3986 §3.2.2 reads it; the empty value is an empty reg-name.

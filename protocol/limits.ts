@@ -6,7 +6,10 @@
 
 /** Limits on what one request head may hold. */
 export interface HeadLimits {
-  /** Longest request line, in bytes, before 414. @default {8192} */
+  /**
+   * Longest request line, in bytes, without its line break, before 414
+   * (501 when the method alone is longer). @default {8192}
+   */
   maxRequestLine: number;
   /** Longest head (request line and fields), in bytes, before 431. @default {32768} */
   maxHeadSize: number;

@@ -104,7 +104,10 @@ export function parseRequestHead(
     } else break;
   }
   if (start === length) {
-    // Empty lines count towards the head: they must not fill memory either.
+    // Only empty lines so far: they count towards the head limit, so that
+    // they cannot fill memory. Once a request line starts, the limits are
+    // measured from it (the request reader takes the empty lines it drops
+    // off the limit).
     if (length > limits.maxHeadSize) throw headTooLarge(limits);
     return undefined;
   }

@@ -30,8 +30,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * Throws a `RequestError` (400) for a target that is not a path, a malformed
  * `%XX` escape, a decoded control byte such as `%00`, or bytes that are not
- * UTF-8. A decoded `/` or `\` inside a segment, or `..` above the root, gives
- * `{ kind: "outside" }`: it could only name something the root does not hold.
+ * UTF-8. A `\` inside a segment (as sent or decoded), a decoded `/`, or `..`
+ * above the root, gives `{ kind: "outside" }`: it could only name something
+ * the root does not hold.
  *
  * @example
  * ```ts

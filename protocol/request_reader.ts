@@ -30,8 +30,8 @@ export interface ReadRequestsOptions {
   limits?: HeadLimits;
   /**
    * The largest Content-Length body that is read and thrown away to keep the
-   * connection; a larger or chunked body ends the connection after its
-   * answer instead.
+   * connection; a larger or chunked body, or (in HTTP/1.1) one announced
+   * with `Expect`, ends the connection after its answer instead.
    * @default {65536}
    */
   maxDiscardedBody?: number;
@@ -98,12 +98,15 @@ const firstHeads = new RecentHead();
 /**
  * Yields each request head read from `source`, in order, from any
  * segmentation: several pipelined requests in one read or one request over
- * many reads. Ends when the source ends between requests, or after a request
- * whose body cannot be skipped (its `keepAlive` is then `false`). Throws a
- * `RequestError` for a malformed head; I/O errors of the source pass through.
+ * many reads. Ends when the source ends (between requests, or quietly
+ * within a head or a body), after a request that does not keep the
+ * connection, or after one whose body cannot be skipped (its `keepAlive` is
+ * then `false`). Throws a `RequestError` for a malformed head; I/O errors
+ * of the source pass through.
  *
- * Heads are frozen. A head that repeats the one before it byte for byte (a
- * client polling, a load balancer's probe, a benchmark) is not parsed again:
+ * Heads are frozen. A head of up to 1 KiB (`MAX_REPEATED_HEAD`) that repeats
+ * the one before it byte for byte (a client polling, a load balancer's
+ * probe, a benchmark), with no empty line ahead of it, is not parsed again:
  * the same object is yielded again.
  *
  * Like any iterator `for await` drives, it expects one `next()` at a time.

@@ -8,17 +8,8 @@ import { STATUS_TEXT, type StatusCode } from "./status.ts";
 
 const STATUS_LINES = new Map<StatusCode, string>();
 
-/**
- * The status line, CRLF included.
- *
- * @example
- * ```ts
- * import { formatStatusLine } from "./response_head.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatStatusLine(200), "HTTP/1.1 200 OK\r\n");
- * ```
- */
-export function formatStatusLine(status: StatusCode): string {
+/** The status line, CRLF included. */
+function formatStatusLine(status: StatusCode): string {
   let line = STATUS_LINES.get(status);
   if (line === undefined) {
     line = `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n`;

@@ -29,8 +29,6 @@ export type Resolution =
 export interface ResolvePathOptions {
   /** Serve names starting with a dot (`.well-known` is always served). @default {false} */
   dotfiles?: boolean;
-  /** The file a directory request serves. @default {"index.html"} */
-  index?: string;
 }
 
 /**
@@ -66,12 +64,11 @@ export function resolvePath(
     const info = Deno.lstatSync(real);
     if (info.isDirectory) {
       if (!path.directory) return { kind: "redirect" };
-      const index = options?.index ?? "index.html";
-      const indexReal = Deno.realPathSync(`${real}/${index}`);
+      const indexReal = Deno.realPathSync(`${real}/${INDEX}`);
       if (!isInside(indexReal, root, prefix)) return FORBIDDEN;
       const indexInfo = Deno.lstatSync(indexReal);
       if (indexInfo.isFile) {
-        return { kind: "file", path: indexReal, name: index, info: indexInfo };
+        return { kind: "file", path: indexReal, name: INDEX, info: indexInfo };
       }
       // A directory by that name is no index; a FIFO or device is refused
       // as it would be when asked for by name.
@@ -119,6 +116,8 @@ export function classifyError(error: unknown): "not-found" | "forbidden" {
   throw error;
 }
 
+/** The file a directory request serves. */
+const INDEX = "index.html";
 const FORBIDDEN: Resolution = { kind: "forbidden" };
 const NOT_FOUND: Resolution = { kind: "not-found" };
 

@@ -20,7 +20,6 @@ function makeTree(): { base: string; root: string; [Symbol.dispose](): void } {
   const files: Record<string, string> = {
     "www/a.html": "a",
     "www/dir/index.html": "index",
-    "www/dir/home.htm": "home",
     "www/.secret": "hidden",
     "www2/secret.txt": "sibling",
     "outside/secret.txt": "outside",
@@ -76,9 +75,6 @@ Deno.test("resolvePath() serves a directory's index only when asked with the sla
     "the root has no index",
   );
   assert.equal(resolve(tree.root, "/sub/noindex/").kind, "not-found");
-  const home = resolve(tree.root, "/dir/", { index: "home.htm" });
-  assert.equal(found(home), `${tree.root}/dir/home.htm`);
-  assert.equal(home.kind === "file" && home.name, "home.htm");
 });
 
 Deno.test("resolvePath() answers not-found for what names no file", () => {

@@ -79,7 +79,7 @@ Deno.test("AccessLog writes everything when the sink keeps up", async () => {
   assert.equal(sink.lines, 5000);
 });
 
-Deno.test("AccessLog tells of drops while its sink stays behind, once a second", async () => {
+Deno.test("AccessLog tells of drops while its sink stays behind, and counts every line", async () => {
   // A sink that takes 50 ms a write, against lines that come much faster.
   const drops: number[] = [];
   let lines = 0;
@@ -105,9 +105,9 @@ Deno.test("AccessLog tells of drops while its sink stays behind, once a second",
   }
   const toldWhileBehind = drops.length;
   await log.flush();
-  // Told at the first write done after a drop, then a second later: the
-  // sink never caught up in between.
-  assert.ok(toldWhileBehind >= 1 && toldWhileBehind <= 2, `${drops}`);
+  // Told at the first write done after a drop, without waiting to catch up
+  // (how often while behind is LineWriter's, tested with a stubbed clock).
+  assert.ok(toldWhileBehind >= 1, `${drops}`);
   const dropped = drops.reduce((a, b) => a + b, 0);
   assert.equal(lines + dropped, total, "every line written or counted");
 });

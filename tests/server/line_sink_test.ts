@@ -80,6 +80,72 @@ Deno.test("LineWriter drops text past its bound while the writer is stalled, the
   );
 });
 
+/** A writer whose writes each wait until `finishOne()` lets the oldest end. */
+class Gate implements ByteWriter {
+  text = "";
+  #waiting: (() => void)[] = [];
+
+  write(bytes: Uint8Array): Promise<number> {
+    return new Promise((resolve) =>
+      this.#waiting.push(() => {
+        this.text += new TextDecoder().decode(bytes);
+        resolve(bytes.length);
+      })
+    );
+  }
+
+  /** Ends the oldest write, then lets the writer's loop run on. */
+  async finishOne(): Promise<void> {
+    const finish = this.#waiting.shift();
+    assert.ok(finish !== undefined, "a write is under way");
+    finish();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+  }
+}
+
+Deno.test("LineWriter tells of drops at most once a second while behind, and at once when caught up", async () => {
+  const realNow = performance.now;
+  const clock = { now: 0 };
+  performance.now = () => clock.now;
+  try {
+    const writer = new Gate();
+    const drops: number[] = [];
+    // Room for one 5-byte line waiting behind the write under way.
+    const out = new LineWriter(writer, {
+      maxPendingBytes: 5,
+      onDrop: (lines) => drops.push(lines),
+    });
+    const write = async (...lines: string[]) => {
+      for (const line of lines) void out.write(`${line}\n`);
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    await write("aaaa"); // under way
+    await write("bbbb", "drop"); // bbbb waits, one dropped
+    clock.now = 100;
+    await writer.finishOne(); // aaaa done, bbbb still to go: told
+    assert.deepEqual(drops, [1]);
+    await write("cccc", "drop");
+    clock.now = 1099;
+    await writer.finishOne(); // bbbb done, still behind, 999 ms on
+    assert.deepEqual(drops, [1], "not again within the second");
+    await write("dddd", "drop");
+    clock.now = 1100;
+    await writer.finishOne(); // cccc done, still behind, a second on
+    assert.deepEqual(drops, [1, 2]);
+    await write("eeee", "drop");
+    clock.now = 1150;
+    await writer.finishOne(); // dddd done, eeee still to go: 50 ms on
+    assert.deepEqual(drops, [1, 2]);
+    clock.now = 1160;
+    await writer.finishOne(); // eeee done, caught up: told at once
+    assert.deepEqual(drops, [1, 2, 1]);
+    assert.equal(out.pendingBytes, 0);
+    assert.equal(writer.text, "aaaa\nbbbb\ncccc\ndddd\neeee\n");
+  } finally {
+    performance.now = realNow;
+  }
+});
+
 Deno.test("LineWriter counts a dropped chunk by its lines, a last one without newline too", async () => {
   const writer = new Stalled();
   const drops: number[] = [];

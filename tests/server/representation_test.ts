@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  isSameFile,
+  isUnchanged,
   readRepresentation,
   type Representation,
   restat,
@@ -99,4 +101,30 @@ Deno.test("restat keeps a description its stat still matches, and renews size an
   assert.equal(settled.racy, false);
   assert.notEqual(settled.etag, undefined);
   assert.notEqual(settled.etag, described.etag);
+});
+
+Deno.test("isUnchanged and isSameFile tell a file from another with the same stat", () => {
+  using dir = tempDir();
+  const path = `${dir.path}/a.bin`;
+  const when = new Date(Date.now() - 60_000);
+  Deno.writeFileSync(path, new Uint8Array(100).fill(1));
+  Deno.utimeSync(path, when, when);
+  const described = read(path, { maxFileSize: 0, headRoom: 0 });
+  const info = Deno.statSync(path);
+  assert.ok(isUnchanged(described, info));
+  assert.ok(isSameFile(described, info));
+  // The same size, times and device, another inode: what a rename within
+  // the second leaves, which only the inode tells apart.
+  const renamed = { ...info, ino: (info.ino ?? 0) + 1 };
+  assert.equal(isUnchanged(described, renamed), false);
+  assert.equal(isSameFile(described, renamed), false);
+  const moved = { ...info, dev: info.dev + 1 };
+  assert.equal(isUnchanged(described, moved), false);
+  assert.equal(isSameFile(described, moved), false);
+  // The same file, changed: still the same file, no longer unchanged.
+  const grown = { ...info, size: info.size + 1 };
+  assert.equal(isUnchanged(described, grown), false);
+  assert.ok(isSameFile(described, grown));
+  // A directory (or FIFO) in its place is never the file.
+  assert.equal(isSameFile(described, { ...info, isFile: false }), false);
 });

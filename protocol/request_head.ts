@@ -117,7 +117,7 @@ export function parseRequestHead(
   // The limit is on the line's content; its CRLF does not count.
   if (lineEnd < 0) {
     if (length - start > limits.maxRequestLine + 1) {
-      throw requestLineTooLong(buf, start, length, limits);
+      throw lineTooLong(buf, start, scanFrom, length, limits);
     }
     if (length - start > limits.maxHeadSize) throw headTooLarge(limits);
     checkLinePrefix(buf, start, scanFrom);
@@ -125,7 +125,7 @@ export function parseRequestHead(
   }
   const lineLength = lineEnd - start - (buf[lineEnd - 1] === CR ? 1 : 0);
   if (lineLength > limits.maxRequestLine) {
-    throw requestLineTooLong(buf, start, lineEnd, limits);
+    throw lineTooLong(buf, start, scanFrom, lineEnd, limits);
   }
   // Answer a bad request line at once rather than after a head that may never come.
   const line = lineEnd >= scanFrom
@@ -531,15 +531,26 @@ function bareCr(): RequestError {
  * The error for a request line from `start` that runs past the limit before
  * `end`: 414 for its target, or 501 when its method alone does (RFC 9112 §3).
  */
-function requestLineTooLong(
+/**
+ * The error for a request line longer than the limit: the error its first
+ * `maxRequestLine + 1` bytes already show, if any, as they would have had
+ * they come a few at a time; else 414 (501 for a method that long).
+ */
+function lineTooLong(
   buf: Uint8Array,
   start: number,
+  scanFrom: number,
   end: number,
   limits: HeadLimits,
 ): RequestError {
+  const seen = Math.min(end, start + limits.maxRequestLine + 1);
+  try {
+    checkLinePrefix(buf.subarray(0, seen), start, Math.min(scanFrom, seen));
+  } catch (error) {
+    return error as RequestError;
+  }
   // Token bytes all the way past the limit: a method, longer than any.
-  const last = Math.min(end, start + limits.maxRequestLine + 1);
-  if (tokenEnd(buf, start, last) - start > limits.maxRequestLine) {
+  if (tokenEnd(buf, start, seen) - start > limits.maxRequestLine) {
     return new RequestError(
       "MethodTooLong",
       `Cannot parse request line: method longer than ${limits.maxRequestLine} bytes`,

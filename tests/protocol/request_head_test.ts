@@ -247,6 +247,32 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     400,
   ],
   ["garbage line", "hello\r\n\r\n", "InvalidRequestLine", 400],
+  // Past the request-line limit, the first fault wins, however the bytes
+  // came: a bad byte before the limit, else the length.
+  [
+    "a line past the limit, bad from its first byte",
+    `${"(".repeat(9000)}\r\n\r\n`,
+    "InvalidRequestLine",
+    400,
+  ],
+  [
+    "a line past the limit, a control byte early in its target",
+    `GET /a\x01${"b".repeat(9000)} HTTP/1.1\r\n\r\n`,
+    "InvalidTarget",
+    400,
+  ],
+  [
+    "a method past the limit",
+    `${"M".repeat(9000)} / HTTP/1.1\r\n\r\n`,
+    "MethodTooLong",
+    501,
+  ],
+  [
+    "a target past the limit",
+    `GET /${"b".repeat(9000)} HTTP/1.1\r\n\r\n`,
+    "RequestLineTooLong",
+    414,
+  ],
   [
     "control byte in target",
     "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -708,9 +734,16 @@ Deno.test("parseRequestHead() allows a request line of exactly the limit, CRLF a
     parseRequestHead(bytes(`${exact}\r\nHost: x\r\n\r\n`))?.head.target.length,
     8179,
   );
+  const over = `GET /${"a".repeat(8192 - 13)} HTTP/1.1`;
+  assert.throws(
+    () => parseRequestHead(bytes(`${over}\r\nHost: x\r\n\r\n`)),
+    (e) => e instanceof RequestError && e.status === 414,
+  );
+  // A byte over, but a bad version within the limit: that fault comes
+  // first, as it would a byte at a time.
   assert.throws(
     () => parseRequestHead(bytes(`${exact}a\r\nHost: x\r\n\r\n`)),
-    (e) => e instanceof RequestError && e.status === 414,
+    (e) => e instanceof RequestError && e.status === 400,
   );
 });
 
@@ -735,11 +768,15 @@ Deno.test("parseRequestHead() refuses an overlong method before the line ends", 
     () => parseRequestHead(bytes("M".repeat(9000))),
     (e) => e instanceof RequestError && e.code === "MethodTooLong",
   );
-  // No method at all: bytes that cannot make one are no long method.
-  assert.throws(
-    () => parseRequestHead(bytes("(".repeat(9000))),
-    (e) => e instanceof RequestError && e.code !== "MethodTooLong",
-  );
+  // No method at all: bytes that cannot make one are no long method, but
+  // what they would have been had they come a few at a time, with or
+  // without their line's end.
+  for (const text of ["(".repeat(9000), `${"(".repeat(9000)}\r\n\r\n`]) {
+    assert.throws(
+      () => parseRequestHead(bytes(text)),
+      (e) => e instanceof RequestError && e.code === "InvalidRequestLine",
+    );
+  }
   // The method fits; the target makes the line too long.
   assert.throws(
     () => parseRequestHead(bytes(`${"M".repeat(8000)} /${"a".repeat(1000)}`)),
@@ -760,7 +797,7 @@ Deno.test("parseRequestHead() refuses an oversized head before it ends", () => {
 Deno.test("parseRequestHead() answers a bad request line as soon as it is complete", () => {
   assert.throws(
     () => parseRequestHead(bytes("BAD LINE\r\nHost: x\r\n")),
-    RequestError,
+    (e) => e instanceof RequestError && e.code === "InvalidRequestLine",
   );
 });
 
@@ -780,6 +817,14 @@ Deno.test("parseRequestHead() honours smaller limits", () => {
         { limits },
       ),
     (e) => e instanceof RequestError && e.code === "TooManyHeaderFields",
+  );
+  assert.throws(
+    () =>
+      parseRequestHead(
+        bytes(`GET / HTTP/1.1\r\nHost: x\r\nA: ${"v".repeat(40)}\r\n\r\n`),
+        { limits },
+      ),
+    (e) => e instanceof RequestError && e.code === "HeaderSectionTooLarge",
   );
 });
 

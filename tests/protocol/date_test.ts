@@ -84,5 +84,11 @@ Deno.test("formatHttpDate() writes an IMF-fixdate that parseHttpDate() reads bac
       /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
     );
     assert.equal(parseHttpDate(text), time);
+    // parseHttpDate() ignores the weekday: checked against the runtime's.
+    assert.equal(text, new Date(time).toUTCString());
   }
+  assert.equal(
+    formatHttpDate(new Date(784111777000)),
+    "Sun, 06 Nov 1994 08:49:37 GMT",
+  );
 });

@@ -25,6 +25,11 @@ const RFC_9110_NAMES: Record<number, string> = {
 
 Deno.test("STATUS_TEXT gives every status the server sends its standard reason phrase", () => {
   const codes = Object.values(STATUS);
+  // Every status the server can send is in the list above, and no other.
+  assert.deepEqual(
+    codes.toSorted((a, b) => a - b),
+    Object.keys(RFC_9110_NAMES).map(Number),
+  );
   assert.deepEqual(
     codes.map((code) => [code, STATUS_TEXT[code]]),
     codes.map((code) => [code, RFC_9110_NAMES[code]]),

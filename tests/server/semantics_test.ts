@@ -1214,9 +1214,15 @@ Deno.test("A .svgz is sent as gzip-coded image/svg+xml, whatever the client acce
     assert.deepEqual(response.body, small);
     assert.equal(new TextDecoder().decode(gunzipSync(response.body)), svg);
   }
-  const streamed = await exchange(server.port, "GET", "/big.svgz");
+  const streamed = await exchange(server.port, "GET", "/big.svgz", [
+    ["Accept-Encoding", "br"],
+  ]);
+  assert.equal(streamed.status, 200, streamed.head);
+  assert.equal(header(streamed, "content-type"), "image/svg+xml");
   assert.equal(header(streamed, "content-encoding"), "gzip");
-  assert.equal(streamed.body.length, big.length);
+  assert.equal(header(streamed, "vary"), undefined);
+  assert.deepEqual(streamed.body, big);
+  assert.equal(streamed.after.length, 0);
   const plain = await exchange(server.port, "GET", "/plain.svg", [
     ["Accept-Encoding", "gzip"],
   ]);
@@ -1369,6 +1375,7 @@ Deno.test("httpd.ts logs a request, refused or not, with the line it came with",
     [400, "GET /after HTTP/1.1"],
   ];
   const lines = await cli.waitForLines(expected.length);
+  assert.equal(lines.length, expected.length, lines.join("\n"));
   lines.forEach((line, i) => {
     const match = COMBINED.exec(line);
     assert.ok(match !== null, `not a Combined Log Format line: ${line}`);

@@ -23,6 +23,12 @@ export const SUITE_FILE = "/httptest/wikipedia_russia.html";
 export interface RunningServer {
   child: Deno.ChildProcess;
   port: number;
+  /**
+   * The startup line (`httpd.ts: listening on http://H:P root=R workers=N`),
+   * without its line break: with `-w N` it is printed once all N workers
+   * are ready.
+   */
+  startupLine: string;
   /** What the server wrote on stderr so far (the last 64 KiB). */
   stderr(): string;
   /**
@@ -64,6 +70,7 @@ export async function startServer(
   return {
     child: child.process,
     port: child.port,
+    startupLine: child.startupLine,
     stderr: child.stderr,
     stop: async (signal: Deno.Signal = "SIGTERM") =>
       (await child.stop(signal)).status,

@@ -64,6 +64,7 @@ if (build.kind === "skipped") announceSkip("compile_test.ts", build.reason);
 async function withBinary(
   binary: string,
   extraArgs: string[],
+  workers: number,
   fn: (server: RunningServer) => Promise<void>,
 ): Promise<void> {
   const server = await startServer(binary, [
@@ -78,6 +79,11 @@ async function withBinary(
   ]);
   let stopped = false;
   try {
+    // Printed once every worker is ready: -w 2 really started two.
+    assert.ok(
+      server.startupLine.endsWith(` workers=${workers}`),
+      `not ${workers} worker(s): ${server.startupLine}`,
+    );
     await fn(server);
     const status = await server.stop("SIGTERM");
     stopped = true;
@@ -105,8 +111,10 @@ async function checkConformance(server: RunningServer): Promise<void> {
 }
 
 Deno.test({
-  name: "deno task compile builds dist/httpd that serves GET, 404 and HEAD " +
-    "like deno run",
+  // Not `deno task compile` itself: that writes dist/httpd in the checkout.
+  // The same script, deploy/compile.ts, builds into a temporary directory.
+  name: "deploy/compile.ts --output TMP builds a binary that serves GET, " +
+    "404 and HEAD like deno run",
   ignore: build.kind === "skipped",
   async fn(t) {
     if (build.kind === "failed") assert.fail(build.output);
@@ -114,12 +122,12 @@ Deno.test({
     try {
       await t.step(
         "single process",
-        () => withBinary(build.binary, [], checkConformance),
+        () => withBinary(build.binary, [], 1, checkConformance),
       );
       await t.step({
         name: "-w 2 re-runs the binary itself for its workers",
         ignore: !exists(join(REPO_ROOT, "server/workers.ts")),
-        fn: () => withBinary(build.binary, ["-w", "2"], checkConformance),
+        fn: () => withBinary(build.binary, ["-w", "2"], 2, checkConformance),
       });
     } finally {
       await Deno.remove(build.dir, { recursive: true });

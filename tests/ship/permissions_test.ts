@@ -92,6 +92,7 @@ async function assertRefusesEscape(server: RunningServer): Promise<void> {
 async function runScoped(
   denoFlags: string[],
   serverFlags: string[],
+  workers: number,
 ): Promise<void> {
   const sandbox = await createSandbox();
   try {
@@ -103,6 +104,12 @@ async function runScoped(
     let stopped = false;
     try {
       assert.equal(server.port, port);
+      // The supervisor prints the line once every worker is ready: with
+      // -w 2 under these grants, two workers really started.
+      assert.ok(
+        server.startupLine.endsWith(` workers=${workers}`),
+        `not ${workers} worker(s): ${server.startupLine}`,
+      );
       await assertRefusesEscape(server);
       const status = await server.stop("SIGTERM");
       stopped = true;
@@ -126,7 +133,7 @@ Deno.test({
   name: "httpd.ts under --allow-net=HOST:PORT --allow-read=ROOT refuses a " +
     "symlink out of the root with 403 and keeps serving",
   ignore: !HAS_SERVER,
-  fn: () => runScoped([], []),
+  fn: () => runScoped([], [], 1),
 });
 
 if (HAS_SERVER && !HAS_WORKERS) {
@@ -142,5 +149,5 @@ Deno.test({
     "serving",
   ignore: !HAS_SERVER || !HAS_WORKERS,
   // The supervisor may run only deno itself, which it re-runs per worker.
-  fn: () => runScoped([`--allow-run=${Deno.execPath()}`], ["-w", "2"]),
+  fn: () => runScoped([`--allow-run=${Deno.execPath()}`], ["-w", "2"], 2),
 });

@@ -28,12 +28,36 @@ export const BASE_REQUESTS: readonly string[] = [
   "GET /httptest/dir2/%70%61%67%65%2e%68%74%6d%6c HTTP/1.1\r\nHost: a\r\n\r\n",
 ];
 
-/** Requests that must each get exactly one 200 response, for sanity cases. */
-export const PLAIN_REQUESTS: readonly string[] = [
-  "GET /httptest/dir2/page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-  "GET /httptest/text..txt HTTP/1.1\r\nHost: a\r\n\r\n",
-  "GET /httptest/dir1/dir12/dir123/deep.txt HTTP/1.1\r\nHost: a\r\n\r\n",
-  "GET /httptest/space%20in%20name.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+/** A plain GET and the file (under the suite root) its 200 must carry. */
+export interface PlainRequest {
+  /** The request, all of it. */
+  request: string;
+  /** The file it names, decoded, from the document root. */
+  file: string;
+}
+
+/**
+ * GETs that must each get exactly one 200 response with the file's bytes as
+ * its body, for sanity cases.
+ */
+export const PLAIN_REQUESTS: readonly PlainRequest[] = [
+  {
+    request: "GET /httptest/dir2/page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    file: "/httptest/dir2/page.html",
+  },
+  {
+    request: "GET /httptest/text..txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    file: "/httptest/text..txt",
+  },
+  {
+    request:
+      "GET /httptest/dir1/dir12/dir123/deep.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    file: "/httptest/dir1/dir12/dir123/deep.txt",
+  },
+  {
+    request: "GET /httptest/space%20in%20name.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+    file: "/httptest/space in name.txt",
+  },
 ];
 
 /** Header lines that exercise framing and parsing edge cases. */
@@ -119,8 +143,17 @@ export interface FuzzCase {
   segments: number[];
   /** What produced it, for the failure message and the statistics. */
   kind: string;
-  /** For sanity cases: the exact number of 200 responses required. */
-  expectOk?: number;
+  /**
+   * For sanity cases (plain GETs, so no response may be read as one to a
+   * HEAD): the files, in order, that the responses must carry, each in a
+   * 200 whose body is the file byte for byte, and no other response.
+   */
+  expectFiles?: string[];
+  /**
+   * For oversized cases (one request, then the client's end of stream): the
+   * status of the one response required.
+   */
+  expectStatus?: number;
 }
 
 type Mutation = (rng: Rng, input: Uint8Array) => Uint8Array;
@@ -258,63 +291,113 @@ const MUTATIONS: readonly [string, Mutation][] = [
   ["truncate", (rng, input) => input.subarray(0, rng.int(input.length))],
 ];
 
-/** A request that exceeds one of the limits, or sits just under one. */
-function oversized(rng: Rng): [string, Uint8Array] {
+/**
+ * The server's default head limits (protocol/limits.ts), which the fuzzed
+ * server runs with: they fix the status of every oversized case. Written
+ * out rather than imported, so that a changed default fails here too.
+ */
+const MAX_REQUEST_LINE = 8192;
+const MAX_HEAD_SIZE = 32768;
+const MAX_HEADER_FIELDS = 100;
+
+/**
+ * A request that exceeds one of the limits, or sits just under one, and
+ * the status the server must answer it with (measured, and derived from
+ * protocol/request_head.ts). Every outcome is the same whatever the write
+ * segmentation: a partial head is held to the same limits as a whole one
+ * (a request line without its LF is too long once it has more than
+ * `MAX_REQUEST_LINE` + 1 bytes, its CR included; a head without its end,
+ * once it has more than `MAX_HEAD_SIZE`), so each case has one status.
+ * Under a limit, `GET /` is answered 404: the suite root has no index.html.
+ */
+function oversized(rng: Rng): [string, Uint8Array, number] {
   const which = rng.int(7);
   const host = "Host: a\r\n";
   switch (which) {
-    case 0:
+    case 0: {
+      // 414 once the request line (without CRLF) is over the limit, i.e.
+      // from 8179 a's; under it, a name of thousands of bytes is no file
+      // (ENAMETOOLONG): 404.
+      const line = `GET /${"a".repeat(rng.range(8000, 12000))} HTTP/1.1`;
       return [
         "long-target",
-        bytesOf(
-          `GET /${"a".repeat(rng.range(8000, 12000))} HTTP/1.1\r\n${host}\r\n`,
-        ),
+        bytesOf(`${line}\r\n${host}\r\n`),
+        line.length > MAX_REQUEST_LINE ? 414 : 404,
       ];
-    case 1:
+    }
+    case 1: {
+      // The head's size counts every byte up to its final CRLF CRLF: 431
+      // from 32733 b's on.
+      const head = `GET / HTTP/1.1\r\n${host}X-Big: ${
+        "b".repeat(rng.range(30000, 40000))
+      }\r\n\r\n`;
       return [
         "long-field",
-        bytesOf(
-          `GET / HTTP/1.1\r\n${host}X-Big: ${
-            "b".repeat(rng.range(30000, 40000))
-          }\r\n\r\n`,
-        ),
+        bytesOf(head),
+        head.length > MAX_HEAD_SIZE ? 431 : 404,
       ];
+    }
     case 2: {
+      // Host is a field too: n X-F fields make n + 1, so 431 from n = 100.
       const n = rng.range(95, 140);
       let fields = "";
       for (let i = 0; i < n; i++) fields += `X-F${i}: ${i}\r\n`;
-      return ["many-fields", bytesOf(`GET / HTTP/1.1\r\n${host}${fields}\r\n`)];
+      return [
+        "many-fields",
+        bytesOf(`GET / HTTP/1.1\r\n${host}${fields}\r\n`),
+        n + 1 > MAX_HEADER_FIELDS ? 431 : 404,
+      ];
     }
-    case 3:
+    case 3: {
+      // A method longer than the request line limit is one no server
+      // implements: 501 (RFC 9112 §3). A shorter one that still makes the
+      // line too long: 414. A line within the limit: an unknown method,
+      // 405 from a static file server.
+      const method = "M".repeat(rng.range(100, 9000));
+      const line = `${method} / HTTP/1.1`;
       return [
         "long-method",
-        bytesOf(
-          `${"M".repeat(rng.range(100, 9000))} / HTTP/1.1\r\n${host}\r\n`,
-        ),
+        bytesOf(`${line}\r\n${host}\r\n`),
+        method.length > MAX_REQUEST_LINE
+          ? 501
+          : line.length > MAX_REQUEST_LINE
+          ? 414
+          : 405,
       ];
-    case 4:
+    }
+    case 4: {
+      // 431 from a 32737-byte name on; under that, a valid field.
+      const head = `GET / HTTP/1.1\r\n${host}${
+        "N".repeat(rng.range(1000, 40000))
+      }: v\r\n\r\n`;
       return [
         "long-name",
-        bytesOf(
-          `GET / HTTP/1.1\r\n${host}${
-            "N".repeat(rng.range(1000, 40000))
-          }: v\r\n\r\n`,
-        ),
+        bytesOf(head),
+        head.length > MAX_HEAD_SIZE ? 431 : 404,
       ];
+    }
     case 5:
+      // No such file, whether or not the segment is over NAME_MAX (255, so
+      // from 256 s's on): 404, never an error.
       return [
         "long-segment",
         bytesOf(
           `GET /${"s".repeat(rng.range(250, 7000))}/x HTTP/1.1\r\n${host}\r\n`,
         ),
+        404,
       ];
-    default:
+    default: {
+      // Empty lines before the request line count towards the head limit;
+      // at most 10000 bytes of them stay well under it.
+      const request = `${
+        "\r\n".repeat(rng.range(1, 5000))
+      }GET / HTTP/1.1\r\n${host}\r\n`;
       return [
         "many-blank-lines",
-        bytesOf(
-          `${"\r\n".repeat(rng.range(1, 5000))}GET / HTTP/1.1\r\n${host}\r\n`,
-        ),
+        bytesOf(request),
+        request.length > MAX_HEAD_SIZE ? 431 : 404,
       ];
+    }
   }
 }
 
@@ -353,14 +436,19 @@ export function generateCase(seed: number, index: number): FuzzCase {
   const roll = rng.int(100);
   let kind: string;
   let bytes: Uint8Array;
-  let expectOk: number | undefined;
+  let expectFiles: string[] | undefined;
+  let expectStatus: number | undefined;
   if (roll < 5) {
     const n = rng.range(1, 4);
     const parts: Uint8Array[] = [];
-    for (let i = 0; i < n; i++) parts.push(bytesOf(rng.pick(PLAIN_REQUESTS)));
+    expectFiles = [];
+    for (let i = 0; i < n; i++) {
+      const plain = rng.pick(PLAIN_REQUESTS);
+      parts.push(bytesOf(plain.request));
+      expectFiles.push(plain.file);
+    }
     kind = `valid-x${n}`;
     bytes = concat(parts);
-    expectOk = n;
   } else if (roll < 60) {
     const [names, mutated] = mutate(rng, bytesOf(rng.pick(BASE_REQUESTS)));
     kind = `mutated:${names}`;
@@ -388,8 +476,14 @@ export function generateCase(seed: number, index: number): FuzzCase {
     kind = "random";
     bytes = rng.chance(0.5) ? concat([bytesOf("GET /"), noise]) : noise;
   } else {
-    [kind, bytes] = oversized(rng);
+    [kind, bytes, expectStatus] = oversized(rng);
     kind = `oversized:${kind}`;
   }
-  return { bytes, segments: segmentation(rng, bytes.length), kind, expectOk };
+  return {
+    bytes,
+    segments: segmentation(rng, bytes.length),
+    kind,
+    expectFiles,
+    expectStatus,
+  };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { SUITE_ROOT } from "../_child.ts";
 import { type FuzzCase, generateCase } from "./_fuzz.ts";
 import {
   latin1,
@@ -85,9 +86,18 @@ export interface FuzzReport {
   slow: number;
   /** Replies cut short by a reset inside a response (no lingering close). */
   resetTruncated: number;
+  /** Sanity cases run: their 200s and bodies were checked. */
+  sanityCases: number;
+  /** Oversized cases run: their one status was checked. */
+  oversizedCases: number;
 }
 
-/** Checks one reply; returns a failure reason or undefined. */
+/**
+ * Checks one reply; returns a failure reason or undefined. Any reply must
+ * be well-formed responses, each closing status saying so and ending the
+ * stream; a sanity case must get exactly its files, each a 200 with the
+ * file's bytes; an oversized case, exactly one response with its status.
+ */
 export function checkReply(
   fuzzCase: FuzzCase,
   bytes: Uint8Array,
@@ -107,16 +117,17 @@ export function checkReply(
       truncatedByReset: false,
     };
   }
-  let parsed = parseReplyStream(bytes, { guessHead: true });
+  // Only a case of unknown methods lets a body-less 200 pass for a HEAD
+  // answer: a sanity case is all GETs, so each 200 must carry its body.
+  const guessHead = fuzzCase.expectFiles === undefined;
+  let parsed = parseReplyStream(bytes, { guessHead });
   let truncatedByReset = false;
   if (typeof parsed === "string" && end === "reset") {
     // A reset may cut the last response short; what came before must
     // still be well formed.
     const cut = lastStatusLineStart(bytes);
     if (cut >= 0) {
-      const before = parseReplyStream(bytes.subarray(0, cut), {
-        guessHead: true,
-      });
+      const before = parseReplyStream(bytes.subarray(0, cut), { guessHead });
       if (
         typeof before !== "string" && looksLikeHeadStart(bytes.subarray(cut))
       ) {
@@ -163,19 +174,63 @@ export function checkReply(
       };
     }
   }
-  if (fuzzCase.expectOk !== undefined) {
-    const ok = responses.filter((r) => r.status === 200).length;
-    if (ok !== fuzzCase.expectOk || responses.length !== fuzzCase.expectOk) {
+  const statuses = responses.map((r) => r.status).join(",") || "none";
+  if (fuzzCase.expectStatus !== undefined) {
+    // One request, then end of stream: one answer, never none.
+    if (
+      responses.length !== 1 || responses[0].status !== fuzzCase.expectStatus
+    ) {
       return {
-        reason: `expected ${fuzzCase.expectOk} x 200, got ${
-          responses.map((r) => r.status).join(",") || "none"
-        }`,
+        reason: `expected one ${fuzzCase.expectStatus}, got ${statuses}`,
         responses,
         truncatedByReset,
       };
     }
   }
+  if (fuzzCase.expectFiles !== undefined) {
+    const files = fuzzCase.expectFiles;
+    if (
+      responses.length !== files.length ||
+      responses.some((r) => r.status !== 200)
+    ) {
+      return {
+        reason: `expected ${files.length} x 200, got ${statuses}`,
+        responses,
+        truncatedByReset,
+      };
+    }
+    for (let i = 0; i < files.length; i++) {
+      const expected = suiteFile(files[i]);
+      if (!sameBytes(responses[i].body, expected)) {
+        return {
+          reason: `response ${i + 1}: body of ${responses[i].body.length} ` +
+            `bytes is not ${files[i]} (${expected.length} bytes)`,
+          responses,
+          truncatedByReset,
+        };
+      }
+    }
+  }
   return { responses, truncatedByReset };
+}
+
+/** Files of the suite root already read, by path. */
+const suiteFiles = new Map<string, Uint8Array>();
+
+/** The bytes of a file under the suite root, read once. */
+function suiteFile(path: string): Uint8Array {
+  let bytes = suiteFiles.get(path);
+  if (bytes === undefined) {
+    bytes = Deno.readFileSync(SUITE_ROOT + path);
+    suiteFiles.set(path, bytes);
+  }
+  return bytes;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function lastStatusLineStart(bytes: Uint8Array): number {
@@ -230,6 +285,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     ends: { close: 0, reset: 0, deadline: 0, limit: 0 },
     slow: 0,
     resetTruncated: 0,
+    sanityCases: 0,
+    oversizedCases: 0,
   };
   let next = 0;
   const lane = async () => {
@@ -261,6 +318,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         }`;
       }
       report.cases++;
+      if (fuzzCase.expectFiles !== undefined) report.sanityCases++;
+      if (fuzzCase.expectStatus !== undefined) report.oversizedCases++;
       if (reason !== undefined) {
         report.failures.push({
           seed: options.seed,
@@ -323,5 +382,6 @@ export function describeReport(report: FuzzReport): string {
     `statuses ${statuses || "none"}; ends close:${report.ends.close} ` +
     `reset:${report.ends.reset} deadline:${report.ends.deadline}; ` +
     `slow(>2s):${report.slow}; reset-truncated:${report.resetTruncated}; ` +
+    `sanity:${report.sanityCases} oversized:${report.oversizedCases}; ` +
     `failures:${report.failures.length}`;
 }

@@ -45,6 +45,12 @@ Deno.test("server replies to mutated, random and pipelined input with status lin
   ok(server.alive(), `Server died during fuzzing: ${server.stderr()}`);
   deepEqual(report.failures.map((f) => `${f.index}: ${f.reason}`), []);
   ok(report.cases >= 500, `Only ${report.cases} cases ran`);
+  // The cases with a pinned outcome did run (about 5% and 15% of them).
+  ok(report.sanityCases >= 20, `Only ${report.sanityCases} sanity cases ran`);
+  ok(
+    report.oversizedCases >= 50,
+    `Only ${report.oversizedCases} oversized cases ran`,
+  );
 
   const response = await fetchRaw(server.port, SMALL_PATH);
   equal(response.status, 200);

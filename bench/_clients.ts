@@ -67,7 +67,7 @@ function abWrkCommand(
   switch (mode.tool) {
     case "ab-keepalive":
     case "ab-close": {
-      // -t before -n: ab's -t resets -n to 50000, so -n must come last.
+      // -t before -n: ab's -t resets -n to 50000, so -n must come after -t.
       // -r in both modes: a reset is counted as a failure instead of
       // aborting the run, so a flaky server still gets a figure.
       const argv = ["ab", "-q", "-r", "-t", `${AB_TIME_LIMIT}`, "-n"];

@@ -6,7 +6,7 @@
 import type { LoadResult, Metric } from "./_types.ts";
 
 /** The marker that starts the report line. */
-export const WRK_MARKER = "WRK_JSON ";
+const WRK_MARKER = "WRK_JSON ";
 
 interface WrkSummary {
   requests: number;
@@ -21,8 +21,8 @@ interface WrkSummary {
 
 /**
  * Extracts the figures from wrk output. wrk's `status` error count covers
- * responses outside 2xx–3xx; with plain GETs of existing files that is every
- * non-2xx answer.
+ * responses of status 400 or above; with plain GETs of existing files (no
+ * 1xx, no redirect) that is every non-2xx answer.
  */
 export function parseWrkOutput(text: string, metric: Metric): LoadResult {
   const line = text.split("\n").find((l) => l.startsWith(WRK_MARKER));

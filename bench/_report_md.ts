@@ -12,7 +12,7 @@ import { formatMiB, formatShort, formatValue } from "./_units.ts";
 export function formatMarkdown(result: SuiteResult): string {
   const label = labeller(result);
   const ref = label(result.reference);
-  const servers = started(result);
+  const servers = measured(result);
   const lines = [
     `## ${result.title}`,
     "",
@@ -118,8 +118,12 @@ function describeRun(result: SuiteResult): string[] {
     `commit ${m.commit}. Load average at start ${m.loadAverageAtStart}, ` +
     `at end ${result.loadAverageAtEnd}.`,
     "",
-    `Client: ${s.client === "oha" ? "oha" : "ab and wrk (wrk -t1)"}, ` +
-    `${s.requests} requests per ab run, ${s.durationSeconds} s per wrk run, ` +
+    (s.client === "oha"
+      ? "Client: oha for every mode (the labels name the ab or wrk run it " +
+        `stands in for), ${s.requests} requests per counted run, ` +
+        `${s.durationSeconds} s per timed run, `
+      : "Client: ab and wrk (wrk -t1), " +
+        `${s.requests} requests per ab run, ${s.durationSeconds} s per wrk run, `) +
     `${s.rounds} round(s) alternating the servers. ` +
     (result.pinned
       ? "Servers pinned to CPU 0, client to CPU 1 (taskset)."
@@ -134,6 +138,8 @@ function describeRun(result: SuiteResult): string[] {
       : "";
     const what = server.error
       ? `not started: ${server.error.split("\n")[0]}`
+      : server.problems.length > 0
+      ? `not measured, its answers were wrong: \`${server.command}\``
       : `\`${server.command}\`${log}`;
     lines.push(`- ${server.label}: ${what}`);
     for (const problem of server.problems) lines.push(`  - wrong: ${problem}`);
@@ -154,8 +160,10 @@ function range(cell: Cell): string {
   }`;
 }
 
-function started(result: SuiteResult): string[] {
-  return result.servers.filter((s) => !s.error).map((s) => s.id);
+/** The servers measured: started, and right in their answers. */
+function measured(result: SuiteResult): string[] {
+  return result.servers.filter((s) => !s.error && s.problems.length === 0)
+    .map((s) => s.id);
 }
 
 function find(result: SuiteResult, mode: string, server: string) {

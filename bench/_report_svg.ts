@@ -25,7 +25,11 @@ export function formatSvg(result: SuiteResult): string {
   const colorOf = new Map(
     result.servers.map((s, i) => [s.id, COLORS[i % COLORS.length]]),
   );
-  const servers = result.servers.filter((s) => !s.error);
+  // Only those measured: one that did not start or answered wrongly has
+  // no bars.
+  const servers = result.servers.filter((s) =>
+    !s.error && s.problems.length === 0
+  );
   const scaleMax = Math.ceil(Math.max(1.5, ...result.cells.map(maxRatio)) * 2) /
     2;
   const x = (ratio: number) =>

@@ -153,10 +153,14 @@ async function start(
     }, settings.cwd);
     outcome.command = server.command.join(" ");
     outcome.problems = await checkServer(server.origin);
+    if (outcome.problems.length === 0) return server;
+    // A fast wrong answer must not count: such a server is not measured.
     for (const problem of outcome.problems) {
       console.warn(`[${suite.name}] ${spec.id}: ${problem}`);
     }
-    return server;
+    console.warn(`[${suite.name}] not measuring ${spec.id}: wrong answers`);
+    await server.stop();
+    return undefined;
   } catch (error) {
     outcome.error = (error as Error).message;
     console.warn(`[${suite.name}] skipping ${spec.id}: ${outcome.error}`);

@@ -21,7 +21,7 @@ export interface RunningServer {
   command: string[];
   /** Where its access log goes (httpd: stdout; nginx: a file). */
   accessLogPath: string;
-  /** SIGTERM, then SIGKILL for whatever of the tree is left after 5 s. */
+  /** SIGTERM to the root, then, once it exits or after 5 s, SIGKILL to whatever of the tree (as listed before) is left. */
   stop(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
  * BENCH-ONLY BASELINE — not part of httpd and never shipped.
  *
  * The smallest static file server most Deno users would write with
- * `Deno.serve`: stat, open, stream the file. It exists only so the benchmark
+ * `Deno.serve`: open, stat the open file, stream it. It exists only so the benchmark
  * shows where httpd stands against the obvious alternative.
  *
  * Usage: `deno run --allow-net --allow-read baseline_deno_serve.ts ROOT PORT`

@@ -75,7 +75,7 @@ const BAD_REQUEST = encoder.encode(
     "Connection: close\r\n\r\n",
 );
 
-/** Index of the blank line ending the head that starts at `from`, or -1. */
+/** Index just past the blank line ending the head that starts at `from`, or -1. */
 function headEnd(buf: Uint8Array, from: number, to: number): number {
   for (let i = from; i + 3 < to; i++) {
     if (
@@ -136,7 +136,7 @@ async function serveConnection(
 ): Promise<void> {
   const buf = new Uint8Array(16384);
   let end = 0;
-  let writes = 0;
+  let replies = 0;
   let previous: Reply | undefined;
   let previousHead = new Uint8Array(0);
   try {
@@ -154,8 +154,8 @@ async function serveConnection(
           if (previous !== undefined) previousHead = buf.slice(start, stop);
         }
         const { bytes, keepAlive } = reply;
-        // Nagle's algorithm would hold a second write's tail until an ACK.
-        if (++writes === 2) conn.setNoDelay(true);
+        // Nagle's algorithm would hold a second reply's tail until an ACK.
+        if (++replies === 2) conn.setNoDelay(true);
         for (let sent = 0; sent < bytes.length;) {
           sent += await conn.write(bytes.subarray(sent));
         }

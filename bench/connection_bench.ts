@@ -1,6 +1,6 @@
 /**
  * What a new connection costs httpd's own code, the runtime's socket work
- * aside: `deno bench bench/connection_bench.ts`. Each iteration is one
+ * aside: `deno bench --allow-read --allow-write bench/connection_bench.ts`. Each iteration is one
  * connection that sends `ab -r`'s request for a cached 1 KB file and gets
  * the whole answer in one write, over a stand-in for `Deno.TcpConn` that
  * does no I/O. The baseline reads, writes a prebuilt answer and closes,

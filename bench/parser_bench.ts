@@ -1,6 +1,6 @@
 /**
  * Request head parser throughput: `deno bench bench/parser_bench.ts`.
- * iter/s is requests parsed per second.
+ * iter/s is requests parsed per second (16 times that for the pipelined one).
  *
  * @module
  */

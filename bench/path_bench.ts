@@ -2,8 +2,9 @@
  * Path parsing and resolution cost:
  * `deno bench --allow-read --allow-write bench/path_bench.ts`.
  *
- * `resolvePath()` figures include its file system calls (realpath, stat) on
- * a temporary directory, so they show what a request pays before any cache.
+ * `resolvePath()` figures include its file system calls (realpathSync,
+ * lstatSync, all synchronous) on a temporary directory, so they show what a
+ * request pays before any cache.
  *
  * @module
  */
@@ -36,20 +37,20 @@ Deno.bench("parseRequestPath() escapes, dot segments, query", {
   parseRequestPath("/a/./b/../space%20in%20name.txt?x=1");
 });
 
-Deno.bench("resolvePath() file", { group: "resolve" }, async () => {
-  await resolvePath(root, SIMPLE);
+Deno.bench("resolvePath() file", { group: "resolve" }, () => {
+  resolvePath(root, SIMPLE);
 });
 
-Deno.bench("resolvePath() directory index", { group: "resolve" }, async () => {
-  await resolvePath(root, INDEX);
+Deno.bench("resolvePath() directory index", { group: "resolve" }, () => {
+  resolvePath(root, INDEX);
 });
 
-Deno.bench("resolvePath() escaped name", { group: "resolve" }, async () => {
-  await resolvePath(root, ESCAPED);
+Deno.bench("resolvePath() escaped name", { group: "resolve" }, () => {
+  resolvePath(root, ESCAPED);
 });
 
-Deno.bench("resolvePath() missing file", { group: "resolve" }, async () => {
-  await resolvePath(root, MISSING);
+Deno.bench("resolvePath() missing file", { group: "resolve" }, () => {
+  resolvePath(root, MISSING);
 });
 
 // References: the floor of one revalidation per request, sync and async.

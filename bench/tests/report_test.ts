@@ -125,10 +125,12 @@ function result(): SuiteResult {
     },
     servers: [
       { id: "a", label: "Server A", command: "a --serve", problems: [] },
+      { id: "ref", label: "Reference", command: "ref", problems: [] },
+      // Answered wrongly, so not measured: no cells.
       {
-        id: "ref",
-        label: "Reference",
-        command: "ref",
+        id: "bad",
+        label: "Wrong",
+        command: "bad --serve",
         problems: ["GET /x: 500"],
       },
       {
@@ -160,7 +162,10 @@ Deno.test("formatMarkdown() shows ratios, ranges, failures and how it was run", 
   assert.match(md, /Command: `deno run -A bench\/run\.ts --quick`/);
   assert.match(md, /2 × Test CPU/);
   assert.match(md, /- Gone: not started: Cannot start gone: exited/);
-  assert.ok(md.includes("\n  - wrong: GET /x: 500\n"));
+  assert.ok(md.includes(
+    "\n- Wrong: not measured, its answers were wrong: `bad --serve`\n" +
+      "  - wrong: GET /x: 500\n",
+  ));
 });
 
 Deno.test("formatSvg() draws one bar per result and escapes text", () => {
@@ -342,7 +347,7 @@ Deno.test("formatSvg() whiskers span min to max over the reference, and non-2xx 
 
 Deno.test("failuresOf() names every server that failed and every unclean cell", () => {
   assert.deepEqual(failuresOf(result()), [
-    "ref: sanity check: GET /x: 500",
+    "bad: sanity check: GET /x: 500",
     "gone: did not start: Cannot start gone: exited",
     "a wrk-1k: 3 failed, 0 non-2xx, 0 runs without a result",
   ]);

@@ -97,3 +97,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test("runSuite() measures no server that fails its check", async () => {
+  const ceiling: ServerSpec = {
+    id: "a",
+    label: "A",
+    kind: "deno-listen",
+    workers: 1,
+  };
+  const root = await createDocumentRoot();
+  // A file every server must serve, gone: each answers it 404.
+  await Deno.remove(`${root}/38b.txt`);
+  const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
+  try {
+    const result = await runSuite(
+      {
+        name: "test",
+        title: "Test",
+        servers: [ceiling],
+        modes: [MODES["ab-r-1k"]],
+        reference: "a",
+        pinned: false,
+      },
+      {
+        family: "ab-wrk",
+        rounds: 2,
+        requests: 200,
+        durationSeconds: 1,
+        root,
+        stateDir,
+        cwd: new URL("../..", import.meta.url).pathname,
+        httpdPath: "httpd.ts",
+      },
+      {} as MachineInfo,
+      "test",
+    );
+    assert.equal(result.servers.length, 1);
+    assert.match(result.servers[0].problems.join("\n"), /38b\.txt/);
+    assert.deepEqual(result.runs, [], "not one load run");
+    assert.deepEqual(result.cells, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -1,12 +1,14 @@
 /**
  * `deno task image`: builds `localhost/httpd:latest` from the Containerfile
- * with podman, also where no registry can be reached.
+ * with podman, also where no container registry can be reached (mime-db
+ * still comes from the npm registry).
  *
  * Usage: `deno run -A deploy/build_image.ts [--base IMAGE] [--local-base]
  * [--tag NAME]`
  *
- * The base is the Containerfile's `ARG BASE` default (the official Deno image
- * of the installed version) when it is present or can be pulled. Otherwise a
+ * The base is the Containerfile's pinned `ARG BASE` default (the official
+ * Deno image, docker.io/denoland/deno:2.9.6) when it is present or can be
+ * pulled. Otherwise a
  * base is assembled FROM scratch out of the deno binary running this script
  * and the shared libraries `ldd` lists for it, tagged
  * `localhost/deno-base:<version>`, and the Containerfile is built on that.
@@ -43,7 +45,7 @@ export function readDefaultBase(containerfile: string): string {
   return match[1];
 }
 
-/** Runs podman with output shown; resolves with its exit status. */
+/** Runs podman, its output shown unless `quiet` (then piped); resolves with it. */
 async function podman(
   penv: PodmanEnv,
   args: string[],

@@ -1,7 +1,8 @@
 /**
  * Container health check for httpd.ts that needs nothing but deno: it opens a
- * TCP connection to the server, sends a raw `HEAD /` and exits 0 when any HTTP
- * response comes back (a 404 still proves the server answers), 1 otherwise.
+ * TCP connection to the server, sends a raw `HEAD /` and exits 0 when an HTTP
+ * response with a status below 500 comes back (a 404 still proves the server
+ * answers), 1 otherwise.
  *
  * The address is read from the server's own command line, /proc/1/cmdline,
  * so `podman run … localhost/httpd:latest -p 9000` is checked on port 9000
@@ -61,6 +62,7 @@ export function parseTarget(argv: readonly string[]): Target {
 function readTarget(explicit: string | undefined): Target {
   if (explicit) {
     const colon = explicit.lastIndexOf(":");
+    if (colon <= 0) throw new Error(`expected HOST:PORT, got ${explicit}`);
     return {
       hostname: explicit.slice(0, colon).replace(/^\[|\]$/g, ""),
       port: Number(explicit.slice(colon + 1)),

@@ -8,13 +8,12 @@
 
 import { fileURLToPath } from "node:url";
 
-/** Podman's rootful default for RLIMIT_NOFILE, applied to every container. */
-const PODMAN_DEFAULT_NOFILE = 1048576;
 /**
- * A host allowing fewer processes than this (the usual kernel pid_max on
- * 64-bit) is a sandbox where podman's default RLIMIT_NPROC is refused.
+ * Podman's rootful default for RLIMIT_NOFILE and RLIMIT_NPROC, applied to
+ * every container: a host whose hard limits are lower may refuse to raise
+ * them (a sandbox without CAP_SYS_RESOURCE does).
  */
-const PODMAN_DEFAULT_NPROC = 4194304;
+const PODMAN_DEFAULT_RLIMIT = 1048576;
 
 /** The containers.conf shipped next to this file. */
 export const CONTAINERS_CONF_PATH: string = fileURLToPath(
@@ -32,7 +31,7 @@ export interface PodmanEnv {
 }
 
 /** Hard limits of this process, read from /proc/self/limits. */
-interface HardLimits {
+export interface HardLimits {
   nofile: number;
   nproc: number;
 }
@@ -77,23 +76,24 @@ export function createPodmanEnv(): PodmanEnv {
   const limits = readHardLimits() ?? { nofile: Infinity, nproc: Infinity };
   const reasons: string[] = [];
   if (
-    limits.nofile < PODMAN_DEFAULT_NOFILE || limits.nproc < PODMAN_DEFAULT_NPROC
+    limits.nofile < PODMAN_DEFAULT_RLIMIT ||
+    limits.nproc < PODMAN_DEFAULT_RLIMIT
   ) {
     reasons.push(
       `hard limits nofile=${limits.nofile} nproc=${limits.nproc} are below ` +
         `podman's defaults`,
     );
   }
-  if (isOnPath("crun") && !isCgroupV2Only()) {
+  const needsRunc = isOnPath("crun") && !isCgroupV2Only();
+  if (needsRunc) {
     reasons.push("crun is installed but the host is not on cgroup v2 alone");
   }
   if (reasons.length === 0) {
     return { env: {}, reason: "Using podman's own configuration" };
   }
   const shipped = Deno.readTextFileSync(CONTAINERS_CONF_PATH);
-  let adjusted = shipped;
-  adjusted = lowerUlimit(adjusted, "nofile", limits.nofile);
-  adjusted = lowerUlimit(adjusted, "nproc", limits.nproc);
+  // runc only where crun cannot work; a host with crun alone keeps it.
+  const adjusted = adjustConf(shipped, limits, needsRunc || isOnPath("runc"));
   const why = reasons.join("; ");
   if (adjusted === shipped) {
     return {
@@ -108,8 +108,9 @@ export function createPodmanEnv(): PodmanEnv {
   Deno.writeTextFileSync(tempFile, adjusted);
   return {
     env: { CONTAINERS_CONF: tempFile },
-    reason: `Using a copy of ${CONTAINERS_CONF_PATH} with lowered ulimits ` +
-      `at ${tempFile} (${why})`,
+    reason: `Using an adjusted copy of ${CONTAINERS_CONF_PATH} (ulimits no ` +
+      `higher than the host's, runc only where installed) at ${tempFile} ` +
+      `(${why})`,
     tempFile,
   };
 }
@@ -122,6 +123,28 @@ function isCgroupV2Only(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The shipped containers.conf for a host with these hard limits: its
+ * ulimits lowered to them where they are higher, and its `runtime = "runc"`
+ * line dropped unless `keepRunc` (podman then uses its own default runtime).
+ *
+ * @example
+ * ```ts
+ * import { adjustConf } from "./podman_env.ts";
+ * const conf = '"nofile=16384:16384",\nruntime = "runc"\n';
+ * adjustConf(conf, { nofile: 1024, nproc: Infinity }, false); // '"nofile=1024:1024",\n'
+ * ```
+ */
+export function adjustConf(
+  shipped: string,
+  limits: HardLimits,
+  keepRunc: boolean,
+): string {
+  let conf = lowerUlimit(shipped, "nofile", limits.nofile);
+  conf = lowerUlimit(conf, "nproc", limits.nproc);
+  return keepRunc ? conf : conf.replace(/^runtime = "runc"\n/m, "");
 }
 
 /** Rewrites `"name=soft:hard"` in a containers.conf so hard ≤ `limit`. */

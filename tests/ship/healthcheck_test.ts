@@ -201,3 +201,10 @@ Deno.test("deploy/healthcheck.ts exits 1 within its 3 s for a peer that never an
     assert.ok(elapsed >= 2_900, `gave up after ${elapsed} ms`);
   });
 });
+
+Deno.test("deploy/healthcheck.ts says what it expected of an address without a port", async () => {
+  const out = await runHealthcheck("8080");
+  const text = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, text);
+  assert.equal(text, "Health check failed: expected HOST:PORT, got 8080\n");
+});

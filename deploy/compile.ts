@@ -61,8 +61,9 @@ export interface CompileOptions {
  * @example
  * ```ts
  * import { createCompileArgs } from "./compile.ts";
+ * import assert from "node:assert/strict";
  * const args = createCompileArgs({ output: "/tmp/httpd" });
- * console.log(args.includes("--allow-run=/tmp/httpd")); // true
+ * assert.ok(args.includes("--allow-run=/tmp/httpd"));
  * ```
  */
 export function createCompileArgs(options: CompileOptions): string[] {
@@ -108,10 +109,11 @@ export function createCompileArgs(options: CompileOptions): string[] {
  * @example
  * ```ts
  * import { describeRuntimeFailure } from "./compile.ts";
+ * import assert from "node:assert/strict";
  * const stderr = "0: Setting up base binary.\n" +
  *   "1: error sending request for url (https://dl.deno.land/x/denort.zip)";
  * const line = describeRuntimeFailure(stderr, {});
- * console.log(line?.startsWith("Cannot compile")); // true
+ * assert.ok(line?.startsWith("Cannot compile"));
  * ```
  */
 export function describeRuntimeFailure(

@@ -31,8 +31,9 @@ export interface Target {
  * @example
  * ```ts
  * import { parseTarget } from "./healthcheck.ts";
+ * import assert from "node:assert/strict";
  * const t = parseTarget(["deno", "run", "/app/httpd.ts", "-p", "9000"]);
- * console.log(t.hostname, t.port); // 127.0.0.1 9000
+ * assert.deepEqual(t, { hostname: "127.0.0.1", port: 9000 });
  * ```
  */
 export function parseTarget(argv: readonly string[]): Target {

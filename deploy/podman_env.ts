@@ -64,8 +64,11 @@ function readHardLimits(): HardLimits | undefined {
  * @example
  * ```ts
  * import { createPodmanEnv } from "./podman_env.ts";
- * const { env, reason } = createPodmanEnv();
- * console.log(reason, Object.keys(env).length <= 1);
+ * import assert from "node:assert/strict";
+ * const { env, reason, tempFile } = createPodmanEnv();
+ * assert.match(reason, /^Using /);
+ * assert.ok(Object.keys(env).length <= 1);
+ * if (tempFile) Deno.removeSync(tempFile);
  * ```
  */
 export function createPodmanEnv(): PodmanEnv {
@@ -133,8 +136,12 @@ function isCgroupV2Only(): boolean {
  * @example
  * ```ts
  * import { adjustConf } from "./podman_env.ts";
+ * import assert from "node:assert/strict";
  * const conf = '"nofile=16384:16384",\nruntime = "runc"\n';
- * adjustConf(conf, { nofile: 1024, nproc: Infinity }, false); // '"nofile=1024:1024",\n'
+ * assert.equal(
+ *   adjustConf(conf, { nofile: 1024, nproc: Infinity }, false),
+ *   '"nofile=1024:1024",\n',
+ * );
  * ```
  */
 export function adjustConf(

@@ -3,7 +3,7 @@ import { createDocumentRoot } from "../_fixtures.ts";
 import { hasProgram, type MachineInfo } from "../_machine.ts";
 import { MODES } from "../_modes.ts";
 import { roundOrder, runSuite, warmUpLoad } from "../_runner.ts";
-import type { ServerSpec } from "../_types.ts";
+import type { ServerSpec, SuiteResult } from "../_types.ts";
 
 Deno.test("roundOrder() starts each round one server further along", () => {
   const servers = ["a", "b", "c"];
@@ -34,6 +34,52 @@ Deno.test("warmUpLoad() doubles ab's requests up to 100,000 and halves wrk's tim
   assert.deepEqual(short, { requests: 200, durationSeconds: 1 });
 });
 
+/** A ceiling server spec: quick to start, right in its answers. */
+const CEILING: ServerSpec = {
+  id: "a",
+  label: "A",
+  kind: "deno-listen",
+  workers: 1,
+};
+
+/**
+ * Runs an unpinned suite of `servers` over `root` (`ab -r` at 1 KB, two
+ * rounds of 200 requests), with a state directory of its own.
+ */
+async function runTestSuite(
+  root: string,
+  servers: ServerSpec[],
+  reference: string,
+): Promise<SuiteResult> {
+  const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
+  try {
+    return await runSuite(
+      {
+        name: "test",
+        title: "Test",
+        servers,
+        modes: [MODES["ab-r-1k"]],
+        reference,
+        pinned: false,
+      },
+      {
+        family: "ab-wrk",
+        rounds: 2,
+        requests: 200,
+        durationSeconds: 1,
+        root,
+        stateDir,
+        cwd: new URL("../..", import.meta.url).pathname,
+        httpdPath: "httpd.ts",
+      },
+      {} as MachineInfo,
+      "test",
+    );
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+}
+
 const HAS_AB = await hasProgram("ab");
 if (!HAS_AB) {
   console.warn("SKIPPED: ab is not installed (apt-get install apache2-utils)");
@@ -43,36 +89,12 @@ Deno.test({
   name: "runSuite() runs every round, rotating the servers, and folds the runs",
   ignore: !HAS_AB,
   async fn() {
-    const ceiling: ServerSpec = {
-      id: "a",
-      label: "A",
-      kind: "deno-listen",
-      workers: 1,
-    };
     const root = await createDocumentRoot();
-    const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
     try {
-      const result = await runSuite(
-        {
-          name: "test",
-          title: "Test",
-          servers: [ceiling, { ...ceiling, id: "b", label: "B" }],
-          modes: [MODES["ab-r-1k"]],
-          reference: "b",
-          pinned: false,
-        },
-        {
-          family: "ab-wrk",
-          rounds: 2,
-          requests: 200,
-          durationSeconds: 1,
-          root,
-          stateDir,
-          cwd: new URL("../..", import.meta.url).pathname,
-          httpdPath: "httpd.ts",
-        },
-        {} as MachineInfo,
-        "test",
+      const result = await runTestSuite(
+        root,
+        [CEILING, { ...CEILING, id: "b", label: "B" }],
+        "b",
       );
       assert.deepEqual(
         result.runs.map((r) => `${r.round}${r.server}`),
@@ -93,51 +115,21 @@ Deno.test({
       assert.equal(result.cells[1].ratio, 1);
     } finally {
       await Deno.remove(root, { recursive: true });
-      await Deno.remove(stateDir, { recursive: true });
     }
   },
 });
 
 Deno.test("runSuite() measures no server that fails its check", async () => {
-  const ceiling: ServerSpec = {
-    id: "a",
-    label: "A",
-    kind: "deno-listen",
-    workers: 1,
-  };
   const root = await createDocumentRoot();
   // A file every server must serve, gone: each answers it 404.
   await Deno.remove(`${root}/38b.txt`);
-  const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
   try {
-    const result = await runSuite(
-      {
-        name: "test",
-        title: "Test",
-        servers: [ceiling],
-        modes: [MODES["ab-r-1k"]],
-        reference: "a",
-        pinned: false,
-      },
-      {
-        family: "ab-wrk",
-        rounds: 2,
-        requests: 200,
-        durationSeconds: 1,
-        root,
-        stateDir,
-        cwd: new URL("../..", import.meta.url).pathname,
-        httpdPath: "httpd.ts",
-      },
-      {} as MachineInfo,
-      "test",
-    );
+    const result = await runTestSuite(root, [CEILING], "a");
     assert.equal(result.servers.length, 1);
     assert.match(result.servers[0].problems.join("\n"), /38b\.txt/);
     assert.deepEqual(result.runs, [], "not one load run");
     assert.deepEqual(result.cells, []);
   } finally {
     await Deno.remove(root, { recursive: true });
-    await Deno.remove(stateDir, { recursive: true });
   }
 });

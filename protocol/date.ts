@@ -84,8 +84,11 @@ function toTime(
 ): number | undefined {
   const month = (MONTHS as readonly string[]).indexOf(monthName);
   if (month < 0 || hour > 23 || minute > 59 || second > 60) return undefined;
-  const time = Date.UTC(year, month, day, hour, minute, Math.min(second, 59));
-  // Date.UTC rolls 31 Feb over into March; such a date is invalid, not March.
-  if (new Date(time).getUTCDate() !== day) return undefined;
-  return time;
+  // Not Date.UTC, which reads the years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hour, minute, Math.min(second, 59));
+  // 31 Feb rolls over into March; such a date is invalid, not March.
+  if (date.getUTCDate() !== day) return undefined;
+  return date.getTime();
 }

@@ -50,6 +50,22 @@ const ROWS: [string, string, number | undefined][] = [
     Date.UTC(2024, 1, 29),
   ],
   ["29 February of another year", "Thu, 29 Feb 2023 00:00:00 GMT", undefined],
+  // Four digits are a year as written, not 1900 plus the last two.
+  [
+    "a year before 100",
+    "Mon, 01 Jan 0095 00:00:00 GMT",
+    new Date("0095-01-01T00:00:00Z").getTime(),
+  ],
+  [
+    "the year 0001 in asctime",
+    "Mon Jan  1 00:00:00 0001",
+    new Date("0001-01-01T00:00:00Z").getTime(),
+  ],
+  [
+    "29 February 0100, no leap year",
+    "Fri, 29 Feb 0100 00:00:00 GMT",
+    undefined,
+  ],
   ["day 0", "Mon, 00 Jan 2024 00:00:00 GMT", undefined],
   ["an unknown month", "Mon, 01 Foo 2024 00:00:00 GMT", undefined],
   ["a lower-case month", "Mon, 01 jan 2024 00:00:00 GMT", undefined],

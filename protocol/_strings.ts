@@ -57,8 +57,23 @@ export function reuse(
   return text;
 }
 
+/**
+ * Bytes per `String.fromCharCode` call: each byte is one argument, and V8
+ * overflows its stack somewhere past 100,000 of them.
+ */
+const LATIN1_SLICE = 8192;
+
 /** Bytes to a string, one character per byte. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
+  if (end - start <= LATIN1_SLICE) return fromBytes(buf, start, end);
+  let text = "";
+  for (let at = start; at < end; at += LATIN1_SLICE) {
+    text += fromBytes(buf, at, Math.min(at + LATIN1_SLICE, end));
+  }
+  return text;
+}
+
+function fromBytes(buf: Uint8Array, start: number, end: number): string {
   return String.fromCharCode.apply(
     null,
     buf.subarray(start, end) as unknown as number[],

@@ -61,3 +61,13 @@ Deno.test("latin1() maps each byte to one character", () => {
   assert.equal(latin1(buf, 0, 0), "");
   assert.equal(latin1(buf, 6, 7), "B");
 });
+
+Deno.test("latin1() converts more bytes than one call can take as arguments", () => {
+  // Far past the ~100,000 arguments at which String.fromCharCode overflows.
+  const buf = new Uint8Array(300_001).map((_, i) => i % 256);
+  const text = latin1(buf, 1, buf.length);
+  assert.equal(text.length, 300_000);
+  for (const at of [0, 8191, 8192, 8193, 299_999]) {
+    assert.equal(text.charCodeAt(at), (at + 1) % 256, `character ${at}`);
+  }
+});

@@ -155,15 +155,19 @@ function connectionOptions(
   return { close, keepAlive };
 }
 
-// Content-Length = 1*DIGIT; a list ("5, 5") counts as invalid here.
+const LEADING_ZEROS = /^0+(?=\d)/;
+
+// Content-Length = 1*DIGIT; a list ("5, 5") counts as invalid here. Leading
+// zeros are digits like any other; past them, 15 digits are exact in a number.
 function parseContentLength(value: string): number {
-  if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value)) {
+  const digits = value.replace(LEADING_ZEROS, "");
+  if (digits.length > 15 || !/^\d+$/.test(digits)) {
     throw new RequestError(
       "InvalidContentLength",
       "Cannot frame body: invalid Content-Length",
     );
   }
-  return Number(value);
+  return Number(digits);
 }
 
 // Host = uri-host [ ":" port ]            (RFC 9110 §7.2)

@@ -208,6 +208,17 @@ const FRAMING: [
     contentLength: 42,
     chunked: false,
   }],
+  // 1*DIGIT: leading zeros are digits too, however many.
+  ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0000000000000005\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 5,
+    chunked: false,
+  }],
+  ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0000000000000000\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: false,
+  }],
   ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n", {
     keepAlive: true,
     contentLength: 0,

@@ -3,7 +3,8 @@
  * log line a timestamp and every phase of a connection a deadline, and
  * reading the time is a call into the runtime each time. A running server
  * calls {@linkcode tick} ten times a second; between ticks these are
- * variable reads.
+ * variable reads. With no server keeping it ticking (a handler used on its
+ * own), each read refreshes the clock first, so it never stands still.
  *
  * @module
  */
@@ -16,6 +17,8 @@ let second = -1;
 let httpDate = "";
 let logDate = "";
 let monotonic = performance.now();
+/** How many callers keep the clock ticking (see {@linkcode keepTicking}). */
+let tickers = 0;
 
 /**
  * Reads the time: the values below hold until the next call. Whoever needs
@@ -36,8 +39,37 @@ export function tick(): void {
   refresh();
 }
 
+/**
+ * Promises to call {@linkcode tick} at least ten times a second until the
+ * returned function is called; meanwhile reads of the clock no longer
+ * refresh it themselves. A running server's sweeper does this.
+ *
+ * @example
+ * ```ts
+ * import { coarseNow, keepTicking } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * const stop = keepTicking();
+ * const ticked = coarseNow();
+ * await new Promise((resolve) => setTimeout(resolve, 20));
+ * assert.equal(coarseNow(), ticked); // nobody ticked meanwhile
+ * stop();
+ * assert.ok(coarseNow() - ticked >= 20);
+ * ```
+ */
+export function keepTicking(): () => void {
+  tickers++;
+  tick();
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    tickers--;
+  };
+}
+
 /** `performance.now()` as of the last {@linkcode tick}. */
 export function coarseNow(): number {
+  if (tickers === 0) tick();
   return monotonic;
 }
 
@@ -70,6 +102,7 @@ function refresh(): void {
  * ```
  */
 export function currentSecond(): number {
+  if (tickers === 0) refresh();
   return second;
 }
 
@@ -84,6 +117,7 @@ export function currentSecond(): number {
  * ```
  */
 export function currentHttpDate(): string {
+  if (tickers === 0) refresh();
   return httpDate;
 }
 
@@ -98,5 +132,6 @@ export function currentHttpDate(): string {
  * ```
  */
 export function currentLogDate(): string {
+  if (tickers === 0) refresh();
   return logDate;
 }

@@ -15,7 +15,7 @@ import {
   isDisconnect,
   isOutOfDescriptors,
 } from "./error_report.ts";
-import { coarseNow, tick } from "./clock.ts";
+import { coarseNow, keepTicking, tick } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
 import { type LineSink, LineWriter } from "./line_sink.ts";
@@ -200,13 +200,14 @@ export function serve(options: ServeOptions): Server {
     const now = coarseNow();
     connections.forEach((connection) => connection.expire(now));
   }, SWEEP_MS);
-  tick();
+  const stopTicking = keepTicking();
 
   let settled = false;
   const settle = () => {
     if (settled || !stopping || accepting || connections.size > 0) return;
     settled = true;
     clearInterval(sweeper);
+    stopTicking();
     spare.close();
     clearTimeout(graceTimer);
     clearTimeout(abortTimer);

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { parseHttpDate } from "../../protocol/date.ts";
 import {
+  coarseNow,
   currentHttpDate,
   currentLogDate,
   currentSecond,
+  keepTicking,
   tick,
 } from "../../server/clock.ts";
 
@@ -49,4 +51,46 @@ Deno.test("currentLogDate() and currentHttpDate() name every month right", () =>
     Date.now = realNow;
     tick();
   }
+});
+
+Deno.test("the clock refreshes itself on reading while nobody keeps it ticking", async () => {
+  const before = coarseNow();
+  const second = currentSecond();
+  // Into the next second, whenever this one ends.
+  const wait = 1000 - Date.now() % 1000 + 20;
+  await new Promise((resolve) => setTimeout(resolve, wait));
+  assert.ok(coarseNow() - before >= wait, "coarseNow() moved on");
+  const next = currentSecond();
+  assert.ok(next > second, "currentSecond() moved on");
+  assert.equal(parseHttpDate(currentHttpDate()), next * 1000);
+  const time = new Date(next * 1000).toISOString().slice(11, 19);
+  assert.ok(currentLogDate().includes(`:${time} `), currentLogDate());
+});
+
+Deno.test("keepTicking() leaves the clock to its caller's ticks until stopped", async () => {
+  const stop = keepTicking();
+  const stopAgain = keepTicking();
+  try {
+    const ticked = coarseNow();
+    const second = currentSecond();
+    await new Promise((resolve) =>
+      setTimeout(resolve, 1000 - Date.now() % 1000 + 20)
+    );
+    // Between ticks the reads are the values of the last one.
+    assert.equal(coarseNow(), ticked);
+    assert.equal(currentSecond(), second);
+    tick();
+    assert.equal(currentSecond(), second + 1);
+    stop();
+    stop(); // a second call changes nothing: one caller still ticks
+    const held = coarseNow();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(coarseNow(), held);
+  } finally {
+    stop();
+    stopAgain();
+  }
+  const released = coarseNow();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(coarseNow() - released >= 20, "reads refresh the clock again");
 });

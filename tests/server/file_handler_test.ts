@@ -431,3 +431,20 @@ Deno.test("createFileHandler() closes a big file it answers 412 or 416 for", asy
   assert.equal(unsatisfiable.status, 416);
   assert.equal(openDescriptors(), before, "no file left open");
 });
+
+Deno.test("createFileHandler() used on its own, with no server ticking the clock, sees a changed file", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/alone.txt`;
+  Deno.writeTextFileSync(path, "first");
+  const handle = createFileHandler({ root: dir.path });
+  const first = await handle(getHead("/alone.txt"));
+  release(first);
+  assert.equal(first.contentLength, 5);
+  Deno.writeTextFileSync(path, "second version");
+  // Past the cache's staleness bound and into another second; nothing
+  // here calls tick().
+  await sleep(1000 - (Date.now() % 1000) + 520);
+  const second = await handle(getHead("/alone.txt"));
+  release(second);
+  assert.equal(second.contentLength, 14);
+});

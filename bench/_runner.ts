@@ -20,6 +20,7 @@ import type {
   SuiteResult,
 } from "./_types.ts";
 import { formatValue } from "./_units.ts";
+import { errorMessage } from "../server/error_report.ts";
 
 /** How a suite is run. */
 export interface RunSettings {
@@ -35,6 +36,13 @@ export interface RunSettings {
   /** Project directory: the servers' working directory. */
   cwd: string;
   httpdPath: string;
+  /**
+   * Checks a started server's answers before it is measured: its problems,
+   * one sentence each.
+   *
+   * @default {checkServer}
+   */
+  check?: (origin: string) => Promise<string[]>;
 }
 
 const SERVER_CPU = 0;
@@ -143,8 +151,9 @@ async function start(
     problems: [],
   };
   outcomes.push(outcome);
+  let server: RunningServer | undefined;
   try {
-    const server = await startServer(spec, {
+    server = await startServer(spec, {
       root: settings.root,
       port: freePort(),
       stateDir: `${settings.stateDir}/${suite.name}-${spec.id}`,
@@ -152,7 +161,7 @@ async function start(
       cpu: suite.pinned ? SERVER_CPU : undefined,
     }, settings.cwd);
     outcome.command = server.command.join(" ");
-    outcome.problems = await checkServer(server.origin);
+    outcome.problems = await (settings.check ?? checkServer)(server.origin);
     if (outcome.problems.length === 0) return server;
     // A fast wrong answer must not count: such a server is not measured.
     for (const problem of outcome.problems) {
@@ -162,8 +171,11 @@ async function start(
     await server.stop();
     return undefined;
   } catch (error) {
-    outcome.error = (error as Error).message;
+    outcome.error = errorMessage(error);
     console.warn(`[${suite.name}] skipping ${spec.id}: ${outcome.error}`);
+    // Started, then failed its check: stopped here, since no suite's
+    // cleanup knows of it.
+    await server?.stop();
     return undefined;
   }
 }

@@ -4,25 +4,33 @@
  *
  * @module
  */
+import { fetchWithin } from "./_fetch.ts";
 import { FIXTURES, INDEXLESS_DIR } from "./_fixtures.ts";
 
-/** Problems found, one sentence each; empty when all is well. */
-export async function checkServer(origin: string): Promise<string[]> {
+/** How long one check's answer, body included, may take. */
+const CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * Problems found, one sentence each; empty when all is well. Rejects when
+ * an answer, body included, takes longer than `timeoutMs`.
+ */
+export async function checkServer(
+  origin: string,
+  timeoutMs = CHECK_TIMEOUT_MS,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const { path, size } of Object.values(FIXTURES)) {
-    const response = await fetch(origin + path);
-    const body = new Uint8Array(await response.arrayBuffer());
-    if (response.status !== 200) {
-      problems.push(`GET ${path}: status ${response.status}, expected 200`);
+    const { status, body } = await fetchWithin(origin + path, timeoutMs);
+    if (status !== 200) {
+      problems.push(`GET ${path}: status ${status}, expected 200`);
     } else if (body.length !== size) {
       problems.push(`GET ${path}: ${body.length} bytes, expected ${size}`);
     }
   }
   for (const path of [INDEXLESS_DIR, "/no-such-file"]) {
-    const response = await fetch(origin + path);
-    await response.body?.cancel();
-    if (response.status !== 404) {
-      problems.push(`GET ${path}: status ${response.status}, expected 404`);
+    const { status } = await fetchWithin(origin + path, timeoutMs);
+    if (status !== 404) {
+      problems.push(`GET ${path}: status ${status}, expected 404`);
     }
   }
   return problems;

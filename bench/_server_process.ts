@@ -4,11 +4,13 @@
  *
  * @module
  */
+import { fetchWithin } from "./_fetch.ts";
 import { FIXTURES } from "./_fixtures.ts";
 import { formatNginxConf } from "./_nginx_conf.ts";
 import { listProcessTree } from "./_rss.ts";
 import { createServerCommand, type ServerContext } from "./_server_command.ts";
 import type { ServerSpec } from "./_types.ts";
+import { errorMessage } from "../server/error_report.ts";
 
 /** A started server. */
 export interface RunningServer {
@@ -79,7 +81,7 @@ export async function startServer(
     await stop();
     const stderr = await Deno.readTextFile(stderrPath).catch(() => "");
     throw new Error(
-      `Cannot start ${spec.id}: ${(error as Error).message}\n${stderr.trim()}`,
+      `Cannot start ${spec.id}: ${errorMessage(error)}\n${stderr.trim()}`,
     );
   }
   const accessLogPath = spec.kind === "nginx"
@@ -96,11 +98,10 @@ async function waitUntilServing(
   while (Date.now() < deadline) {
     if (hasExited()) throw new Error("process exited");
     try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      if (response.ok) return;
+      const left = Math.max(1, deadline - Date.now());
+      if ((await fetchWithin(url, left)).status === 200) return;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or not answering in time.
     }
     await delay(100);
   }

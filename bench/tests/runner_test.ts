@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { createDocumentRoot } from "../_fixtures.ts";
 import { hasProgram, type MachineInfo } from "../_machine.ts";
 import { MODES } from "../_modes.ts";
-import { roundOrder, runSuite, warmUpLoad } from "../_runner.ts";
+import {
+  roundOrder,
+  type RunSettings,
+  runSuite,
+  warmUpLoad,
+} from "../_runner.ts";
 import type { ServerSpec, SuiteResult } from "../_types.ts";
 
 Deno.test("roundOrder() starts each round one server further along", () => {
@@ -50,6 +55,7 @@ async function runTestSuite(
   root: string,
   servers: ServerSpec[],
   reference: string,
+  check?: RunSettings["check"],
 ): Promise<SuiteResult> {
   const stateDir = await Deno.makeTempDir({ prefix: "httpd-bench-test-" });
   try {
@@ -71,6 +77,7 @@ async function runTestSuite(
         stateDir,
         cwd: new URL("../..", import.meta.url).pathname,
         httpdPath: "httpd.ts",
+        check,
       },
       {} as MachineInfo,
       "test",
@@ -129,6 +136,24 @@ Deno.test("runSuite() measures no server that fails its check", async () => {
     assert.match(result.servers[0].problems.join("\n"), /38b\.txt/);
     assert.deepEqual(result.runs, [], "not one load run");
     assert.deepEqual(result.cells, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("runSuite() stops a server whose check fails to run", async () => {
+  const root = await createDocumentRoot();
+  let checked: string | undefined;
+  try {
+    const result = await runTestSuite(root, [CEILING], "a", (origin) => {
+      checked = origin;
+      return Promise.reject(new Error("the check broke"));
+    });
+    assert.equal(result.servers[0].error, "the check broke");
+    assert.deepEqual(result.runs, [], "not one load run");
+    assert.ok(checked !== undefined, "the server was started and checked");
+    // Nothing listens there any more: the server was stopped.
+    await assert.rejects(fetch(checked), TypeError);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -57,3 +57,22 @@ Deno.test("checkServer() reports a short body and a directory that is not a 404"
     },
   );
 });
+
+Deno.test("checkServer() gives up on a server that accepts and never answers", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  try {
+    await assert.rejects(
+      checkServer(`http://127.0.0.1:${listener.addr.port}`, 200),
+      /no answer from http:\/\/127\.0\.0\.1:\d+\/\S+ within 200 ms/,
+    );
+    assert.ok(accepted.length > 0, "the check's request was accepted");
+  } finally {
+    listener.close();
+    await accepting;
+    for (const conn of accepted) conn.close();
+  }
+});

@@ -12,6 +12,7 @@ import { busyShare, readCoreTicks, readTreeCpuSeconds } from "./_cpu.ts";
 import { sampleRss } from "./_rss.ts";
 import type { RunningServer } from "./_server_process.ts";
 import type { ModeSpec, RunRecord } from "./_types.ts";
+import { errorMessage } from "../server/error_report.ts";
 
 /** Runs `mode` once against `server`; a client failure becomes `error`. */
 export async function runLoad(
@@ -65,7 +66,7 @@ export async function runLoad(
     return { ...base, ...client.parse(stdout) };
   } catch (error) {
     const stderr = new TextDecoder().decode(output.stderr).trim();
-    const reason = [`exit ${output.code}`, (error as Error).message, stderr]
+    const reason = [`exit ${output.code}`, errorMessage(error), stderr]
       .filter((s) => s).join("; ");
     return {
       ...base,

@@ -18,6 +18,7 @@ import { failuresOf } from "./_stats.ts";
 import { stopAllServers } from "./_server_process.ts";
 import type { SuiteResult } from "./_types.ts";
 import { selectSuites, type SuiteSpec } from "./_suites.ts";
+import { errorMessage } from "../server/error_report.ts";
 
 const PROJECT_DIR = new URL("..", import.meta.url).pathname;
 const RESULTS_DIR = new URL("./results/", import.meta.url).pathname;
@@ -31,7 +32,7 @@ async function main(args: string[]): Promise<number> {
     options = parseOptions(args);
     suites = selectSuites(options.suites, options.servers, options.modes);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    console.error(`${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   if (options.help) {

@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPodmanEnv, isOnPath, type PodmanEnv } from "./podman_env.ts";
+import { errorMessage } from "../server/error_report.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONTAINERFILE = join(REPO_ROOT, "Containerfile");
@@ -203,7 +204,7 @@ async function hasOrPulls(penv: PodmanEnv, image: string): Promise<boolean> {
     const why = new TextDecoder().decode(pull.stderr).trim().split("\n").pop();
     console.error(`Cannot pull ${image}: ${why}`);
   } catch (error) {
-    console.error(`Cannot pull ${image}: ${(error as Error).message}`);
+    console.error(`Cannot pull ${image}: ${errorMessage(error)}`);
   }
   return false;
 }
@@ -316,7 +317,7 @@ async function main(): Promise<number> {
     };
   } catch (error) {
     console.error(
-      `Cannot parse arguments: ${(error as Error).message}\n${USAGE}`,
+      `Cannot parse arguments: ${errorMessage(error)}\n${USAGE}`,
     );
     return 2;
   }
@@ -325,7 +326,7 @@ async function main(): Promise<number> {
     console.error(`Built ${options.tag} on ${base}`);
     return 0;
   } catch (error) {
-    console.error((error as Error).message);
+    console.error(errorMessage(error));
     return 1;
   }
 }

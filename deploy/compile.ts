@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { V8_FLAGS } from "../server/runtime_flags.ts";
+import { errorMessage } from "../server/error_report.ts";
 
 /** Exit status when the denort runtime is unavailable. */
 export const EXIT_NO_RUNTIME = 3;
@@ -159,7 +160,7 @@ async function main(): Promise<number> {
     options = { output: values.output, root: values.root, installPath };
   } catch (error) {
     console.error(
-      `Cannot parse arguments: ${(error as Error).message}\n${USAGE}`,
+      `Cannot parse arguments: ${errorMessage(error)}\n${USAGE}`,
     );
     return 2;
   }

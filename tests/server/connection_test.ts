@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { coarseNow, tick } from "../../server/clock.ts";
+import { coarseNow, keepTicking, tick } from "../../server/clock.ts";
 import type { AccessLog, LogEntry } from "../../server/access_log.ts";
 import { Connection } from "../../server/connection.ts";
 import { Frame } from "../../server/frame.ts";
@@ -791,17 +791,23 @@ Deno.test("Connection times a new connection's first head from accept, not from 
   // A client that waits before its first byte gets no more time for its
   // head: that would double the time a slow client can hold a connection.
   const conn = new ScriptedConn();
-  const accepted = coarseNow();
-  await withConnection(conn, () => answer(SMALL), async (connection) => {
-    await until(() => conn.reading, "the first read");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    tick();
-    assert.ok(coarseNow() > accepted, "the clock moved on");
-    conn.push("GET / HT");
-    await until(() => conn.reading, "the read of the rest of the head");
-    connection.expire(accepted + 10_000); // the header timeout, from accept
-    await until(() => conn.written.includes(" 408 "), "a 408");
-  });
+  // The clock as a running server keeps it: read between ticks, it stands.
+  const stopTicking = keepTicking();
+  try {
+    const accepted = coarseNow();
+    await withConnection(conn, () => answer(SMALL), async (connection) => {
+      await until(() => conn.reading, "the first read");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      tick();
+      assert.ok(coarseNow() > accepted, "the clock moved on");
+      conn.push("GET / HT");
+      await until(() => conn.reading, "the read of the rest of the head");
+      connection.expire(accepted + 10_000); // the header timeout, from accept
+      await until(() => conn.written.includes(" 408 "), "a 408");
+    });
+  } finally {
+    stopTicking();
+  }
 });
 
 Deno.test("Connection answers an unfinished head with a 408 when it expires while draining", async () => {

@@ -15,7 +15,7 @@ import { VERSION } from "./server/version.ts";
 import { runSupervisor, type SupervisorOptions } from "./server/workers.ts";
 
 /** Runs the command line; resolves to the process exit code. */
-export async function main(args: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
   let config: Config;
   try {
     const command = parseCommandLine(args);

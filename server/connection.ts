@@ -428,7 +428,7 @@ export class Connection {
   #log(head: RequestHead | undefined, response: Response, sent: number): void {
     if (this.#options.log === undefined) return;
     this.#options.log.record({
-      client: (this.#conn.remoteAddr as Deno.NetAddr).hostname ?? "-",
+      client: this.#conn.remoteAddr.hostname,
       requestLine: head
         ? `${head.method} ${head.target} HTTP/1.${head.minorVersion}`
         : this.#refusedLine,

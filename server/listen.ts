@@ -145,10 +145,9 @@ export function serve(options: ServeOptions): Server {
     );
   }
   /** Our own writer when none was given: ours to drain at the end. */
-  const ownStderr = options.stderr === undefined
-    ? new LineWriter(Deno.stderr)
-    : undefined;
-  const stderr = options.stderr ?? ownStderr!;
+  let ownStderr: LineWriter | undefined;
+  const stderr = options.stderr ??
+    (ownStderr = new LineWriter(Deno.stderr));
   const report = options.report ??
     createErrorReporter((line) => void stderr.write(`${line}\n`));
   const log = options.accessLog === false ? undefined : new AccessLog(
@@ -357,7 +356,10 @@ async function refuse(conn: Deno.TcpConn): Promise<void> {
   const response = errorResponse(503, "GET", RETRY_AFTER, true);
   const timer = setTimeout(() => closeQuietly(conn), 1000);
   try {
-    await conn.write(encodeResponse(response, false));
+    const bytes = encodeResponse(response, false);
+    for (let at = 0; at < bytes.length;) {
+      at += await conn.write(bytes.subarray(at));
+    }
     await conn.closeWrite();
     const scratch = new Uint8Array(4096);
     while ((await conn.read(scratch)) !== null);

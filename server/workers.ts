@@ -300,7 +300,7 @@ function bindProbe(hostname: string, port: number): number | string {
   const address = formatNetPermission(hostname, port);
   try {
     const listener = Deno.listen({ hostname, port });
-    const bound = (listener.addr as Deno.NetAddr).port;
+    const bound = listener.addr.port;
     listener.close();
     return bound;
   } catch (error) {

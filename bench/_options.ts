@@ -24,9 +24,19 @@ export interface BenchOptions {
   requests: number;
   /** Seconds per wrk run. @default 10 (2 with --quick) */
   durationSeconds: number;
-  /** Only these server ids, if given. */
+  /**
+   * Only these server ids, if given; when undefined, every server of the
+   * suite runs.
+   *
+   * @default {undefined}
+   */
   servers?: string[];
-  /** Only these mode ids, if given. */
+  /**
+   * Only these mode ids, if given; when undefined, every mode of the suite
+   * runs.
+   *
+   * @default {undefined}
+   */
   modes?: string[];
   /** Load generator family; "auto" picks oha when installed. @default "auto" */
   client: ClientFamily | "auto";

@@ -19,13 +19,17 @@ export interface EtagSource {
    * platform has one. It moves when a rewrite puts the old mtime back
    * (`cp -p`, `touch -r`, builds that pin timestamps), and nothing can set
    * it back; but Deno reports it in whole seconds, so mtime stays too.
-   * @default undefined
+   * When undefined or null, the tag is made without it.
+   *
+   * @default {undefined}
    */
   ctimeMs?: number | null;
   /**
    * Inode number, so that a file replaced by another one of the same size and
-   * time (an atomic rename) still gets a new tag.
-   * @default undefined (platforms without inodes)
+   * time (an atomic rename) still gets a new tag. When undefined or null
+   * (platforms without inodes), 0 stands in for it.
+   *
+   * @default {undefined}
    */
   ino?: number | null;
 }

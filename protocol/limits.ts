@@ -4,16 +4,29 @@
  * @module
  */
 
-/** Limits on what one request head may hold. */
+/**
+ * Limits on what one request head may hold. Each default is the field's
+ * value in {@linkcode DEFAULT_HEAD_LIMITS}, used when no limits are given.
+ */
 export interface HeadLimits {
   /**
    * Longest request line, in bytes, without its line break, before 414
-   * (501 when the method alone is longer). @default {8192}
+   * (501 when the method alone is longer).
+   *
+   * @default {8192}
    */
   maxRequestLine: number;
-  /** Longest head (request line and fields), in bytes, before 431. @default {32768} */
+  /**
+   * Longest head (request line and fields), in bytes, before 431.
+   *
+   * @default {32768}
+   */
   maxHeadSize: number;
-  /** Most header fields before 431. @default {100} */
+  /**
+   * Most header fields before 431.
+   *
+   * @default {100}
+   */
   maxHeaderFields: number;
 }
 

@@ -18,14 +18,18 @@ import {
 /** The validators of the selected representation (the file actually served). */
 export interface Validators {
   /**
-   * Its ETag as sent in the `ETag` field, e.g. from `formatEtag()`.
-   * @default undefined (no entity-tag: tag lists never match)
+   * Its ETag as sent in the `ETag` field, e.g. from `formatEtag()`. When
+   * undefined (no entity-tag), tag lists never match; `*` still does.
+   *
+   * @default {undefined}
    */
   etag?: string;
   /**
    * Its modification time in milliseconds since the epoch. Compared at the
    * one-second resolution of the `Last-Modified` field it is sent as.
-   * @default undefined (no date: date conditions are ignored)
+   * When undefined (no date), date conditions are ignored.
+   *
+   * @default {undefined}
    */
   lastModified?: number;
   /**
@@ -34,7 +38,8 @@ export interface Validators {
    * times, since a rewrite can put an old modification time back (`cp -p`,
    * `touch -r`) but not an old status change time. Only `If-Range` uses it;
    * `If-Modified-Since` keeps to `lastModified`, the date it was sent.
-   * @default lastModified
+   *
+   * @default {lastModified}
    */
   lastChanged?: number;
 }

@@ -26,30 +26,44 @@ export interface ByteSource {
 
 /** Options for {@linkcode readRequests}. */
 export interface ReadRequestsOptions {
-  /** Head size limits. @default {DEFAULT_HEAD_LIMITS} */
+  /**
+   * Head size limits.
+   *
+   * @default {DEFAULT_HEAD_LIMITS}
+   */
   limits?: HeadLimits;
   /**
    * The largest Content-Length body that is read and thrown away to keep the
    * connection; a larger or chunked body, or (in HTTP/1.1) one announced
    * with `Expect`, ends the connection after its answer instead.
+   *
    * @default {65536}
    */
   maxDiscardedBody?: number;
   /**
    * Called when the first byte of a new head arrives (to start its
-   * deadline); empty lines before a request line are no part of it.
+   * deadline); empty lines before a request line are no part of it. When
+   * undefined, nothing is told.
+   *
+   * @default {undefined}
    */
   onHeadStart?: () => void;
   /**
    * Called when the reader starts to wait for the next request with nothing
    * buffered: once per wait, however many empty lines arrive meanwhile.
+   * When undefined, nothing is told.
+   *
+   * @default {undefined}
    */
   onIdle?: () => void;
   /**
    * Called before every read from the source, which may then wait on the
    * client: whatever the consumer holds back (answers to pipelined
    * requests, to be written together) must go out first, or both sides
-   * would wait on each other. A promise it returns is awaited first.
+   * would wait on each other. A promise it returns is awaited first. When
+   * undefined, reads start at once.
+   *
+   * @default {undefined}
    */
   beforeRead?: () => Promise<void> | undefined;
 }

@@ -21,7 +21,8 @@ export interface WorkerCommandOptions {
   /**
    * Whether this process is a `deno compile` binary, whose permissions are
    * embedded and whose arguments are the program's own.
-   * @default Deno.build.standalone
+   *
+   * @default {Deno.build.standalone}
    */
   standalone?: boolean;
 }

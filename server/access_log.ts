@@ -16,19 +16,30 @@ export type LogSink = ByteWriter;
 
 /** Options for {@linkcode AccessLog}. */
 export interface AccessLogOptions {
-  /** Flush after this many milliseconds at most. @default {200} */
+  /**
+   * Flush after this many milliseconds at most.
+   *
+   * @default {200}
+   */
   flushDelayMs?: number;
-  /** Flush once this many characters are buffered. @default {65536} */
+  /**
+   * Flush once this many characters are buffered.
+   *
+   * @default {65536}
+   */
   flushSize?: number;
   /**
    * Most bytes handed to the sink and not yet written; lines beyond are
-   * dropped. @default {4194304}
+   * dropped.
+   *
+   * @default {4194304}
    */
   maxPendingBytes?: number;
   /**
    * Told how many lines were dropped: when the sink has caught up again,
    * and at most once a second while it stays behind.
-   * @default a line on stderr
+   *
+   * @default {a line on Deno.stderr}
    */
   onDrop?: (lines: number) => void;
 }

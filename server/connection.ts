@@ -46,7 +46,11 @@ export interface ConnectionOptions {
   headerTimeoutMs: number;
   /** Time an idle keep-alive connection, or a stalled send, is kept, in ms. */
   idleTimeoutMs: number;
-  /** Head size limits. @default {DEFAULT_HEAD_LIMITS} */
+  /**
+   * Head size limits.
+   *
+   * @default {DEFAULT_HEAD_LIMITS}
+   */
   limits?: HeadLimits;
 }
 

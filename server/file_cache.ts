@@ -41,15 +41,29 @@ export type Lookup =
 
 /** Options for {@linkcode FileCache}. */
 export interface FileCacheOptions {
-  /** Serve dotfiles. @default {false} */
+  /**
+   * Serve dotfiles.
+   *
+   * @default {false}
+   */
   dotfiles?: boolean;
-  /** How long an answer is trusted before it is checked again, in ms. @default {500} */
+  /**
+   * How long an answer is trusted before it is checked again, in ms.
+   *
+   * @default {500}
+   */
   maxStaleMs?: number;
-  /** Most files kept. @default {4096} */
+  /**
+   * Most files kept.
+   *
+   * @default {4096}
+   */
   maxEntries?: number;
   /**
    * Largest file whose bytes are kept in memory; never more than a third of
-   * `maxBytes` (less the head room). @default {1048576}
+   * `maxBytes` (less the head room).
+   *
+   * @default {1048576}
    */
   maxFileSize?: number;
   /**
@@ -57,6 +71,7 @@ export interface FileCacheOptions {
    * without one, a small file (up to `SINGLE_WRITE_LIMIT`) counts three
    * times: its bytes and the two complete responses built from them. An
    * entry that would count more than the whole budget is not kept.
+   *
    * @default {33554432}
    */
   maxBytes?: number;
@@ -64,6 +79,7 @@ export interface FileCacheOptions {
    * Free bytes kept in front of the content of each non-empty file held in
    * memory, where a response head is written in place: see
    * `Frame` (frame.ts). None when 0.
+   *
    * @default {0}
    */
   headRoom?: number;
@@ -76,10 +92,15 @@ export interface FileCacheOptions {
    * bytes are held are checked again by stat, with no open, and served
    * throughout; bigger ones, opened for each request, are `unavailable`
    * meanwhile.
+   *
    * @default {5000}
    */
   openTimeoutMs?: number;
-  /** Opens files. @default {Deno.open} */
+  /**
+   * Opens files.
+   *
+   * @default {Deno.open}
+   */
   open?: OpenFile;
 }
 

@@ -32,19 +32,38 @@ import type { OpenFile } from "./timed_open.ts";
 export interface FileHandlerOptions {
   /** The document root as a real path (see `Deno.realPath`). */
   root: string;
-  /** Serve dotfiles. @default {false} */
+  /**
+   * Serve dotfiles.
+   *
+   * @default {false}
+   */
   dotfiles?: boolean;
-  /** A Cache-Control value for files. @default {undefined} */
+  /**
+   * A Cache-Control value for files; when undefined, no Cache-Control field
+   * is sent.
+   *
+   * @default {undefined}
+   */
   cacheControl?: string;
-  /** Most bytes of file contents kept in memory. @default {33554432} */
+  /**
+   * Most bytes of file contents kept in memory.
+   *
+   * @default {33554432}
+   */
   cacheBytes?: number;
   /**
    * How long a request waits for its file to open before it gets a 503,
    * in ms: an open that hangs (a FIFO swapped in) holds a pool thread, not
-   * the event loop. @default {5000}
+   * the event loop.
+   *
+   * @default {5000}
    */
   openTimeoutMs?: number;
-  /** Opens files. @default {Deno.open} */
+  /**
+   * Opens files.
+   *
+   * @default {Deno.open}
+   */
   open?: OpenFile;
 }
 

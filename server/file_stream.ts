@@ -6,7 +6,11 @@
 
 /** Options for {@linkcode readFileRange}. */
 export interface ReadFileRangeOptions {
-  /** Bytes per read. @default {262144} */
+  /**
+   * Bytes per read.
+   *
+   * @default {262144}
+   */
   chunkSize?: number;
 }
 

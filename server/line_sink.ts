@@ -33,6 +33,7 @@ export interface LineWriterOptions {
    * Most text waiting behind the write under way, in UTF-16 code units
    * (bytes, for ASCII); text that would go beyond is dropped. What is
    * held is at most twice this: the waiting text and the write.
+   *
    * @default {1048576}
    */
   maxPendingBytes?: number;
@@ -40,7 +41,8 @@ export interface LineWriterOptions {
    * Told how many lines were dropped: once the destination has taken
    * everything queued, and at most once a second while it stays behind.
    * An exception it throws is ignored.
-   * @default a line written to the sink itself
+   *
+   * @default {a line written to the sink itself}
    */
   onDrop?: (lines: number) => void;
 }

@@ -28,31 +28,85 @@ import { within } from "./_within.ts";
 export interface ServeOptions {
   /** The document root; it must exist and be a directory. */
   root: string;
-  /** Address to listen on. @default {"0.0.0.0"} */
+  /**
+   * Address to listen on.
+   *
+   * @default {"0.0.0.0"}
+   */
   hostname?: string;
-  /** Port to listen on; 0 picks a free one. @default {8080} */
+  /**
+   * Port to listen on; 0 picks a free one.
+   *
+   * @default {8080}
+   */
   port?: number;
-  /** Set SO_REUSEPORT so several processes share the port. @default {false} */
+  /**
+   * Set SO_REUSEPORT so several processes share the port.
+   *
+   * @default {false}
+   */
   reusePort?: boolean;
-  /** Serve dotfiles. @default {false} */
+  /**
+   * Serve dotfiles.
+   *
+   * @default {false}
+   */
   dotfiles?: boolean;
-  /** A Cache-Control value for files. @default {undefined} */
+  /**
+   * A Cache-Control value for files; when undefined, no Cache-Control field
+   * is sent.
+   *
+   * @default {undefined}
+   */
   cacheControl?: string;
-  /** Write the access log to stdout. @default {true} */
+  /**
+   * Write the access log to stdout.
+   *
+   * @default {true}
+   */
   accessLog?: boolean;
-  /** Seconds allowed for a complete request head. @default {10} */
+  /**
+   * Seconds allowed for a complete request head.
+   *
+   * @default {10}
+   */
   headerTimeout?: number;
-  /** Seconds an idle keep-alive connection or a stalled send is kept. @default {15} */
+  /**
+   * Seconds an idle keep-alive connection or a stalled send is kept.
+   *
+   * @default {15}
+   */
   idleTimeout?: number;
-  /** Open connections beyond which new ones get 503. @default {4096} */
+  /**
+   * Open connections beyond which new ones get 503.
+   *
+   * @default {4096}
+   */
   maxConnections?: number;
-  /** Most bytes of file contents kept in memory. @default {33554432} */
+  /**
+   * Most bytes of file contents kept in memory.
+   *
+   * @default {33554432}
+   */
   cacheBytes?: number;
-  /** Milliseconds a shutdown waits for responses in flight. @default {5000} */
+  /**
+   * Milliseconds a shutdown waits for responses in flight.
+   *
+   * @default {5000}
+   */
   shutdownGraceMs?: number;
-  /** Head size limits. @default {DEFAULT_HEAD_LIMITS} */
+  /**
+   * Head size limits.
+   *
+   * @default {DEFAULT_HEAD_LIMITS}
+   */
   limits?: HeadLimits;
-  /** Replaces the file handler (for tests and embedding). @default {undefined} */
+  /**
+   * Replaces the file handler (for tests and embedding); when undefined,
+   * files are served from `root` by `createFileHandler()`.
+   *
+   * @default {undefined}
+   */
   handler?: Handler;
   /**
    * Where the server's own lines go: unexpected errors (rate-limited, see
@@ -60,10 +114,15 @@ export interface ServeOptions {
    * a stalled stderr must cost lines, never the serving. Servers in one
    * process may share one. The default one is drained (for a second at
    * most) before `finished` resolves.
+   *
    * @default {a LineWriter over Deno.stderr}
    */
   stderr?: LineSink;
-  /** Where unexpected errors go. @default {a rate-limited reporter to `stderr`} */
+  /**
+   * Where unexpected errors go.
+   *
+   * @default {a rate-limited reporter to `stderr`}
+   */
   report?: ErrorReporter;
 }
 

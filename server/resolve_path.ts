@@ -27,7 +27,11 @@ export type Resolution =
 
 /** Options for {@linkcode resolvePath}. */
 export interface ResolvePathOptions {
-  /** Serve names starting with a dot (`.well-known` is always served). @default {false} */
+  /**
+   * Serve names starting with a dot (`.well-known` is always served).
+   *
+   * @default {false}
+   */
   dotfiles?: boolean;
 }
 

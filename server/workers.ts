@@ -38,6 +38,7 @@ export interface SupervisorOptions {
   /**
    * The root as given, resolved again at each reload: a root that is a
    * symlink switched to a new release is followed by the new workers.
+   *
    * @default {root}
    */
   rootPath?: string;
@@ -46,38 +47,45 @@ export interface SupervisorOptions {
   /** Listen port; 0 picks a free one that every worker then shares. */
   port: number;
   /**
-   * Write the supervisor pid here, remove it at exit.
-   * @default undefined
+   * Write the supervisor pid here, remove it at exit; when undefined, no
+   * pid file is written.
+   *
+   * @default {undefined}
    */
   pidFile?: string;
   /**
    * The module the workers run under `deno run`; ignored in a compiled
    * binary, which always re-runs itself.
-   * @default Deno.mainModule
+   *
+   * @default {Deno.mainModule}
    */
   workerModule?: string;
   /**
    * How long a stopping worker may take to finish its responses before it
    * is killed.
-   * @default 10_000
+   *
+   * @default {10_000}
    */
   gracePeriodMs?: number;
   /**
    * How long a worker retired by a reload may finish its responses (its
    * `--reload-grace`); one still running a stop's grace period after that
    * is killed.
-   * @default 300_000
+   *
+   * @default {300_000}
    */
   reloadGraceMs?: number;
   /**
    * How long a worker may go without a heartbeat before it is taken for
    * hung, killed and replaced.
-   * @default 10_000
+   *
+   * @default {10_000}
    */
   hangTimeoutMs?: number;
   /**
    * How long a new worker may take to print its ready line.
-   * @default 30_000
+   *
+   * @default {30_000}
    */
   readyTimeoutMs?: number;
 }

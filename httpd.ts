@@ -4,12 +4,15 @@
  * @module
  */
 
+import { realRoot } from "./server/_root.ts";
 import {
   type Config,
+  formatWorkerFlags,
   parseCommandLine,
   USAGE,
   UsageError,
 } from "./server/config.ts";
+import { errorMessage } from "./server/error_report.ts";
 import { runServer } from "./server/run_server.ts";
 import { VERSION } from "./server/version.ts";
 import { runSupervisor, type SupervisorOptions } from "./server/workers.ts";
@@ -39,44 +42,34 @@ async function main(args: string[]): Promise<number> {
   }
 
   if (config.workerId === undefined && config.workers > 1) {
-    return await runSupervisor(supervisorOptions(config));
+    let options: SupervisorOptions;
+    try {
+      options = supervisorOptions(config);
+    } catch (error) {
+      console.error(`httpd.ts: ${errorMessage(error)}`);
+      return 1;
+    }
+    return await runSupervisor(options);
   }
 
   return await runServer(config);
 }
 
-/** What the supervisor of `-w N` is told: the workers' flags and its own. */
+/**
+ * What the supervisor of `-w N` is told: the workers' flags and its own.
+ * Throws one line when the root's real path cannot be had.
+ */
 export function supervisorOptions(config: Config): SupervisorOptions {
   return {
     workers: config.workers,
-    workerArgs: workerArgs(config),
-    root: Deno.realPathSync(config.root),
+    workerArgs: formatWorkerFlags(config),
+    root: realRoot(config.root),
     rootPath: config.root,
     hostname: config.hostname,
     port: config.port,
     pidFile: config.pidFile,
     reloadGraceMs: config.reloadGrace * 1000,
   };
-}
-
-/** The flags a worker needs besides root, port and its id. */
-function workerArgs(config: Config): string[] {
-  // One argument each, --flag=value: a value starting with "-" (a
-  // Cache-Control extension, say) must not be taken for a flag.
-  const args = [
-    `--host=${config.hostname}`,
-    `--header-timeout=${config.headerTimeout}`,
-    `--idle-timeout=${config.idleTimeout}`,
-    `--reload-grace=${config.reloadGrace}`,
-    `--max-connections=${config.maxConnections}`,
-    `--cache-size=${config.cacheSize}`,
-  ];
-  if (config.quiet) args.push("--quiet");
-  if (config.dotfiles) args.push("--dotfiles");
-  if (config.cacheControl !== undefined) {
-    args.push(`--cache-control=${config.cacheControl}`);
-  }
-  return args;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

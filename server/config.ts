@@ -153,6 +153,43 @@ export function parseCommandLine(args: string[]): Command {
   };
 }
 
+/**
+ * The flags that give a worker process `config`'s settings, but for what
+ * the supervisor passes itself (root, port, worker id) or keeps to itself
+ * (workers, pid file): {@linkcode parseCommandLine} of them, with those
+ * added, gives the same configuration back.
+ *
+ * @example
+ * ```ts
+ * import { formatWorkerFlags, parseCommandLine } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * const command = parseCommandLine(["-r", ".", "-w", "2", "--quiet"]);
+ * assert.ok(command.kind === "serve");
+ * const flags = formatWorkerFlags(command.config);
+ * assert.ok(flags.includes("--quiet"));
+ * const worker = parseCommandLine([...flags, "-r", ".", "--worker-id", "1"]);
+ * assert.ok(worker.kind === "serve" && worker.config.quiet);
+ * ```
+ */
+export function formatWorkerFlags(config: Config): string[] {
+  // One argument each, --flag=value: a value starting with "-" (a
+  // Cache-Control extension, say) must not be taken for a flag.
+  const flags = [
+    `--host=${config.hostname}`,
+    `--header-timeout=${config.headerTimeout}`,
+    `--idle-timeout=${config.idleTimeout}`,
+    `--reload-grace=${config.reloadGrace}`,
+    `--max-connections=${config.maxConnections}`,
+    `--cache-size=${config.cacheSize}`,
+  ];
+  if (config.quiet) flags.push("--quiet");
+  if (config.dotfiles) flags.push("--dotfiles");
+  if (config.cacheControl !== undefined) {
+    flags.push(`--cache-control=${config.cacheControl}`);
+  }
+  return flags;
+}
+
 function integer(
   flag: string,
   value: string,

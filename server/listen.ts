@@ -20,6 +20,7 @@ import { encodeResponse } from "./encode_response.ts";
 import { createFileHandler, type Handler } from "./file_handler.ts";
 import { type LineSink, LineWriter } from "./line_sink.ts";
 import { LinkedList } from "./linked_list.ts";
+import { realRoot } from "./_root.ts";
 import { SpareDescriptor } from "./_spare_descriptor.ts";
 import { errorResponse, RETRY_AFTER } from "./response.ts";
 import { within } from "./_within.ts";
@@ -197,12 +198,7 @@ export function openTimeoutFor(idleTimeoutMs: number): number {
  * ```
  */
 export function serve(options: ServeOptions): Server {
-  const root = Deno.realPathSync(options.root);
-  if (!Deno.statSync(root).isDirectory) {
-    throw new Deno.errors.NotADirectory(
-      `Cannot serve ${options.root}: not a directory`,
-    );
-  }
+  const root = realRoot(options.root);
   /** Our own writer when none was given: ours to drain at the end. */
   let ownStderr: LineWriter | undefined;
   const stderr = options.stderr ??

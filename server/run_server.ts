@@ -9,6 +9,7 @@
 
 import type { Config } from "./config.ts";
 import { errorMessage } from "./error_report.ts";
+import { realRoot } from "./_root.ts";
 import { LineWriter } from "./line_sink.ts";
 import { serve, type ServeOptions, type Server } from "./listen.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
@@ -78,10 +79,9 @@ async function serveUntilStopped(
   // permission for the link alone): said as such, not as a listen failure.
   let root: string;
   try {
-    root = Deno.realPathSync(config.root);
-    if (!Deno.statSync(root).isDirectory) throw new Error("not a directory");
+    root = realRoot(config.root);
   } catch (error) {
-    say(`httpd.ts: Cannot serve ${config.root}: ${errorMessage(error)}`);
+    say(`httpd.ts: ${errorMessage(error)}`);
     return 1;
   }
 

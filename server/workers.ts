@@ -18,6 +18,7 @@
 import { createWorkerArgs, formatNetPermission } from "./_worker_command.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
 import { errorMessage } from "./error_report.ts";
+import { realRoot } from "./_root.ts";
 import { LineWriter } from "./line_sink.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 
@@ -192,11 +193,10 @@ export async function runSupervisor(
     const given = options.rootPath ?? options.root;
     let now: string;
     try {
-      now = Deno.realPathSync(given);
-      if (!Deno.statSync(now).isDirectory) throw new Error("not a directory");
+      now = realRoot(given);
     } catch (error) {
       void stderr.write(
-        `${PREFIX}reload stopped: Cannot serve ${given}: ${
+        `${PREFIX}reload stopped: ${
           errorMessage(error)
         }; the old workers keep running\n`,
       );

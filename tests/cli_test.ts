@@ -636,20 +636,31 @@ Deno.test("-w 1: stopping leaves a pid file another instance has claimed since",
   assert.equal(Deno.readTextFileSync(pidFile), "999999\n");
 });
 
-Deno.test("-w 1: a root whose real path cannot be read says so, not 'Cannot listen'", async () => {
-  using dir = tempDir();
-  Deno.mkdirSync(`${dir.path}/root`);
-  Deno.symlinkSync(`${dir.path}/root`, `${dir.path}/link`);
-  const output = await runCli(
-    ["-r", `${dir.path}/link`, "-p", "0", "--host", "127.0.0.1"],
-    [`--allow-read=${dir.path}/link`, "--allow-net"],
-  );
-  assert.equal(output.code, 1, output.stderr);
-  assert.match(
-    output.stderr,
-    /^httpd\.ts: Cannot serve .*\/link: .*read access.*\n$/,
-  );
-});
+for (const workers of ["1", "2"]) {
+  Deno.test(`-w ${workers}: a root whose real path cannot be read says so in one line, not 'Cannot listen'`, async () => {
+    using dir = tempDir();
+    Deno.mkdirSync(`${dir.path}/root`);
+    Deno.symlinkSync(`${dir.path}/root`, `${dir.path}/link`);
+    const output = await runCli(
+      [
+        "-r",
+        `${dir.path}/link`,
+        "-p",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "-w",
+        workers,
+      ],
+      [`--allow-read=${dir.path}/link`, "--allow-net", "--allow-run"],
+    );
+    assert.equal(output.code, 1, output.stderr);
+    assert.match(
+      output.stderr,
+      /^httpd\.ts: Cannot serve .*\/link: .*read access.*\n$/,
+    );
+  });
+}
 
 Deno.test("-w 2: Ctrl-C, which reaches every process of the group, lets a download finish", async () => {
   using dir = tempDir();

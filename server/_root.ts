@@ -1,0 +1,24 @@
+/**
+ * The document root as the server holds it: its real path, once checked to
+ * be a directory.
+ *
+ * @module
+ */
+
+import { errorMessage } from "./error_report.ts";
+
+/**
+ * The real path of `path`, which must name a directory the process may
+ * read. Otherwise throws one line that names it: `Cannot serve PATH: why`.
+ */
+export function realRoot(path: string): string {
+  try {
+    const real = Deno.realPathSync(path);
+    if (!Deno.statSync(real).isDirectory) throw new Error("not a directory");
+    return real;
+  } catch (error) {
+    throw new Error(`Cannot serve ${path}: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { formatAuthority } from "../server/_authority.ts";
+
 /** Give up after this long; the HEALTHCHECK --timeout is a bit longer. */
 const DEADLINE_MS = 3000;
 
@@ -77,10 +79,8 @@ function readTarget(explicit: string | undefined): Target {
 async function probe(target: Target): Promise<string> {
   const conn = await Deno.connect(target);
   try {
-    const host = target.hostname.includes(":")
-      ? `[${target.hostname}]`
-      : target.hostname;
-    const request = `HEAD / HTTP/1.1\r\nHost: ${host}:${target.port}\r\n` +
+    const host = formatAuthority(target.hostname, target.port);
+    const request = `HEAD / HTTP/1.1\r\nHost: ${host}\r\n` +
       `User-Agent: httpd-healthcheck\r\nConnection: close\r\n\r\n`;
     await conn.write(new TextEncoder().encode(request));
     const buffer = new Uint8Array(512);

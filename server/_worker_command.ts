@@ -4,6 +4,7 @@
  * @module
  */
 
+import { formatAuthority } from "./_authority.ts";
 import { V8_FLAGS } from "./runtime_flags.ts";
 
 /** What a worker command is built from. */
@@ -25,23 +26,6 @@ export interface WorkerCommandOptions {
    * @default {Deno.build.standalone}
    */
   standalone?: boolean;
-}
-
-/**
- * Formats a host and port the way `--allow-net` expects: IPv6 literals
- * go in brackets so the port separator stays unambiguous.
- *
- * @example
- * ```ts
- * import { formatNetPermission } from "./_worker_command.ts";
- * formatNetPermission("::1", 8080); // "[::1]:8080"
- * ```
- */
-export function formatNetPermission(hostname: string, port: number): string {
-  const host = hostname.includes(":") && !hostname.startsWith("[")
-    ? `[${hostname}]`
-    : hostname;
-  return `${host}:${port}`;
 }
 
 /**
@@ -90,7 +74,7 @@ export function createWorkerArgs(
   return [
     "run",
     `--allow-read=${options.root}`,
-    `--allow-net=${formatNetPermission(options.hostname, options.port)}`,
+    `--allow-net=${formatAuthority(options.hostname, options.port)}`,
     // Explicit so workers can use reusePort even when the supervisor was
     // started with --unstable-net instead of a deno.json that says so.
     "--unstable-net",

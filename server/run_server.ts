@@ -10,6 +10,7 @@
 import type { Config } from "./config.ts";
 import { errorMessage } from "./error_report.ts";
 import { realRoot } from "./_root.ts";
+import { formatAuthority } from "./_authority.ts";
 import { LineWriter } from "./line_sink.ts";
 import { serve, type ServeOptions, type Server } from "./listen.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
@@ -146,10 +147,8 @@ async function serveUntilStopped(
       say(`worker ${config.workerId} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`);
       linkToSupervisor(() => server.shutdown());
     } else {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      say(
-        `httpd.ts: listening on http://${host}:${port} root=${root} workers=1`,
-      );
+      const address = formatAuthority(hostname, port);
+      say(`httpd.ts: listening on http://${address} root=${root} workers=1`);
     }
     await server.finished;
     return 0;

@@ -15,7 +15,8 @@
  * @module
  */
 
-import { createWorkerArgs, formatNetPermission } from "./_worker_command.ts";
+import { formatAuthority } from "./_authority.ts";
+import { createWorkerArgs } from "./_worker_command.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
 import { errorMessage } from "./error_report.ts";
 import { realRoot } from "./_root.ts";
@@ -233,7 +234,7 @@ export async function runSupervisor(
       written = options.pidFile;
     }
     if (await supervisor.start()) {
-      const address = formatNetPermission(options.hostname, port);
+      const address = formatAuthority(options.hostname, port);
       void stderr.write(
         `${PREFIX}listening on http://${address} root=${root} workers=${options.workers}\n`,
       );
@@ -305,7 +306,7 @@ function migrationWarning(): string | undefined {
  * servers. Returns the port, or an error message.
  */
 function bindProbe(hostname: string, port: number): number | string {
-  const address = formatNetPermission(hostname, port);
+  const address = formatAuthority(hostname, port);
   try {
     const listener = Deno.listen({ hostname, port });
     const bound = listener.addr.port;

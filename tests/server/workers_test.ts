@@ -6,10 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  createWorkerArgs,
-  formatNetPermission,
-} from "../../server/_worker_command.ts";
+import { createWorkerArgs } from "../../server/_worker_command.ts";
 import { startDelayMs } from "../../server/_worker_supervisor.ts";
 import { checkWorkerPlatform } from "../../server/workers.ts";
 import { HEARTBEAT_REQUEST, RETIRE_SIGNAL } from "../../server/worker_link.ts";
@@ -1047,13 +1044,6 @@ Deno.test("createWorkerArgs() passes only program arguments to a compiled binary
     }, 1),
     ["--quiet", "-r", "/www", "-p", "9000", "--worker-id", "1"],
   );
-});
-
-Deno.test("formatNetPermission() brackets IPv6 literals only", () => {
-  assert.equal(formatNetPermission("127.0.0.1", 80), "127.0.0.1:80");
-  assert.equal(formatNetPermission("localhost", 80), "localhost:80");
-  assert.equal(formatNetPermission("::", 80), "[::]:80");
-  assert.equal(formatNetPermission("[::1]", 80), "[::1]:80");
 });
 
 Deno.test("startDelayMs() backs off exponentially up to 4 s", () => {

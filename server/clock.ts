@@ -11,8 +11,6 @@
 
 import { formatHttpDate } from "../protocol/date.ts";
 
-const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
 let second = -1;
 let httpDate = "";
 let logDate = "";
@@ -80,15 +78,13 @@ function refresh(): void {
   const current = Math.floor(now / 1000);
   if (current === second) return;
   second = current;
-  const date = new Date(current * 1000);
-  httpDate = formatHttpDate(date);
-  const day = String(date.getUTCDate()).padStart(2, "0");
-  const month = MONTHS.slice(
-    date.getUTCMonth() * 3,
-    date.getUTCMonth() * 3 + 3,
-  );
-  const time = date.toISOString().slice(11, 19);
-  logDate = `${day}/${month}/${date.getUTCFullYear()}:${time} +0000`;
+  httpDate = formatHttpDate(new Date(current * 1000));
+  // "Sun, 06 Nov 1994 08:49:37 GMT" holds every part of the log's
+  // "06/Nov/1994:08:49:37 +0000", at fixed places.
+  const day = httpDate.slice(5, 7);
+  const month = httpDate.slice(8, 11);
+  const year = httpDate.slice(12, 16);
+  logDate = `${day}/${month}/${year}:${httpDate.slice(17, 25)} +0000`;
 }
 
 /**

@@ -38,6 +38,7 @@ export { settleFraming } from "./protocol/framing.ts";
 export { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./protocol/limits.ts";
 export {
   createMultipartByteranges,
+  joinMultipartByteranges,
   type MultipartByteranges,
   type MultipartByterangesInit,
   type MultipartPart,

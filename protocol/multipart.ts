@@ -126,3 +126,50 @@ export function createMultipartByteranges(
     tail,
   };
 }
+
+/**
+ * The whole body of `multipart`, each part's bytes sliced from `bytes`, the
+ * complete representation it frames: for a representation held in memory.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   createMultipartByteranges,
+ *   joinMultipartByteranges,
+ * } from "./multipart.ts";
+ * import assert from "node:assert/strict";
+ * const multipart = createMultipartByteranges({
+ *   boundary: "B",
+ *   contentType: "text/plain",
+ *   ranges: [{ start: 0, end: 1 }, { start: 5, end: 5 }],
+ *   size: 6,
+ * });
+ * const body = joinMultipartByteranges(
+ *   multipart,
+ *   new TextEncoder().encode("abcdef"),
+ * );
+ * assert.equal(body.length, multipart.contentLength);
+ * assert.equal(
+ *   new TextDecoder().decode(body),
+ *   "--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/6\r\n\r\nab" +
+ *     "\r\n--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 5-5/6\r\n\r\nf" +
+ *     "\r\n--B--\r\n",
+ * );
+ * ```
+ */
+export function joinMultipartByteranges(
+  multipart: MultipartByteranges,
+  bytes: Uint8Array,
+): Uint8Array {
+  const joined = new Uint8Array(multipart.contentLength);
+  let offset = 0;
+  for (const part of multipart.parts) {
+    joined.set(part.head, offset);
+    offset += part.head.length;
+    const slice = bytes.subarray(part.range.start, part.range.end + 1);
+    joined.set(slice, offset);
+    offset += slice.length;
+  }
+  joined.set(multipart.tail, offset);
+  return joined;
+}

@@ -192,7 +192,7 @@ export function createFileHandler(options: FileHandlerOptions): Handler {
         entry,
         chosen,
         prepare(entry, chosen),
-        undefined,
+        chosen.bytes,
       );
     }
     return openAndRespond(head, entry, chosen, retried);

@@ -8,7 +8,10 @@
  */
 
 import { formatHttpDate } from "../protocol/date.ts";
-import { createMultipartByteranges } from "../protocol/multipart.ts";
+import {
+  createMultipartByteranges,
+  joinMultipartByteranges,
+} from "../protocol/multipart.ts";
 import {
   evaluatePreconditions,
   isRangeApplicable,
@@ -106,16 +109,16 @@ export function prepareFields(
 /**
  * The answer to a GET or HEAD of a file once its representation is chosen:
  * preconditions (RFC 9110 13.2.2), then Range, then the 200. Several ranges
- * of a precompressed representation get the 200 too (see below). `file` is the
- * open file when the bytes are not in memory; the caller closes it unless
- * the response's body streams from it.
+ * of a precompressed representation get the 200 too (see below). `source`
+ * holds the bytes: the representation's own, in memory, or its open file,
+ * which the caller closes unless the response's body streams from it.
  */
 export function serveContent(
   head: RequestHead,
   entry: FileEntry,
   representation: Representation,
   fields: Prepared,
-  file: Deno.FsFile | undefined,
+  source: Uint8Array | Deno.FsFile,
 ): Response {
   const method = head.method;
   const header = (name: string) => getField(head, name);
@@ -138,7 +141,6 @@ export function serveContent(
   }
 
   const size = representation.size;
-  const bytes = representation.bytes;
   // RFC 9110 §14.2: GET is the only method range handling is defined for,
   // and Range on any other MUST be ignored; so HEAD gets the plain 200's
   // fields, as a GET without Range would.
@@ -173,7 +175,9 @@ export function serveContent(
       contentLength: size,
       body: isHead || size === 0
         ? undefined
-        : bytes ?? { kind: "file", file: file!, offset: 0, length: size },
+        : source instanceof Uint8Array
+        ? source
+        : { kind: "file", file: source, offset: 0, length: size },
     };
   }
   if (range.ranges.length === 1) {
@@ -184,8 +188,12 @@ export function serveContent(
         formatContentRange(size, range.ranges[0])
       }\r\n`,
       contentLength: end - start + 1,
-      body: bytes?.subarray(start, end + 1) ??
-        { kind: "file", file: file!, offset: start, length: end - start + 1 },
+      body: source instanceof Uint8Array ? source.subarray(start, end + 1) : {
+        kind: "file",
+        file: source,
+        offset: start,
+        length: end - start + 1,
+      },
     };
   }
   const multipart = createMultipartByteranges({
@@ -194,26 +202,12 @@ export function serveContent(
     ranges: range.ranges,
     size,
   });
-  let body: Response["body"];
-  if (bytes === undefined) {
-    body = { kind: "multipart", file: file!, multipart };
-  } else {
-    const joined = new Uint8Array(multipart.contentLength);
-    let offset = 0;
-    for (const part of multipart.parts) {
-      joined.set(part.head, offset);
-      offset += part.head.length;
-      const slice = bytes.subarray(part.range.start, part.range.end + 1);
-      joined.set(slice, offset);
-      offset += slice.length;
-    }
-    joined.set(multipart.tail, offset);
-    body = joined;
-  }
   return {
     status: 206,
     fields: `Content-Type: ${multipart.contentType}\r\n${fields.common}`,
     contentLength: multipart.contentLength,
-    body,
+    body: source instanceof Uint8Array
+      ? joinMultipartByteranges(multipart, source)
+      : { kind: "multipart", file: source, multipart },
   };
 }

@@ -1,29 +1,14 @@
 import assert from "node:assert/strict";
-import { createMultipartByteranges } from "../../protocol/multipart.ts";
+import {
+  createMultipartByteranges,
+  joinMultipartByteranges,
+} from "../../protocol/multipart.ts";
 import { type ByteRange, parseRange } from "../../protocol/range.ts";
 import { parseMultipart } from "../fixtures/semantics/parse_multipart.ts";
 
 const FILE = Deno.readFileSync(
   new URL("../fixtures/semantics/bytes.bin", import.meta.url),
 );
-
-/** Assembles the body in memory from the framing and the file's slices. */
-function assemble(
-  multipart: ReturnType<typeof createMultipartByteranges>,
-): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  for (const { head, range } of multipart.parts) {
-    chunks.push(head, FILE.subarray(range.start, range.end + 1));
-  }
-  chunks.push(multipart.tail);
-  const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return body;
-}
 
 const RANGE_HEADERS = [
   "bytes=0-0,-1",
@@ -48,7 +33,7 @@ Deno.test("createMultipartByteranges() frames a body that parses back byte for b
         ranges: result.ranges,
         size: FILE.length,
       });
-      const body = assemble(multipart);
+      const body = joinMultipartByteranges(multipart, FILE);
       assert.equal(multipart.contentLength, body.length);
       assert.equal(
         multipart.contentType,
@@ -77,7 +62,9 @@ Deno.test("createMultipartByteranges() puts exactly the RFC 2046 delimiters arou
     ranges: [{ start: 0, end: 2 }, { start: 7, end: 9 }],
     size: 10,
   });
-  const text = new TextDecoder().decode(assemble(multipart));
+  const text = new TextDecoder().decode(
+    joinMultipartByteranges(multipart, FILE),
+  );
   const expected = "--SEP\r\n" +
     "Content-Type: text/plain; charset=utf-8\r\n" +
     "Content-Range: bytes 0-2/10\r\n" +
@@ -154,5 +141,29 @@ Deno.test("createMultipartByteranges() counts a non-ASCII content type in bytes"
     ranges: [{ start: 0, end: 4 }, { start: 6, end: 6 }],
     size: 10,
   });
-  assert.equal(multipart.contentLength, assemble(multipart).length);
+  assert.equal(
+    multipart.contentLength,
+    joinMultipartByteranges(multipart, FILE).length,
+  );
+});
+
+Deno.test("joinMultipartByteranges() frames each range's bytes in order, in contentLength bytes", () => {
+  const bytes = new TextEncoder().encode("0123456789");
+  const multipart = createMultipartByteranges({
+    boundary: "THIS_STRING_SEPARATES",
+    contentType: "text/plain",
+    ranges: [{ start: 7, end: 9 }, { start: 0, end: 0 }, { start: 3, end: 4 }],
+    size: bytes.length,
+  });
+  const body = joinMultipartByteranges(multipart, bytes);
+  assert.equal(body.length, multipart.contentLength);
+  const text = new TextDecoder().decode(body);
+  const parts = text.split("--THIS_STRING_SEPARATES");
+  assert.deepEqual(
+    parts.slice(1, -1).map((part) =>
+      part.split("\r\n\r\n")[1].replace(/\r\n$/, "")
+    ),
+    ["789", "0", "34"],
+  );
+  assert.equal(parts.at(-1), "--\r\n");
 });

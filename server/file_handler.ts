@@ -257,7 +257,7 @@ function choose(
   if (acceptEncoding === undefined) return entry.original;
   const coding = chooseEncoding(
     acceptEncoding,
-    entry.encoded.map((r) => r.coding!),
+    entry.encoded.flatMap((r) => r.coding ?? []),
   );
   return entry.encoded.find((r) => r.coding === coding) ?? entry.original;
 }

@@ -125,9 +125,10 @@ export function readRepresentation(
       !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync());
   let etag: string | undefined;
   if (bytes !== undefined || !racy) {
-    const suffix = [coding, racy ? hash(bytes!) : undefined].filter((s) =>
-      s !== undefined
-    );
+    const suffix = [
+      coding,
+      racy && bytes !== undefined ? hash(bytes) : undefined,
+    ].filter((s) => s !== undefined);
     etag = formatEtag(
       { size, mtimeMs: mtimeMs ?? 0, ctimeMs, ino: info.ino },
       suffix.length > 0 ? suffix.join("-") : undefined,

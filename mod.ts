@@ -4,6 +4,9 @@
  * The protocol layer uses no `Deno.*` and does no I/O of its own: its
  * parsers are pure (bytes in, values out), and its request reader reads
  * through whatever source it is given; the server layer does the I/O.
+ * Of the server layer, what an embedder needs is exported: `serve()`, the
+ * file handler and the shapes of a handler's responses; its cache, frames
+ * and other parts with rules of their own stay inside.
  *
  * @example
  * ```ts ignore
@@ -78,42 +81,17 @@ export {
 } from "./protocol/request_reader.ts";
 export { formatResponseHead } from "./protocol/response_head.ts";
 export { STATUS, STATUS_TEXT, type StatusCode } from "./protocol/status.ts";
-export {
-  FileCache,
-  type FileCacheOptions,
-  type Lookup,
-  type OpenedFile,
-} from "./server/file_cache.ts";
-export {
-  type FileEntry,
-  type ReadOptions,
-  readRepresentation,
-  type Representation,
-} from "./server/representation.ts";
-export {
-  MAX_STUCK_OPENS,
-  type OpenFile,
-  TimedOpener,
-} from "./server/timed_open.ts";
+export { type OpenFile } from "./server/timed_open.ts";
 export {
   createFileHandler,
   type FileHandlerOptions,
   type Handler,
 } from "./server/file_handler.ts";
 export { type ErrorReporter } from "./server/error_report.ts";
-export { Frame } from "./server/frame.ts";
-export {
-  type ByteWriter,
-  type LineSink,
-  LineWriter,
-  type LineWriterOptions,
-} from "./server/line_sink.ts";
+export { type Frame } from "./server/frame.ts";
+export { type ByteWriter, type LineSink } from "./server/line_sink.ts";
 export { serve, type ServeOptions, type Server } from "./server/listen.ts";
 export { mediaType } from "./server/media_type.ts";
-export {
-  PRECOMPRESSED_SUFFIXES,
-  type PrecompressedCoding,
-} from "./server/precompressed.ts";
 export {
   type Body,
   errorResponse,

@@ -15,10 +15,10 @@ import {
   type PrecompressedCoding,
 } from "./precompressed.ts";
 import {
+  createRepresentation,
   type FileEntry,
   isSameFile,
   isUnchanged,
-  readRepresentation,
   type Representation,
 } from "./representation.ts";
 import { classifyError, resolvePath } from "./resolve_path.ts";
@@ -478,7 +478,7 @@ export class FileCache {
       if (info.ino !== expected.ino || info.dev !== expected.dev) {
         throw new SwappedError(`${path} was swapped before it opened`);
       }
-      return readRepresentation(file, path, info, coding, previous, {
+      return createRepresentation(file, path, info, coding, previous, {
         maxFileSize: this.#maxFileSize,
         headRoom: this.#headRoom,
       });

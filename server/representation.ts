@@ -67,8 +67,8 @@ export interface FileEntry {
   readonly encoded: readonly Representation[];
 }
 
-/** How {@linkcode readRepresentation} reads a file. */
-export interface ReadOptions {
+/** How {@linkcode createRepresentation} reads a file. */
+export interface RepresentationOptions {
   /** Largest file whose bytes are read and kept; bigger ones are described only. */
   readonly maxFileSize: number;
   /** Free bytes kept in front of the bytes of a file that is not empty; none when 0. */
@@ -83,13 +83,13 @@ const RACY_MS = 2000;
  * is small; `previous` (the same file's last description) is returned
  * instead when nothing in it changed, so that what was built on it stays.
  */
-export function readRepresentation(
+export function createRepresentation(
   file: Deno.FsFile,
   path: string,
   info: Deno.FileInfo,
   coding: PrecompressedCoding | undefined,
   previous: Representation | undefined,
-  options: ReadOptions,
+  options: RepresentationOptions,
 ): Representation {
   if (
     previous !== undefined && !previous.racy && isUnchanged(previous, info)

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  createRepresentation,
   isSameFile,
   isUnchanged,
-  readRepresentation,
   type Representation,
   restat,
 } from "../../server/representation.ts";
@@ -16,10 +16,10 @@ function read(
 ): Representation {
   using file = Deno.openSync(path);
   const info = file.statSync();
-  return readRepresentation(file, path, info, undefined, previous, options);
+  return createRepresentation(file, path, info, undefined, previous, options);
 }
 
-Deno.test("readRepresentation holds a small file's bytes, in a frame when asked for head room", () => {
+Deno.test("createRepresentation holds a small file's bytes, in a frame when asked for head room", () => {
   using dir = tempDir();
   const path = `${dir.path}/a.txt`;
   Deno.writeTextFileSync(path, "hello");
@@ -44,7 +44,7 @@ function later<T>(aheadMs: number, fn: () => T): T {
   }
 }
 
-Deno.test("readRepresentation describes a file over the size limit without reading it", () => {
+Deno.test("createRepresentation describes a file over the size limit without reading it", () => {
   using dir = tempDir();
   const path = `${dir.path}/big.txt`;
   Deno.writeTextFileSync(path, "123456");
@@ -62,7 +62,7 @@ Deno.test("readRepresentation describes a file over the size limit without readi
   assert.equal(later(2_000, () => read(path, options, settled)), settled);
 });
 
-Deno.test("readRepresentation keeps the previous description of an unchanged file, not a changed one", () => {
+Deno.test("createRepresentation keeps the previous description of an unchanged file, not a changed one", () => {
   using dir = tempDir();
   const path = `${dir.path}/a.txt`;
   Deno.writeTextFileSync(path, "hello");

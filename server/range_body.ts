@@ -17,34 +17,13 @@ import { readFileRange } from "./file_stream.ts";
 export type BodySink = (chunk: Uint8Array) => Promise<void>;
 
 /**
- * The file ended before the announced range did (it shrank after its
- * `stat`). The response's framing can no longer be honoured: the caller must
- * close the connection rather than let the client take a short body.
- */
-export class ShortFileError extends Error {
-  /** A stable code for logs. */
-  readonly code = "SHORT_FILE";
-  /** The offset one past the last byte that was expected. */
-  readonly expectedEnd: number;
-  /** The offset at which the file ended. */
-  readonly actualEnd: number;
-
-  constructor(expectedEnd: number, actualEnd: number) {
-    super(
-      `Cannot send range: file ended at byte ${actualEnd}, expected ${expectedEnd}`,
-    );
-    this.name = "ShortFileError";
-    this.expectedEnd = expectedEnd;
-    this.actualEnd = actualEnd;
-  }
-}
-
-/**
  * Writes a `multipart/byteranges` body: each part's head, then its range
  * from `file`, then the closing delimiter, exactly
- * `multipart.contentLength` bytes in all unless it throws `ShortFileError`
- * (the file ended inside a range). It never writes more than a range, even
- * if the file grew.
+ * `multipart.contentLength` bytes in all, and resolves to true. If the file
+ * ends inside a range (it shrank after its `stat`), it stops there and
+ * resolves to false: the framing can no longer be honoured, and the caller
+ * must close the connection rather than let the client take a short body.
+ * It never writes more than a range, even if the file grew.
  *
  * @example
  * ```ts
@@ -61,9 +40,10 @@ export class ShortFileError extends Error {
  *   size: 10,
  * });
  * let body = "";
- * await writeMultipartRanges(file, multipart, async (chunk) => {
+ * const whole = await writeMultipartRanges(file, multipart, async (chunk) => {
  *   body += new TextDecoder().decode(chunk);
  * });
+ * assert.equal(whole, true);
  * assert.equal(body.length, multipart.contentLength);
  * assert.match(body, /Content-Range: bytes 8-9\/10\r\n\r\n89\r\n--B--\r\n$/);
  * await Deno.remove(path);
@@ -73,7 +53,7 @@ export async function writeMultipartRanges(
   file: Deno.FsFile,
   multipart: MultipartByteranges,
   sink: BodySink,
-): Promise<void> {
+): Promise<boolean> {
   for (const part of multipart.parts) {
     await sink(part.head);
     const { start, end } = part.range;
@@ -83,9 +63,10 @@ export async function writeMultipartRanges(
       await sink(chunk);
       position += chunk.length;
     }
-    if (position <= end) throw new ShortFileError(end + 1, position);
+    if (position <= end) return false;
   }
   await sink(multipart.tail);
+  return true;
 }
 
 /**

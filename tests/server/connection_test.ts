@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { coarseNow, keepTicking, tick } from "../../server/clock.ts";
 import type { AccessLog, LogEntry } from "../../server/access_log.ts";
 import { Connection } from "../../server/connection.ts";
+import { createMultipartByteranges } from "../../protocol/multipart.ts";
 import { Frame } from "../../server/frame.ts";
 import type { Response } from "../../server/response.ts";
 import type { RequestHead } from "../../protocol/request_head.ts";
@@ -1001,4 +1002,49 @@ Deno.test("Connection logs held answers with the body bytes of each that went ou
     got("/b", 30),
     got("/c", 0),
   ]);
+});
+
+Deno.test("Connection closes a kept-alive connection whose multipart body came out short", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/shrinks.bin`;
+    Deno.writeFileSync(path, new Uint8Array(100).fill(0x61));
+    const multipart = createMultipartByteranges({
+      boundary: "B",
+      contentType: "text/plain",
+      ranges: [{ start: 0, end: 9 }, { start: 90, end: 99 }],
+      size: 100,
+    });
+    const file = Deno.openSync(path);
+    Deno.truncateSync(path, 50); // after the stat that framed the answer
+    const conn = new ScriptedConn();
+    const connection = new Connection(conn as unknown as Deno.TcpConn, {
+      handler: () => ({
+        status: 206,
+        fields: `Content-Type: ${multipart.contentType}\r\n`,
+        contentLength: multipart.contentLength,
+        body: { kind: "multipart", file, multipart },
+      }),
+      log: undefined,
+      report: (where, error) => assert.fail(`${where}: ${error}`),
+      headerTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+    });
+    const served = connection.serve();
+    conn.push(GET("/shrinks.bin"));
+    // It ends by itself: the client asked to keep the connection.
+    await until(() => conn.closed, "the connection to close");
+    await served;
+    const written = conn.written;
+    assert.match(written, /^HTTP\/1\.1 206 Partial Content\r\n/);
+    assert.match(written, /\r\nConnection: keep-alive\r\n/i);
+    const body = written.slice(written.indexOf("\r\n\r\n") + 4);
+    assert.ok(
+      body.length < multipart.contentLength,
+      `${body.length} of ${multipart.contentLength} body bytes`,
+    );
+    assert.ok(!body.includes("--B--"), "no closing delimiter");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -11,12 +11,11 @@ import { RequestError } from "./errors.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./limits.ts";
 import { RecentHead } from "./_recent_head.ts";
 import {
-  firstLine,
   getField,
   parseRequestHead,
   type RequestHead,
-  requestMethod,
 } from "./request_head.ts";
+import { firstLine, requestMethod } from "./_request_line.ts";
 
 /** Anything that reads bytes like a `Deno.Conn` does. */
 export interface ByteSource {

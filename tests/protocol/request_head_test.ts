@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import { RequestError, type RequestErrorCode } from "../../protocol/errors.ts";
-import {
-  firstLine,
-  getField,
-  parseRequestHead,
-} from "../../protocol/request_head.ts";
+import { getField, parseRequestHead } from "../../protocol/request_head.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
@@ -953,32 +949,6 @@ Deno.test("parseRequestHead() judges a CR that ended one read by the next byte",
         parseRequestHead(latin1Bytes(`${line}x`), { scanFrom: line.length }),
       (e) => e instanceof RequestError && e.code === "BareCarriageReturn",
       line,
-    );
-  }
-});
-
-Deno.test("firstLine() gives the line before the first LF or CRLF, once it is complete", () => {
-  const cases: [string, number, number, string | undefined][] = [
-    // [buffer, start, maxLength, expected]
-    ["GET / HTTP/1.1\r\nHost: a\r\n", 0, 8192, "GET / HTTP/1.1"],
-    ["GET / HTTP/1.1\nHost: a\n", 0, 8192, "GET / HTTP/1.1"],
-    ["\r\nGET /x HTTP/1.1\r\n", 2, 8192, "GET /x HTTP/1.1"],
-    ["GET / HTTP/1.1", 0, 8192, undefined], // no line break yet
-    ["GET / HTTP/1.1\r", 0, 8192, undefined],
-    ["\r\n", 0, 8192, ""],
-    ["a\rb\r\n", 0, 8192, "a\rb"], // a bare CR is part of the line
-    ["\xe9t\xe9\r\n", 0, 8192, "\xe9t\xe9"], // bytes as Latin-1
-    // A line break further than the longest line (plus CRLF) is not looked for.
-    ["abcd\r\n", 0, 4, "abcd"],
-    ["abcde\r\n", 0, 4, undefined],
-    ["abcde\n", 0, 4, undefined], // one over, with a bare LF as with CRLF
-  ];
-  for (const [text, start, maxLength, expected] of cases) {
-    const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-    assert.equal(
-      firstLine(bytes, start, bytes.length, maxLength),
-      expected,
-      JSON.stringify(text),
     );
   }
 });

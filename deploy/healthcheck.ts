@@ -82,7 +82,10 @@ async function probe(target: Target): Promise<string> {
     const host = formatAuthority(target.hostname, target.port);
     const request = `HEAD / HTTP/1.1\r\nHost: ${host}\r\n` +
       `User-Agent: httpd-healthcheck\r\nConnection: close\r\n\r\n`;
-    await conn.write(new TextEncoder().encode(request));
+    const bytes = new TextEncoder().encode(request);
+    for (let at = 0; at < bytes.length;) {
+      at += await conn.write(bytes.subarray(at));
+    }
     const buffer = new Uint8Array(512);
     let text = "";
     // The status line fits in one read almost always; loop for the rare split.

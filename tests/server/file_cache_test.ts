@@ -364,6 +364,12 @@ Deno.test("FileCache holds a file of exactly its size limit, and none bigger", a
 });
 
 /**
+ * The open timeout where opens are held: a held open outlasts it, and one
+ * that is not (which must succeed) has room even on a loaded machine.
+ */
+const OPEN_TIMEOUT_MS = 500;
+
+/**
  * An opener whose opens of `held` paths wait until the test lets them go
  * (`release`, after which none is held), and which counts every open it is
  * asked for.
@@ -371,20 +377,32 @@ Deno.test("FileCache holds a file of exactly its size limit, and none bigger", a
 function heldOpen(held: (path: string) => boolean) {
   const waiting: { path: string; go: () => void }[] = [];
   const asked: string[] = [];
+  const late: Promise<unknown>[] = [];
   let released = false;
   const open: OpenFile = (path) => {
     asked.push(path);
     if (released || !held(path)) return Deno.open(path);
     const { promise, resolve } = Promise.withResolvers<void>();
     waiting.push({ path, go: resolve });
-    return promise.then(() => Deno.open(path));
+    const opened = promise.then(() => Deno.open(path));
+    late.push(opened);
+    return opened;
   };
   /** Lets every held open go on (and the files be opened). */
   const release = () => {
     released = true;
     for (const { go } of waiting.splice(0)) go();
   };
-  return { open, asked, release, waiting };
+  /**
+   * Resolves once every held open, let go, has returned or failed, and
+   * what waited on it (the cache's timed opener) has run: a timer's turn
+   * comes after every promise reaction already due.
+   */
+  const returned = async () => {
+    await Promise.allSettled(late);
+    await sleep(0);
+  };
+  return { open, asked, release, returned, waiting };
 }
 
 Deno.test("FileCache starts no open while too many are stuck, and still serves what it knows", async () => {
@@ -398,7 +416,7 @@ Deno.test("FileCache starts no open while too many are stuck, and still serves w
   const opener = heldOpen((path) => path.includes("/new"));
   const cache = new FileCache(dir.path, {
     maxStaleMs: 0,
-    openTimeoutMs: 20,
+    openTimeoutMs: OPEN_TIMEOUT_MS,
     open: opener.open,
   });
   assert.equal((await cache.lookup("/known.txt")).kind, "file");
@@ -416,7 +434,7 @@ Deno.test("FileCache starts no open while too many are stuck, and still serves w
   assert.equal(opener.asked.length, asked);
   // The stuck opens return (their files closed at once): opens start again.
   opener.release();
-  await sleep(50);
+  await opener.returned();
   const fresh = await cache.lookup(`/new${MAX_STUCK_OPENS}.txt`);
   assert.equal(fresh.kind, "file");
 });
@@ -427,14 +445,14 @@ Deno.test("FileCache leaves out a sibling whose open hangs, and serves the origi
   Deno.writeTextFileSync(`${dir.path}/a.txt.gz`, "not really gzip");
   const opener = heldOpen((path) => path.endsWith(".gz"));
   const cache = new FileCache(dir.path, {
-    openTimeoutMs: 20,
+    openTimeoutMs: OPEN_TIMEOUT_MS,
     open: opener.open,
   });
   const entry = await entryOf(cache, "/a.txt");
   assert.equal(decoder.decode(entry.original.bytes), "original");
   assert.deepEqual(entry.encoded, []);
   opener.release();
-  await sleep(50); // the late sibling is opened, then closed at once
+  await opener.returned(); // the late sibling is opened, then closed at once
 });
 
 Deno.test("FileCache dates a lookup that joins a load from the load's start", async () => {
@@ -835,12 +853,12 @@ Deno.test("FileCache tries again at the next request a file that did not open in
   // A window that never ends: only an answer not remembered is checked again.
   const cache = new FileCache(dir.path, {
     maxStaleMs: 1e9,
-    openTimeoutMs: 20,
+    openTimeoutMs: OPEN_TIMEOUT_MS,
     open: opener.open,
   });
   assert.equal((await cache.lookup("/a.txt", 0)).kind, "unavailable");
   opener.release();
-  await sleep(50); // the late open returns, and its file is closed
+  await opener.returned(); // the late open returns, and its file is closed
   const again = await entryOf(cache, "/a.txt", 1);
   assert.equal(decoder.decode(again.original.bytes), "slow to open");
 });
@@ -853,7 +871,7 @@ Deno.test("FileCache counts an open that fails after its timeout as no longer st
   const opener = heldOpen((path) => path.includes("/new"));
   const cache = new FileCache(dir.path, {
     maxStaleMs: 0,
-    openTimeoutMs: 20,
+    openTimeoutMs: OPEN_TIMEOUT_MS,
     open: opener.open,
   });
   const stuck = [];
@@ -866,7 +884,7 @@ Deno.test("FileCache counts an open that fails after its timeout as no longer st
     Deno.removeSync(`${dir.path}/new${i}.txt`);
   }
   opener.release();
-  await sleep(50);
+  await opener.returned();
   const fresh = await cache.lookup(`/new${MAX_STUCK_OPENS}.txt`);
   assert.equal(fresh.kind, "file", "opens start again");
 });

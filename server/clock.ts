@@ -65,6 +65,30 @@ export function keepTicking(): () => void {
   };
 }
 
+/**
+ * Reads the time now, and moves the coarse clock on to it: for the start of
+ * a short deadline. Between ticks the coarse clock lags by up to a tick;
+ * when the process is starved of CPU and the ticks come late, by as long as
+ * the starvation lasted, and a deadline dated from it would be cut short by
+ * as much. (The Date field waits for the next tick.)
+ *
+ * @example
+ * ```ts
+ * import { coarseNow, freshNow, keepTicking } from "./clock.ts";
+ * import assert from "node:assert/strict";
+ * const stop = keepTicking();
+ * const ticked = coarseNow();
+ * await new Promise((resolve) => setTimeout(resolve, 20));
+ * assert.ok(freshNow() - ticked >= 20);
+ * assert.ok(coarseNow() - ticked >= 20);
+ * stop();
+ * ```
+ */
+export function freshNow(): number {
+  monotonic = performance.now();
+  return monotonic;
+}
+
 /** `performance.now()` as of the last {@linkcode tick}. */
 export function coarseNow(): number {
   if (tickers === 0) tick();

@@ -14,7 +14,7 @@ import {
   type RequestIterator,
 } from "../protocol/request_reader.ts";
 import type { AccessLog } from "./access_log.ts";
-import { coarseNow } from "./clock.ts";
+import { coarseNow, freshNow } from "./clock.ts";
 import { encodeResponse } from "./encode_response.ts";
 import {
   closeQuietly,
@@ -106,7 +106,7 @@ export class Connection {
   constructor(conn: Deno.TcpConn, options: ConnectionOptions) {
     this.#conn = conn;
     this.#options = options;
-    this.#deadline = coarseNow() + options.headerTimeoutMs;
+    this.#deadline = freshNow() + options.headerTimeoutMs;
   }
 
   /** Serves requests until the connection ends; never throws. */
@@ -153,7 +153,7 @@ export class Connection {
       false,
     )
       .then(() => {
-        this.#deadline = coarseNow() + LINGER_MS; // writing pushed it on
+        this.#deadline = freshNow() + LINGER_MS; // writing pushed it on
         return this.#conn.closeWrite();
       })
       .catch(() => this.#close());
@@ -168,7 +168,7 @@ export class Connection {
       // moment to arrive (and is answered with Connection: close).
       this.#deadline = Math.min(
         this.#deadline,
-        coarseNow() + FIRST_REQUEST_GRACE_MS,
+        freshNow() + FIRST_REQUEST_GRACE_MS,
       );
     } else if (this.#phase === "idle") this.#close();
   }
@@ -338,14 +338,14 @@ export class Connection {
     // any send, by its progress. A client that takes its answers slowly is
     // not a slow client.
     const headLeft = this.#phase === "head"
-      ? this.#deadline - coarseNow()
+      ? this.#deadline - freshNow()
       : undefined;
     this.#flushing = true;
     const written = { bytes: 0 };
     return this.#write(bytes, written).finally(() => {
       this.#flushing = false;
       if (headLeft !== undefined && this.#phase === "head") {
-        this.#deadline = coarseNow() + headLeft;
+        this.#deadline = freshNow() + headLeft;
       }
       // Each answer is logged with the body bytes of it that went out,
       // even when the client left halfway through.
@@ -528,7 +528,15 @@ export class Connection {
   #enter(phase: Phase, timeoutMs: number): void {
     if (this.#phase === "closed") return;
     this.#phase = phase;
-    this.#deadline = coarseNow() + timeoutMs;
+    // A head's and a linger's short deadlines are dated from a fresh
+    // reading of the clock: the coarse one lags by as long as the sweeper
+    // is late (a server starved of CPU), and would cut them short by as
+    // much. The idle timeout, set for every request and every write, is
+    // long enough to take that lag.
+    const start = phase === "head" || phase === "lingering"
+      ? freshNow()
+      : coarseNow();
+    this.#deadline = start + timeoutMs;
   }
 
   #close(): void {

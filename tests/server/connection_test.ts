@@ -795,16 +795,62 @@ Deno.test("Connection times a new connection's first head from accept, not from 
   // The clock as a running server keeps it: read between ticks, it stands.
   const stopTicking = keepTicking();
   try {
-    const accepted = coarseNow();
     await withConnection(conn, () => answer(SMALL), async (connection) => {
       await until(() => conn.reading, "the first read");
       await new Promise((resolve) => setTimeout(resolve, 5));
       tick();
-      assert.ok(coarseNow() > accepted, "the clock moved on");
+      const firstByte = coarseNow();
       conn.push("GET / HT");
       await until(() => conn.reading, "the read of the rest of the head");
-      connection.expire(accepted + 10_000); // the header timeout, from accept
+      // Short of the header timeout from the first byte, past it from
+      // accept, 5 ms before.
+      connection.expire(firstByte + 10_000 - 1);
       await until(() => conn.written.includes(" 408 "), "a 408");
+    });
+  } finally {
+    stopTicking();
+  }
+});
+
+Deno.test("Connection dates a head's deadline from the time it starts, not from a late tick", async (t) => {
+  // A server starved of CPU ticks its coarse clock late: a deadline dated
+  // from it would start in the past, and cut a head short by as much.
+  const stopTicking = keepTicking();
+  try {
+    const LATE = 200;
+    await t.step("a fresh connection's first head", async () => {
+      const ticked = coarseNow();
+      await new Promise((resolve) => setTimeout(resolve, LATE));
+      const conn = new ScriptedConn();
+      await withConnection(conn, () => answer(SMALL), async (connection) => {
+        conn.push("GET / HT");
+        await until(() => conn.reading, "the read of the rest of the head");
+        connection.expire(ticked + 10_000 + LATE / 2);
+        assert.equal(conn.closed, false, "expired early");
+        assert.equal(conn.written, "");
+        connection.expire(performance.now() + 10_000);
+        await until(() => conn.written.includes(" 408 "), "a 408");
+      });
+    });
+    await t.step("a head after an answered request", async () => {
+      const conn = new ScriptedConn();
+      await withConnection(conn, () => answer(SMALL), async (connection) => {
+        conn.push(GET("/1"));
+        await until(
+          () => conn.written.length === KEEP_ALIVE_BYTES && conn.reading,
+          "the answer, then a read",
+        );
+        tick();
+        const ticked = coarseNow();
+        await new Promise((resolve) => setTimeout(resolve, LATE));
+        conn.push("GET /2 HT");
+        await until(() => conn.reading, "the read of the rest of the head");
+        connection.expire(ticked + 10_000 + LATE / 2);
+        assert.equal(conn.closed, false, "expired early");
+        assert.equal(conn.written.length, KEEP_ALIVE_BYTES);
+        connection.expire(performance.now() + 10_000);
+        await until(() => conn.written.includes(" 408 "), "a 408");
+      });
     });
   } finally {
     stopTicking();

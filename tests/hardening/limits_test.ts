@@ -165,6 +165,57 @@ Deno.test("a slow reader that keeps making progress is not cut off by the idle t
   equal((await server.stop()).code, 0);
 });
 
+Deno.test("one response that takes a slow reader several idle timeouts is sent whole", async () => {
+  // Each request starts the idle timeout anew, so the test above would
+  // pass even if a write did not: here one response alone outlasts the
+  // timeout several times, and only the progress of its writes keeps it.
+  const root = await Deno.makeTempDir({ prefix: "httpd-slow-reader-" });
+  try {
+    const size = 16 << 20;
+    const body = new Uint8Array(size);
+    for (let i = 0; i < size; i += 4096) body[i] = (i >> 12) & 0xff;
+    await Deno.writeFile(`${root}/big.bin`, body);
+    await using server = await startServer({
+      root,
+      args: ["--idle-timeout", "2", "--header-timeout", "10"],
+    });
+    await using client = await RawClient.open(server.port);
+    await client.write(
+      "GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    // At most 64 KiB per 25 ms, about 2.5 MB/s: 16 MiB take 6 s or more,
+    // three idle timeouts.
+    const parts: Uint8Array[] = [];
+    const started = Date.now();
+    const deadline = started + 90_000;
+    let end = "deadline";
+    while (Date.now() < deadline) {
+      const chunk = await client.readChunk(deadline - Date.now());
+      if (chunk === "timeout") continue;
+      if (chunk === "close" || chunk === "reset") {
+        end = chunk;
+        break;
+      }
+      for (let i = 0; i < chunk.length; i += 65536) {
+        parts.push(chunk.slice(i, i + 65536));
+        await sleep(25);
+      }
+    }
+    const elapsed = Date.now() - started;
+    const bytes = concat(parts);
+    equal(end, "close", `Reply ended by ${end} after ${bytes.length} bytes`);
+    ok(elapsed > 4_000, `read in ${elapsed} ms: not slow enough to tell`);
+    const responses = parseReplyStream(bytes);
+    ok(typeof responses !== "string", `${responses}`);
+    equal(responses.length, 1);
+    equal(responses[0].status, 200);
+    deepEqual(responses[0].body, body);
+    equal((await server.stop()).code, 0);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("a client that never reads large pipelined responses pins no memory and is closed", async () => {
   const clientsCount = 8;
   const pipelined = 40;

@@ -296,6 +296,6 @@ Deno.test("serve()'s shutdown takes a grace of its own, and a later call only sh
   void server.shutdown(10_000); // longer again, after the short one: nothing
   await stopping;
   const took = performance.now() - started;
-  assert.ok(took < 2_000, `a grace shortened to 200 ms took ${took} ms`);
+  assert.ok(took < 5_000, `a grace shortened to 200 ms took ${took} ms`);
   assert.equal(await client.serverClosed(), true, "closed, nothing sent");
 });

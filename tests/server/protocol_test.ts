@@ -813,14 +813,15 @@ Deno.test("empty lines sent while idle do not keep a connection open", async () 
   assert.equal((await client.readResponse()).status, 200);
   const since = Date.now();
   let closed = false;
-  // Bounded: at most 10 empty lines, 400 ms apart.
-  for (let i = 0; i < 10 && !closed; i++) {
+  // Bounded: at most 15 empty lines, 400 ms apart. Closed about 2 s on
+  // (2.4 s quiet); were they taken for activity, not before 8 s.
+  for (let i = 0; i < 15 && !closed; i++) {
     await new Promise((resolve) => setTimeout(resolve, 400));
     closed = await client.send("\r\n").then(() => false, () => true);
   }
   assert.equal(await client.serverClosed(), true, "closed, nothing sent");
   const elapsed = Date.now() - since;
-  assert.ok(elapsed < 3_500, `still open after ${elapsed} ms`);
+  assert.ok(elapsed < 5_000, `still open after ${elapsed} ms`);
 });
 
 Deno.test("bytes that cannot begin a request get a 400 at once, not a 408 later", async (t) => {

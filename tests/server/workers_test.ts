@@ -368,7 +368,8 @@ Deno.test("a reload lets a download outlast the few seconds a stop allows", asyn
         server.signal("SIGHUP");
       }
       await sleep(10);
-      if (Date.now() - started > 30_000) break;
+      // Bounded, loosely: a loaded machine took up to 20 s.
+      if (Date.now() - started > 60_000) break;
     }
     assert.ok(reloaded);
     const took = Date.now() - started;
@@ -822,7 +823,7 @@ Deno.test("runSupervisor()'s defaults: 10 s of grace for a stopping worker, 10 s
     assert.equal(deaf.status, undefined, "the grace ended before 8 s");
     assert.ok(!killed(), "the hung worker was killed before 8 s");
     assert.equal((await deaf.finished(8_000)).code, 0);
-    assert.ok(Date.now() - stopAsked < 15_000);
+    assert.ok(Date.now() - stopAsked < 18_000);
     await waitFor("the hung worker's kill", killed, 8_000);
     assert.ok(
       hung.stderr.some((l) =>
@@ -837,7 +838,7 @@ Deno.test("runSupervisor()'s defaults: 10 s of grace for a stopping worker, 10 s
     await sleep(Math.max(0, 28_000 - elapsed()));
     assert.ok(!gaveUp(), `given up on before 28 s:\n${mute.stderr.join("\n")}`);
     await waitFor("the mute worker's kill", gaveUp, 10_000);
-    assert.ok(elapsed() < 38_000, `${elapsed()} ms`);
+    assert.ok(elapsed() < 42_000, `${elapsed()} ms`);
     assert.ok(
       mute.stderr.some((l) =>
         /^httpd\.ts: worker 1 failed to start \(no ready line within 30000 ms\); retrying/

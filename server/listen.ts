@@ -7,7 +7,7 @@
 
 import type { HeadLimits } from "../protocol/limits.ts";
 import { AccessLog } from "./access_log.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type ConnectionOptions } from "./connection.ts";
 import {
   closeQuietly,
   createErrorReporter,
@@ -223,110 +223,147 @@ export function serve(options: ServeOptions): Server {
       openTimeoutMs: openTimeoutFor(idleTimeoutMs),
       cacheBytes: options.cacheBytes,
     });
-  const maxConnections = options.maxConnections ?? 4096;
-  const connectionOptions = {
-    handler,
-    log,
-    report,
-    headerTimeoutMs: (options.headerTimeout ?? 10) * 1000,
-    idleTimeoutMs,
-    limits: options.limits,
-  };
-
   const listener = Deno.listen({
     transport: "tcp",
     hostname: options.hostname ?? "0.0.0.0",
     port: options.port ?? 8080,
     reusePort: options.reusePort ?? false,
   });
-  const connections = new LinkedList<Connection>();
-  let refusing = 0;
-  let stopping = false;
-  let graceTimer: ReturnType<typeof setTimeout> | undefined;
-  const { promise: finished, resolve: resolveFinished } = Promise.withResolvers<
-    void
-  >();
-  let accepting = true;
+  return new RunningServer(listener, {
+    root,
+    connection: {
+      handler,
+      log,
+      report,
+      headerTimeoutMs: (options.headerTimeout ?? 10) * 1000,
+      idleTimeoutMs,
+      limits: options.limits,
+    },
+    maxConnections: options.maxConnections ?? 4096,
+    shutdownGraceMs: options.shutdownGraceMs ?? 5000,
+    ownStderr,
+  });
+}
 
-  const spare = new SpareDescriptor(root);
-  const sweeper = setInterval(() => {
-    tick();
-    const now = coarseNow();
-    connections.forEach((connection) => connection.expire(now));
-  }, SWEEP_MS);
-  const stopTicking = keepTicking();
+/** What {@linkcode RunningServer} is built from, {@linkcode serve}'s options resolved. */
+interface ServerParts {
+  /** The document root's real path, for the spare descriptor. */
+  root: string;
+  /** What every connection is served with, its log and reporter among them. */
+  connection: ConnectionOptions;
+  maxConnections: number;
+  shutdownGraceMs: number;
+  /** The server's own stderr writer, drained when it stops; none if given one. */
+  ownStderr: LineWriter | undefined;
+}
 
-  let settled = false;
-  const settle = () => {
-    if (settled || !stopping || accepting || connections.size > 0) return;
-    settled = true;
-    clearInterval(sweeper);
-    stopTicking();
-    spare.close();
-    clearTimeout(graceTimer);
-    clearTimeout(abortTimer);
-    // The last log lines, and the server's own last lines when it owns its
-    // stderr, are given a moment; a stalled output does not hold the exit.
-    const timer = setTimeout(resolveFinished, LOG_FLUSH_MS);
-    Promise.all([
-      log?.flush(),
-      ownStderr?.drained(LOG_FLUSH_MS),
-    ]).then(() => {
-      clearTimeout(timer);
-      resolveFinished();
-    });
-  };
-  let abortTimer: ReturnType<typeof setTimeout> | undefined;
-  let aborting = false;
-  const abortAll = () => {
-    aborting = true;
-    connections.forEach((connection) => connection.abort());
-    // Each aborted connection ends at once, logging what it sent before
-    // the log's last flush; but one whose handler never answers would
-    // hold the exit forever, so they are waited for only so long.
-    abortTimer ??= setTimeout(() => {
-      connections.clear();
-      settle();
-    }, ABORT_WAIT_MS);
-    settle();
-  };
-
-  const refuseQuietly = (conn: Deno.TcpConn): Promise<void> => {
-    refusing++;
-    return refuse(conn)
-      .catch((error) => report("refuse", error))
-      .finally(() => refusing--);
-  };
-  /** Serves an accepted connection, or refuses it when at the limit. */
-  const admit = (conn: Deno.TcpConn) => {
-    // Accepted in the same turn as an abort: closed like the others.
-    if (aborting) return closeQuietly(conn);
-    if (connections.size >= maxConnections) {
-      if (refusing < MAX_REFUSING) refuseQuietly(conn);
-      else closeQuietly(conn);
-      return;
-    }
-    const connection = new Connection(conn, connectionOptions);
-    // Accepted as the listener closed (the accept completed in the same
-    // turn as the stop): it is drained like those open before.
-    if (stopping) connection.drain();
-    const link = connections.push(connection);
-    connection.serve().finally(() => {
-      connections.remove(link);
-      settle();
-    });
-  };
-  // Out of descriptors, a client would wait in the queue unanswered: the
-  // spare one is given up to accept the client waiting longest and tell
-  // it 503, and taken back once that client is gone (or at once, if
-  // descriptors were freed meanwhile, and then the client is served).
-  // Reported once until an accept succeeds again.
-  let exhausted = false;
+/**
+ * A listener and the connections accepted from it, through one lifecycle:
+ * accepting (with a spare descriptor for when the process runs out),
+ * draining on shutdown, aborting when the grace ends, and settling once
+ * nothing is left, which resolves `finished`.
+ */
+class RunningServer implements Server {
+  readonly addr: Deno.NetAddr;
+  readonly finished: Promise<void>;
+  readonly #listener: Deno.TcpListener;
+  readonly #parts: ServerParts;
+  readonly #report: ErrorReporter;
+  readonly #connections = new LinkedList<Connection>();
+  readonly #spare: SpareDescriptor;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #stopTicking: () => void;
+  readonly #resolveFinished: () => void;
+  /** Connections being answered 503 at the limit. */
+  #refusing = 0;
+  #accepting = true;
+  #stopping = false;
+  #aborting = false;
+  #settled = false;
+  #graceEnds = Infinity;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #abortTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Out of descriptors: reported once until an accept succeeds again. */
+  #exhausted = false;
   /** An accept started on the spare's descriptor, for the loop to finish. */
-  let pending: Promise<Deno.TcpConn> | undefined;
-  const acceptOnSpare = async (error: unknown) => {
-    if (!exhausted) report("accept", error);
-    exhausted = true;
+  #pending: Promise<Deno.TcpConn> | undefined;
+
+  constructor(listener: Deno.TcpListener, parts: ServerParts) {
+    this.#listener = listener;
+    this.addr = listener.addr;
+    this.#parts = parts;
+    this.#report = parts.connection.report;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.finished = promise;
+    this.#resolveFinished = resolve;
+    this.#spare = new SpareDescriptor(parts.root);
+    this.#sweeper = setInterval(() => {
+      tick();
+      const now = coarseNow();
+      this.#connections.forEach((connection) => connection.expire(now));
+    }, SWEEP_MS);
+    this.#stopTicking = keepTicking();
+    this.#acceptLoop().catch((error) => this.#report("accept loop", error));
+  }
+
+  shutdown(graceMs: number = this.#parts.shutdownGraceMs): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = true;
+      closeQuietly(this.#listener);
+      this.#connections.forEach((connection) => connection.drain());
+      this.#settle();
+    }
+    const ends = performance.now() + graceMs;
+    if (!this.#settled && ends < this.#graceEnds) {
+      this.#graceEnds = ends;
+      clearTimeout(this.#graceTimer);
+      this.#graceTimer = setTimeout(() => this.#abortAll(), graceMs);
+    }
+    return this.finished;
+  }
+
+  abort(): Promise<void> {
+    this.shutdown();
+    this.#abortAll();
+    return this.finished;
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (true) {
+      const next = this.#pending ?? this.#listener.accept();
+      this.#pending = undefined;
+      let conn: Deno.TcpConn;
+      try {
+        conn = await next;
+      } catch (error) {
+        if (this.#stopping || error instanceof Deno.errors.BadResource) break;
+        // A client that reset before we accepted it: nothing to do.
+        if (isDisconnect(error)) continue;
+        if (isOutOfDescriptors(error)) await this.#acceptOnSpare(error);
+        else {
+          // Whatever else it is, wait instead of spinning.
+          this.#report("accept", error);
+          await sleep(ACCEPT_RETRY_MS);
+        }
+        continue;
+      }
+      this.#exhausted = false;
+      this.#admit(conn);
+    }
+    this.#accepting = false;
+    this.#settle();
+  }
+
+  /**
+   * Out of descriptors, a client would wait in the queue unanswered: the
+   * spare one is given up to accept the client waiting longest and tell it
+   * 503, and taken back once that client is gone (or at once, if
+   * descriptors were freed meanwhile, and then the client is served).
+   */
+  async #acceptOnSpare(error: unknown): Promise<void> {
+    if (!this.#exhausted) this.#report("accept", error);
+    this.#exhausted = true;
+    const spare = this.#spare;
     if (!spare.release()) {
       spare.take(); // in case the last refusal could not take it back
       await sleep(ACCEPT_RETRY_MS);
@@ -336,7 +373,7 @@ export function serve(options: ServeOptions): Server {
     // not. When none does, the spare is taken back at once, before a file
     // opened meanwhile can take its place, and the accept goes on waiting:
     // when a client comes, it fails again, and this starts over.
-    const accepted = listener.accept();
+    const accepted = this.#listener.accept();
     let conn: Deno.TcpConn | undefined;
     try {
       conn = await within(accepted, SPARE_WAIT_MS);
@@ -346,64 +383,74 @@ export function serve(options: ServeOptions): Server {
     }
     if (conn === undefined) {
       spare.take();
-      pending = accepted;
-    } else if (spare.take()) admit(conn);
-    else refuseQuietly(conn).finally(() => spare.take());
-  };
+      this.#pending = accepted;
+    } else if (spare.take()) this.#admit(conn);
+    else this.#refuseQuietly(conn).finally(() => spare.take());
+  }
 
-  const acceptLoop = async () => {
-    while (true) {
-      const next = pending ?? listener.accept();
-      pending = undefined;
-      let conn: Deno.TcpConn;
-      try {
-        conn = await next;
-      } catch (error) {
-        if (stopping || error instanceof Deno.errors.BadResource) break;
-        // A client that reset before we accepted it: nothing to do.
-        if (isDisconnect(error)) continue;
-        if (isOutOfDescriptors(error)) await acceptOnSpare(error);
-        else {
-          // Whatever else it is, wait instead of spinning.
-          report("accept", error);
-          await sleep(ACCEPT_RETRY_MS);
-        }
-        continue;
-      }
-      exhausted = false;
-      admit(conn);
+  /** Serves an accepted connection, or refuses it when at the limit. */
+  #admit(conn: Deno.TcpConn): void {
+    // Accepted in the same turn as an abort: closed like the others.
+    if (this.#aborting) return closeQuietly(conn);
+    if (this.#connections.size >= this.#parts.maxConnections) {
+      if (this.#refusing < MAX_REFUSING) this.#refuseQuietly(conn);
+      else closeQuietly(conn);
+      return;
     }
-    accepting = false;
-    settle();
-  };
-  acceptLoop().catch((error) => report("accept loop", error));
+    const connection = new Connection(conn, this.#parts.connection);
+    // Accepted as the listener closed (the accept completed in the same
+    // turn as the stop): it is drained like those open before.
+    if (this.#stopping) connection.drain();
+    const link = this.#connections.push(connection);
+    connection.serve().finally(() => {
+      this.#connections.remove(link);
+      this.#settle();
+    });
+  }
 
-  let graceEnds = Infinity;
-  const shutdown = (graceMs = options.shutdownGraceMs ?? 5000) => {
-    if (!stopping) {
-      stopping = true;
-      closeQuietly(listener);
-      connections.forEach((connection) => connection.drain());
-      settle();
-    }
-    const ends = performance.now() + graceMs;
-    if (!settled && ends < graceEnds) {
-      graceEnds = ends;
-      clearTimeout(graceTimer);
-      graceTimer = setTimeout(abortAll, graceMs);
-    }
-    return finished;
-  };
-  return {
-    addr: listener.addr,
-    finished,
-    shutdown,
-    abort() {
-      shutdown();
-      abortAll();
-      return finished;
-    },
-  };
+  #refuseQuietly(conn: Deno.TcpConn): Promise<void> {
+    this.#refusing++;
+    return refuse(conn)
+      .catch((error) => this.#report("refuse", error))
+      .finally(() => this.#refusing--);
+  }
+
+  #abortAll(): void {
+    this.#aborting = true;
+    this.#connections.forEach((connection) => connection.abort());
+    // Each aborted connection ends at once, logging what it sent before
+    // the log's last flush; but one whose handler never answers would
+    // hold the exit forever, so they are waited for only so long.
+    this.#abortTimer ??= setTimeout(() => {
+      this.#connections.clear();
+      this.#settle();
+    }, ABORT_WAIT_MS);
+    this.#settle();
+  }
+
+  /** Once stopped with nothing left, releases everything and finishes. */
+  #settle(): void {
+    if (
+      this.#settled || !this.#stopping || this.#accepting ||
+      this.#connections.size > 0
+    ) return;
+    this.#settled = true;
+    clearInterval(this.#sweeper);
+    this.#stopTicking();
+    this.#spare.close();
+    clearTimeout(this.#graceTimer);
+    clearTimeout(this.#abortTimer);
+    // The last log lines, and the server's own last lines when it owns its
+    // stderr, are given a moment; a stalled output does not hold the exit.
+    const timer = setTimeout(this.#resolveFinished, LOG_FLUSH_MS);
+    Promise.all([
+      this.#parts.connection.log?.flush(),
+      this.#parts.ownStderr?.drained(LOG_FLUSH_MS),
+    ]).then(() => {
+      clearTimeout(timer);
+      this.#resolveFinished();
+    });
+  }
 }
 
 /** Answers 503 to a connection over the limit and closes it gracefully. */

@@ -154,8 +154,9 @@ export function queryOf(target: string): string {
 }
 
 // RFC 3986 §3.4: query = *( pchar / "/" / "?" ), pchar = unreserved /
-// pct-encoded / sub-delims / ":" / "@". Anything else is escaped as a byte.
-const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g;
+// pct-encoded / sub-delims / ":" / "@". Anything else, a "%" that does not
+// begin a pct-encoded octet among it, is escaped as a byte.
+const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})/g;
 
 /**
  * Formats the path of a directory (segments and a trailing slash) with its

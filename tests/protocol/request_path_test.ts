@@ -114,6 +114,14 @@ Deno.test("parseRequestPath() keeps a double-encoded dot-dot as a literal name",
   });
 });
 
+Deno.test("formatLocation() escapes a percent sign that begins no escape", () => {
+  // RFC 3986 2.1: "%" only as pct-encoded = "%" HEXDIG HEXDIG.
+  assert.equal(formatLocation(["dir"], "?%zz%&x"), "/dir/?%25zz%25&x");
+  assert.equal(formatLocation(["a"], "?q=%4"), "/a/?q=%254");
+  assert.equal(formatLocation(["a"], "?q=%"), "/a/?q=%25");
+  assert.equal(formatLocation(["a"], "?q=%2g%2F%aa"), "/a/?q=%252g%2F%aa");
+});
+
 Deno.test("formatLocation() leaves a query's percent escapes as they came", () => {
   // Escaped once by the client: escaping its % again would change the query.
   assert.equal(formatLocation(["a"], "?q=a%20b&r=%2F"), "/a/?q=a%20b&r=%2F");

@@ -113,16 +113,13 @@ export function createRepresentation(
     }
   }
   const size = bytes?.length ?? info.size;
-  // Changed: the later of the two times (an mtime may be put back).
-  const changedMs = Math.max(mtimeMs ?? -Infinity, ctimeMs ?? -Infinity);
   // A write between the stat and the read would put new bytes under the
   // old stat's validators: if the stat moved meanwhile, the bytes are
   // told apart by their hash, and read again at the next check. Bytes not
   // held cannot be hashed: such a file goes without an ETag meanwhile.
-  const racy = bytes === undefined
-    ? isRecentChange(info)
-    : Date.now() - changedMs < RACY_MS ||
-      !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync());
+  const racy = isRecentChange(info) ||
+    (bytes !== undefined &&
+      !hasSameStat({ size: info.size, mtimeMs, ctimeMs }, file.statSync()));
   let etag: string | undefined;
   if (bytes !== undefined || !racy) {
     const suffix = [
@@ -184,13 +181,21 @@ export function restat(
 }
 
 /**
- * Whether a stat shows a change in the last 2 s, by the ctime, which no
- * call can set back (the mtime where there is none): a rewrite after those
- * 2 s moves the ctime to a later second, and with it the ETag.
+ * Whether a stat shows a change in the last 2 s: a rewrite after those 2 s
+ * moves the ctime to a later second, and with it the ETag. The change is
+ * dated by the ctime, which no call can set, and the mtime when that is
+ * later (Deno gives the ctime in whole seconds, the mtime in milliseconds),
+ * but not by an mtime in the future, put there by hand, which says nothing
+ * of when the file last changed.
  */
 function isRecentChange(info: Deno.FileInfo): boolean {
-  const changedMs = info.ctime?.getTime() ?? info.mtime?.getTime();
-  return changedMs !== undefined && Date.now() - changedMs < RACY_MS;
+  const now = Date.now();
+  const mtimeMs = info.mtime?.getTime();
+  const changedMs = Math.max(
+    info.ctime?.getTime() ?? -Infinity,
+    mtimeMs !== undefined && mtimeMs <= now ? mtimeMs : -Infinity,
+  );
+  return now - changedMs < RACY_MS;
 }
 
 /**

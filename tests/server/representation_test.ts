@@ -62,6 +62,23 @@ Deno.test("createRepresentation describes a file over the size limit without rea
   assert.equal(later(2_000, () => read(path, options, settled)), settled);
 });
 
+Deno.test("createRepresentation dates a small file's last change by its ctime, not a future mtime", () => {
+  // touch -d 2100-01-01: the ctime says when that happened, the mtime not.
+  using dir = tempDir();
+  const path = `${dir.path}/future.txt`;
+  Deno.writeTextFileSync(path, "hello");
+  const future = new Date("2100-01-01T00:00:00Z");
+  Deno.utimeSync(path, future, future);
+  const options = { maxFileSize: 5, headRoom: 0 };
+  const fresh = read(path, options);
+  assert.equal(fresh.racy, true, "just changed");
+  assert.match(fresh.etag ?? "", /^"[0-9a-z]+(-[0-9a-z]+){4}"$/, "hashed");
+  const settled = later(2_000, () => read(path, options, fresh));
+  assert.equal(settled.racy, false, "settled two seconds on");
+  assert.match(settled.etag ?? "", /^"[0-9a-z]+(-[0-9a-z]+){3}"$/);
+  assert.equal(later(2_000, () => read(path, options, settled)), settled);
+});
+
 Deno.test("createRepresentation keeps the previous description of an unchanged file, not a changed one", () => {
   using dir = tempDir();
   const path = `${dir.path}/a.txt`;

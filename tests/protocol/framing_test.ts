@@ -78,6 +78,7 @@ Deno.test("settleFraming() holds an absolute-form target's host to the Host rule
     "http://[::1]:8080/",
     "http://127.0.0.1",
     "http://x?q",
+    "http://x#f", // RFC 3986 §3.2: "#" ends the authority as "/" and "?" do
     "http://x:/a", // port = *DIGIT: empty is allowed
   ];
   for (const target of valid) {

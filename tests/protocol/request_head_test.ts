@@ -98,6 +98,13 @@ Deno.test("parseRequestHead() returns method, target, version and fields as sent
   assert.equal(getField(obs, "x-name"), "caf\xe9");
 });
 
+Deno.test("parseRequestHead() keeps an HTAB inside a field value, trimming only the OWS around it", () => {
+  const { head } = parseRequestHead(
+    bytes("GET / HTTP/1.1\r\nHost: x\r\nX-Value: \ta\tb c\t\r\n\r\n"),
+  )!;
+  assert.equal(getField(head, "x-value"), "a\tb c");
+});
+
 Deno.test("parseRequestHead() lower-cases every field name, common or not, and keeps the method's case", () => {
   const { head } = parseRequestHead(bytes(
     "get / HTTP/1.1\r\nHOST: x\r\nUser-AGENT: u\r\nAccept-Encodinh: e\r\n" +
@@ -220,6 +227,12 @@ const FRAMING: [
     contentLength: 0,
     chunked: true,
   }],
+  // Empty list elements are no codings (RFC 9110 §5.6.1).
+  ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked,\r\n\r\n", {
+    keepAlive: true,
+    contentLength: 0,
+    chunked: true,
+  }],
 ];
 
 Deno.test("parseRequestHead() settles keep-alive and body framing", () => {
@@ -254,6 +267,12 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     400,
   ],
   ["garbage line", "hello\r\n\r\n", "InvalidRequestLine", 400],
+  [
+    "empty method",
+    " / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "InvalidRequestLine",
+    400,
+  ],
   // Past the request-line limit, the first fault wins, however the bytes
   // came: a bad byte before the limit, else the length.
   [
@@ -512,6 +531,12 @@ const ERRORS: [string, string, RequestErrorCode, number][] = [
     400,
   ],
   [
+    "empty Content-Length",
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
+    "InvalidContentLength",
+    400,
+  ],
+  [
     "negative Content-Length",
     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
     "InvalidContentLength",
@@ -752,6 +777,15 @@ Deno.test("parseRequestHead() allows a request line of exactly the limit, CRLF a
     () => parseRequestHead(bytes(`${exact}a\r\nHost: x\r\n\r\n`)),
     (e) => e instanceof RequestError && e.status === 400,
   );
+  // The same with a bare LF for line break: no CR to take off.
+  assert.equal(
+    parseRequestHead(bytes(`${exact}\nHost: x\n\n`))?.head.target.length,
+    8179,
+  );
+  assert.throws(
+    () => parseRequestHead(bytes(`${over}\nHost: x\n\n`)),
+    (e) => e instanceof RequestError && e.status === 414,
+  );
 });
 
 Deno.test("parseRequestHead() counts empty lines before the request line towards the head", () => {
@@ -791,6 +825,23 @@ Deno.test("parseRequestHead() refuses an overlong method before the line ends", 
   );
 });
 
+Deno.test("parseRequestHead() takes a method of exactly the line limit for no overlong method", () => {
+  const limits = { maxRequestLine: 16, maxHeadSize: 1024, maxHeaderFields: 8 };
+  const code = (text: string, end = "") => {
+    try {
+      parseRequestHead(bytes(text + end), { limits });
+    } catch (error) {
+      if (error instanceof RequestError) return error.code;
+      throw error;
+    }
+  };
+  for (const end of ["", "\r\nHost: x\r\n\r\n"]) {
+    // 16 bytes of method fit the limit: the target is what makes it long.
+    assert.equal(code(`${"M".repeat(16)} /a`, end), "RequestLineTooLong");
+    assert.equal(code(`${"M".repeat(17)} /a`, end), "MethodTooLong");
+  }
+});
+
 Deno.test("parseRequestHead() refuses an oversized head before it ends", () => {
   const input = bytes(
     `GET / HTTP/1.1\r\n${"X-Long: abcdefgh\r\n".repeat(2000)}`,
@@ -806,6 +857,19 @@ Deno.test("parseRequestHead() answers a bad request line as soon as it is comple
     () => parseRequestHead(bytes("BAD LINE\r\nHost: x\r\n")),
     (e) => e instanceof RequestError && e.code === "InvalidRequestLine",
   );
+});
+
+Deno.test("parseRequestHead() answers a bad request line when its LF arrives, whatever the read before it", () => {
+  // Nothing before the LF shows the line is bad: its version is missing.
+  const input = bytes("BAD LINE\r\n");
+  for (let cut = 1; cut < input.length; cut++) {
+    assert.equal(parseRequestHead(input.subarray(0, cut)), undefined);
+    assert.throws(
+      () => parseRequestHead(input, { scanFrom: cut }),
+      (e) => e instanceof RequestError && e.code === "InvalidRequestLine",
+      `cut at ${cut}`,
+    );
+  }
 });
 
 Deno.test("parseRequestHead() honours smaller limits", () => {
@@ -911,6 +975,8 @@ Deno.test("parseRequestHead() refuses an unfinished request line no bytes could 
     ["not HTTP", "GET / XTTP", "InvalidVersion"],
     ["a two-digit minor version", "GET / HTTP/1.10", "InvalidVersion"],
     ["a lowercase version", "GET / http/1.1", "InvalidVersion"],
+    ["a letter for the major version", "GET / HTTP/x", "InvalidVersion"],
+    ["a letter for the minor version", "GET / HTTP/1.x", "InvalidVersion"],
   ];
   for (const [name, text, code] of refused) {
     assert.throws(

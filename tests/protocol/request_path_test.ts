@@ -127,3 +127,11 @@ Deno.test("formatLocation() leaves a query's percent escapes as they came", () =
   assert.equal(formatLocation(["a"], "?q=a%20b&r=%2F"), "/a/?q=a%20b&r=%2F");
   assert.equal(formatLocation(["a"], "?q=a b"), "/a/?q=a%20b");
 });
+
+Deno.test("formatLocation() escapes every delimiter a segment's name may hold", () => {
+  // Decoded from %3F, %23 and %3B: raw, they would end the path early.
+  assert.equal(
+    formatLocation(["a?b#c", "d;e"], "?q"),
+    "/a%3Fb%23c/d%3Be/?q",
+  );
+});

@@ -49,7 +49,9 @@ export interface ServerParts {
   root: string;
   /** What every connection is served with, its log and reporter among them. */
   connection: ConnectionOptions;
+  /** Open connections beyond which a new one is answered 503 and closed. */
   maxConnections: number;
+  /** The grace `shutdown()` gives when called without one, in ms. */
   shutdownGraceMs: number;
   /** The server's own stderr writer, drained when it stops; none if given one. */
   ownStderr: LineWriter | undefined;

@@ -216,6 +216,9 @@ export class RunningServer implements Server {
   }
 
   #abortAll(): void {
+    // Finished already: nothing to abort, and a timer now would be left
+    // behind, holding the process.
+    if (this.#settled) return;
     this.#aborting = true;
     this.#connections.forEach((connection) => connection.abort());
     // Each aborted connection ends at once, logging what it sent before

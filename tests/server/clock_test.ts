@@ -94,3 +94,29 @@ Deno.test("keepTicking() leaves the clock to its caller's ticks until stopped", 
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.ok(coarseNow() - released >= 20, "reads refresh the clock again");
 });
+
+Deno.test("keepTicking() reads the clock as it starts, not when it was last read", async () => {
+  // Nothing read the clock for a while: a server starting now must not
+  // date its first deadlines and Date fields from then.
+  const stale = coarseNow();
+  const second = currentSecond();
+  await new Promise((resolve) =>
+    setTimeout(resolve, 1000 - Date.now() % 1000 + 20)
+  );
+  const stop = keepTicking();
+  try {
+    assert.ok(coarseNow() - stale >= 20, "coarseNow() stood still");
+    assert.ok(currentSecond() > second, "currentSecond() stood still");
+  } finally {
+    stop();
+  }
+});
+
+Deno.test("currentSecond() refreshes itself on reading while nobody keeps the clock ticking", async () => {
+  // Read on its own, before any other read could refresh the clock.
+  const second = currentSecond();
+  await new Promise((resolve) =>
+    setTimeout(resolve, 1000 - Date.now() % 1000 + 20)
+  );
+  assert.ok(currentSecond() > second, "currentSecond() stood still");
+});

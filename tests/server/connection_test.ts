@@ -1094,3 +1094,169 @@ Deno.test("Connection closes a kept-alive connection whose multipart body came o
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("Connection ends its linger after a 408 at the linger's deadline, not the idle timeout's", async () => {
+  // Writing the 408 pushed the deadline on by the idle timeout (a minute
+  // here): the linger that follows is the shorter one.
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    conn.push("GET / HT");
+    await until(() => conn.reading, "the read of the rest of the head");
+    connection.expire(Number.MAX_SAFE_INTEGER);
+    await until(() => conn.calls.includes("closeWrite"), "the half-close");
+    assert.equal(conn.closed, false, "the linger was skipped");
+    connection.expire(performance.now() + 5_000);
+    assert.equal(conn.closed, true, "still lingering");
+  });
+  assert.match(conn.written, /^HTTP\/1\.1 408 /);
+});
+
+Deno.test("Connection ends its linger after a last answer at the linger's deadline, not the idle timeout's", async () => {
+  const conn = new ScriptedConn();
+  const closing = (): Response => ({ ...answer(SMALL), close: true });
+  await withConnection(conn, closing, async (connection) => {
+    conn.push(GET("/"));
+    await until(() => conn.calls.includes("closeWrite"), "the half-close");
+    assert.equal(conn.closed, false, "the linger was skipped");
+    connection.expire(performance.now() + 5_000);
+    assert.equal(conn.closed, true, "still lingering");
+  });
+  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n/);
+});
+
+Deno.test("Connection dates a linger's deadline from the time it starts, not from a late tick", async () => {
+  // As with a head: a linger dated from a late tick would be cut short.
+  const LATE = 200;
+  const stopTicking = keepTicking();
+  try {
+    const conn = new ScriptedConn();
+    const closing = (): Response => ({ ...answer(SMALL), close: true });
+    await withConnection(conn, closing, async (connection) => {
+      await until(() => conn.reading, "the first read");
+      const ticked = coarseNow();
+      await new Promise((resolve) => setTimeout(resolve, LATE));
+      conn.push(GET("/"));
+      await until(() => conn.calls.includes("closeWrite"), "the half-close");
+      connection.expire(ticked + 2_000 + LATE / 2);
+      assert.equal(conn.closed, false, "the linger was cut short");
+      connection.expire(performance.now() + 2_000);
+      assert.equal(conn.closed, true, "still lingering");
+    });
+  } finally {
+    stopTicking();
+  }
+});
+
+/** A recording socket whose client never stops sending: 16 KiB a read. */
+class FloodingConn extends RecordingConn {
+  reads = 0;
+
+  constructor(request: string) {
+    super([request]);
+  }
+
+  override read(buffer: Uint8Array): Promise<number | null> {
+    if (this.reads++ === 0) return super.read(buffer);
+    // A bound of its own, so that a connection that never stops reading
+    // fails the test instead of spinning forever.
+    if (this.reads > 1000) return Promise.resolve(null);
+    buffer.fill(0x78, 0, 16384);
+    return Promise.resolve(16384);
+  }
+}
+
+Deno.test("Connection reads no more than 1 MiB from a client that keeps sending as it lingers", async () => {
+  const conn = new FloodingConn(
+    "POST /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+      "Content-Length: 100000000\r\n\r\n",
+  );
+  await connectionOn(conn, () => SMALL).serve();
+  assert.ok(conn.calls.includes("closeWrite"), conn.calls.join());
+  // 1 MiB in reads of 16 KiB; the head's read may have taken a first part.
+  assert.ok(conn.reads <= 66, `${conn.reads} reads`);
+  assert.equal(conn.calls.at(-1), "close");
+});
+
+Deno.test("Connection closes, without a 408, when its answer to a malformed head stalls past the deadline", async () => {
+  // The head is over once refused: its deadline passing means a stalled
+  // send, and a 408 written beside the 400 would garble both.
+  const conn = new ScriptedConn();
+  conn.gate = new Promise(() => {});
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    conn.push("GET / HTTP/1.1\r\nHost x\r\n\r\n");
+    await until(
+      () => conn.calls.some((call) => call.startsWith("write")),
+      "the refusal's write",
+    );
+    connection.expire(Number.MAX_SAFE_INTEGER);
+    assert.equal(conn.closed, true);
+  });
+  assert.equal(
+    conn.calls.filter((call) => call.startsWith("write")).length,
+    1,
+    conn.calls.join(),
+  );
+});
+
+Deno.test("Connection dates a draining fresh connection's grace from the drain, not from a late tick", async () => {
+  // As with a head: a grace dated from a late tick would be cut short, and
+  // a request on its way would find the connection closed.
+  const LATE = 200;
+  const stopTicking = keepTicking();
+  try {
+    const conn = new ScriptedConn();
+    await withConnection(conn, () => answer(SMALL), async (connection) => {
+      await until(() => conn.reading, "the first read");
+      const ticked = coarseNow();
+      await new Promise((resolve) => setTimeout(resolve, LATE));
+      connection.drain();
+      connection.expire(ticked + 1_000 + LATE / 2);
+      assert.equal(conn.closed, false, "the grace was cut short");
+      connection.expire(performance.now() + 1_000);
+      assert.equal(conn.closed, true);
+    });
+  } finally {
+    stopTicking();
+  }
+});
+
+Deno.test("Connection answers nothing more after an answer that closes it, however many requests came with it", async () => {
+  const conn = new RecordingConn([GET("/1") + GET("/2")]);
+  let served = 0;
+  await new Connection(conn as unknown as Deno.TcpConn, {
+    // The first answer ends the connection, as a failed handler's does.
+    handler: () =>
+      served++ === 0 ? { ...answer(SMALL), close: true } : answer(SMALL),
+    log: undefined,
+    report: (where, error) => assert.fail(`${where}: ${error}`),
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
+  }).serve();
+  assert.deepEqual(
+    conn.calls.filter((call) => call.startsWith("write")),
+    [`write ${ANSWER_BYTES}`],
+  );
+  assert.equal(served, 1);
+});
+
+Deno.test("Connection gives an answer in the making the idle timeout, not the header timeout", async () => {
+  // A slow file open is a slow send, not a slow head: 10 s of header
+  // timeout here, a minute of idle timeout.
+  const conn = new ScriptedConn();
+  const asked = Promise.withResolvers<void>();
+  const reply = Promise.withResolvers<Response>();
+  const handler = () => {
+    asked.resolve();
+    return reply.promise;
+  };
+  await withConnection(conn, handler, async (connection) => {
+    conn.push(GET("/"));
+    await asked.promise;
+    connection.expire(performance.now() + 30_000);
+    assert.equal(conn.closed, false, "cut off at the header timeout");
+    connection.expire(performance.now() + 120_000);
+    assert.equal(conn.closed, true);
+    reply.resolve(answer(SMALL));
+  });
+  assert.equal(conn.written, "");
+});

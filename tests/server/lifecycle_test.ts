@@ -383,27 +383,40 @@ Deno.test("serve()'s shutdown with nothing in flight finishes without waiting ou
   await server.finished;
 });
 
+/**
+ * A server on `listener` as serve() would build it, its every request
+ * answered 404, with a minute of shutdown grace unless told otherwise.
+ */
+function runningServer(
+  listener: unknown,
+  options: { log?: AccessLog; timeoutMs?: number; shutdownGraceMs?: number } =
+    {},
+): RunningServer {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return new RunningServer(listener as Deno.TcpListener, {
+    root: SUITE_ROOT,
+    connection: {
+      handler: () => errorResponse(404, "GET"),
+      log: options.log,
+      report: (where, error) => assert.fail(`${where}: ${error}`),
+      headerTimeoutMs: timeoutMs,
+      idleTimeoutMs: timeoutMs,
+    },
+    maxConnections: 10,
+    shutdownGraceMs: options.shutdownGraceMs ?? 60_000,
+    ownStderr: undefined,
+  });
+}
+
 Deno.test("a stopped server finishes though its access log never flushes", async () => {
   // A stdout nobody reads must not hold the exit.
   const log = {
     record: () => {},
     flush: () => new Promise<void>(() => {}),
   } as unknown as AccessLog;
-  const server = new RunningServer(
+  const server = runningServer(
     Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-    {
-      root: SUITE_ROOT,
-      connection: {
-        handler: () => errorResponse(404, "GET"),
-        log,
-        report: (where, error) => assert.fail(`${where}: ${error}`),
-        headerTimeoutMs: 10_000,
-        idleTimeoutMs: 10_000,
-      },
-      maxConnections: 10,
-      shutdownGraceMs: 1_000,
-      ownStderr: undefined,
-    },
+    { log, shutdownGraceMs: 1_000 },
   );
   const finished = server.shutdown().then(() => "finished");
   assert.equal(await within(finished, 10_000), "finished");
@@ -471,19 +484,7 @@ class SilentConn {
 
 Deno.test("a connection accepted in the same turn as an abort is closed like the others", async () => {
   const listener = new HandingListener();
-  const server = new RunningServer(listener as unknown as Deno.TcpListener, {
-    root: SUITE_ROOT,
-    connection: {
-      handler: () => errorResponse(404, "GET"),
-      log: undefined,
-      report: (where, error) => assert.fail(`${where}: ${error}`),
-      headerTimeoutMs: 10_000,
-      idleTimeoutMs: 10_000,
-    },
-    maxConnections: 10,
-    shutdownGraceMs: 60_000,
-    ownStderr: undefined,
-  });
+  const server = runningServer(listener);
   const conn = new SilentConn();
   try {
     await sleep(10); // The accept loop waits on the listener.
@@ -499,19 +500,7 @@ Deno.test("a connection accepted in the same turn as a shutdown is drained like 
   // Silent, it gets the moment a fresh connection gets for its first
   // request, not the header timeout (a minute here), and is closed.
   const listener = new HandingListener();
-  const server = new RunningServer(listener as unknown as Deno.TcpListener, {
-    root: SUITE_ROOT,
-    connection: {
-      handler: () => errorResponse(404, "GET"),
-      log: undefined,
-      report: (where, error) => assert.fail(`${where}: ${error}`),
-      headerTimeoutMs: 60_000,
-      idleTimeoutMs: 60_000,
-    },
-    maxConnections: 10,
-    shutdownGraceMs: 60_000,
-    ownStderr: undefined,
-  });
+  const server = runningServer(listener, { timeoutMs: 60_000 });
   const conn = new SilentConn();
   try {
     await sleep(10); // The accept loop waits on the listener.

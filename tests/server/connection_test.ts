@@ -663,14 +663,20 @@ Deno.test("Connection copies a framed answer it holds back for a pipelined reque
   await framedWhileWaiting(`${GET("/")}GET /next HT`);
 });
 
-Deno.test("Connection answers 'close' to a request whose answer is pending when it starts draining", async () => {
-  const conn = new ScriptedConn();
+/** A handler whose answer waits for `reply`; `asked` resolves once it is called. */
+function pendingHandler() {
   const asked = Promise.withResolvers<void>();
   const reply = Promise.withResolvers<Response>();
   const handler = () => {
     asked.resolve();
     return reply.promise;
   };
+  return { asked, reply, handler };
+}
+
+Deno.test("Connection answers 'close' to a request whose answer is pending when it starts draining", async () => {
+  const conn = new ScriptedConn();
+  const { asked, reply, handler } = pendingHandler();
   await withConnection(conn, handler, async (connection) => {
     conn.push(GET("/"));
     await asked.promise;
@@ -1243,12 +1249,7 @@ Deno.test("Connection gives an answer in the making the idle timeout, not the he
   // A slow file open is a slow send, not a slow head: 10 s of header
   // timeout here, a minute of idle timeout.
   const conn = new ScriptedConn();
-  const asked = Promise.withResolvers<void>();
-  const reply = Promise.withResolvers<Response>();
-  const handler = () => {
-    asked.resolve();
-    return reply.promise;
-  };
+  const { asked, reply, handler } = pendingHandler();
   await withConnection(conn, handler, async (connection) => {
     conn.push(GET("/"));
     await asked.promise;

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { createFileHandler } from "../../server/file_handler.ts";
 import type { AccessLog } from "../../server/access_log.ts";
 import { coarseNow } from "../../server/clock.ts";
-import { openTimeoutFor, serve } from "../../server/listen.ts";
+import {
+  openTimeoutFor,
+  serve,
+  type ServeOptions,
+  type Server,
+} from "../../server/listen.ts";
 import { errorResponse } from "../../server/response.ts";
 import { RunningServer } from "../../server/_running_server.ts";
 import { within } from "../../server/_within.ts";
@@ -306,12 +311,19 @@ Deno.test("serve()'s shutdown takes a grace of its own, and a later call only sh
   assert.equal(await client.serverClosed(), true, "closed, nothing sent");
 });
 
-Deno.test("serve()'s abort() ends a response in flight without waiting out the grace", async () => {
-  const server = serve({
+/** serve() on a free loopback port, the suite's root, no access log. */
+function quietServer(options: Partial<ServeOptions> = {}): Server {
+  return serve({
     root: SUITE_ROOT,
     hostname: "127.0.0.1",
     port: 0,
     accessLog: false,
+    ...options,
+  });
+}
+
+Deno.test("serve()'s abort() ends a response in flight without waiting out the grace", async () => {
+  const server = quietServer({
     shutdownGraceMs: 60_000,
     handler: () => new Promise(() => {}),
   });
@@ -330,12 +342,7 @@ Deno.test("serve()'s abort() ends a response in flight without waiting out the g
 Deno.test("serve()'s shutdown called again once it has finished leaves no timer behind", async () => {
   // The test's sanitizer fails on a timer still pending at its end: one
   // would hold a stopped server's process for the grace given.
-  const server = serve({
-    root: SUITE_ROOT,
-    hostname: "127.0.0.1",
-    port: 0,
-    accessLog: false,
-  });
+  const server = quietServer();
   await server.shutdown();
   await server.shutdown(1_000); // Shorter than the grace of the first.
 });
@@ -343,12 +350,7 @@ Deno.test("serve()'s shutdown called again once it has finished leaves no timer 
 Deno.test("serve()'s abort() called once it has finished leaves no timer behind", async () => {
   // As above: the sanitizer fails on the 1 s wait for aborted connections
   // if abort() starts it on a server with none left.
-  const server = serve({
-    root: SUITE_ROOT,
-    hostname: "127.0.0.1",
-    port: 0,
-    accessLog: false,
-  });
+  const server = quietServer();
   await server.shutdown();
   await server.abort();
 });
@@ -357,12 +359,7 @@ Deno.test("a stopped server leaves the clock to refresh itself again", async () 
   // While a server runs, its sweeper ticks the clock; once it stops, a read
   // of the clock must refresh it, or the Date field and every deadline of
   // a handler used on its own would stand still.
-  const server = serve({
-    root: SUITE_ROOT,
-    hostname: "127.0.0.1",
-    port: 0,
-    accessLog: false,
-  });
+  const server = quietServer();
   await server.shutdown();
   const before = coarseNow();
   await sleep(20);
@@ -370,11 +367,7 @@ Deno.test("a stopped server leaves the clock to refresh itself again", async () 
 });
 
 Deno.test("serve()'s shutdown with nothing in flight finishes without waiting out the grace", async () => {
-  const server = serve({
-    root: SUITE_ROOT,
-    hostname: "127.0.0.1",
-    port: 0,
-    accessLog: false,
+  const server = quietServer({
     shutdownGraceMs: 60_000,
   });
   const finished = server.shutdown().then(() => "finished");

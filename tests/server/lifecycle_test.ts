@@ -382,8 +382,12 @@ Deno.test("serve()'s shutdown with nothing in flight finishes without waiting ou
  */
 function runningServer(
   listener: unknown,
-  options: { log?: AccessLog; timeoutMs?: number; shutdownGraceMs?: number } =
-    {},
+  options: {
+    log?: AccessLog;
+    timeoutMs?: number;
+    shutdownGraceMs?: number;
+    report?: (where: string, error: unknown) => void;
+  } = {},
 ): RunningServer {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new RunningServer(listener as Deno.TcpListener, {
@@ -391,7 +395,8 @@ function runningServer(
     connection: {
       handler: () => errorResponse(404, "GET"),
       log: options.log,
-      report: (where, error) => assert.fail(`${where}: ${error}`),
+      report: options.report ??
+        ((where, error) => assert.fail(`${where}: ${error}`)),
       headerTimeoutMs: timeoutMs,
       idleTimeoutMs: timeoutMs,
     },
@@ -504,5 +509,40 @@ Deno.test("a connection accepted in the same turn as a shutdown is drained like 
   } finally {
     conn.close();
     await server.finished;
+  }
+});
+
+Deno.test("a client accepted on the spare descriptor is served when descriptors came free meanwhile", async () => {
+  // The first accept fails for want of a descriptor; the spare is given up
+  // to accept the waiting client, and taken back at once (nothing is short
+  // of descriptors here): that client gets its answer (the builder's 404),
+  // not the 503 kept for a server still out of them.
+  const real = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let failed = false;
+  const listener = {
+    addr: real.addr,
+    accept(): Promise<Deno.TcpConn> {
+      if (failed) return real.accept();
+      failed = true;
+      const error = Object.assign(new Error("Too many open files"), {
+        code: "EMFILE",
+      });
+      return Promise.reject(error);
+    },
+    close: () => real.close(),
+  };
+  // Connected before the server starts: it waits in the listen queue, so
+  // the accept on the spare finds it at once.
+  using client = await RawClient.connect(real.addr.port);
+  await client.send("GET /missing HTTP/1.1\r\nHost: t\r\n\r\n");
+  const reports: string[] = [];
+  const server = runningServer(listener, {
+    report: (where, error) => reports.push(`${where}: ${error}`),
+  });
+  try {
+    assert.equal((await client.readResponse()).status, 404);
+    assert.deepEqual(reports, ["accept: Error: Too many open files"]);
+  } finally {
+    await server.shutdown(0);
   }
 });

@@ -23,7 +23,10 @@ export type RequestPath =
     readonly kind: "outside";
   };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// Without ignoreBOM the decoder would drop a leading U+FEFF from each
+// segment: "%EF%BB%BF.." would climb like "..", and every name would have
+// a second spelling.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Parses an origin-form or absolute-form request-target (RFC 9112 §3.2).

@@ -16,6 +16,11 @@ const INSIDE: [string, string[], boolean, string][] = [
   ["/f\xc3\xbcnke.txt", ["fünke.txt"], false, ""],
   ["/100%25.txt", ["100%.txt"], false, ""],
   ["/%2541.txt", ["%41.txt"], false, ""], // decoded once, not twice
+  // A byte-order mark is a character of the name like any other: it
+  // neither vanishes nor makes a dot-segment.
+  ["/%EF%BB%BFindex.html", ["\uFEFFindex.html"], false, ""],
+  ["/\xef\xbb\xbfindex.html", ["\uFEFFindex.html"], false, ""],
+  ["/a/%EF%BB%BF..", ["a", "\uFEFF.."], false, ""],
   ["/%30%39%29%3a%3A.txt", ["09)::.txt"], false, ""], // hex digits 0, 9, a and A
   ["/text..txt", ["text..txt"], false, ""],
   ["/a/./b", ["a", "b"], false, ""],

@@ -6,7 +6,9 @@
  * through whatever source it is given; the server layer does the I/O.
  * Of the server layer, what an embedder needs is exported: `serve()`, the
  * file handler and the shapes of a handler's responses; its cache, frames
- * and other parts with rules of their own stay inside.
+ * and other parts with rules of their own stay inside. (`Frame` and `Wire`
+ * are exported as types only, because a `Response` can carry one; an
+ * embedder's handler leaves them out.)
  *
  * @example
  * ```ts ignore

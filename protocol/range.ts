@@ -68,9 +68,10 @@ const SUFFIX_RANGE = /^-(\d+)$/;
  *   `unsatisfiable` (416).
  * - A syntax error anywhere, `b < a`, or another unit: the whole field is
  *   ignored (200), as §14.2 allows, rather than rejected.
- * - More than 16 range-specs, overlapping ranges, or ranges adding up to
- *   more than the file: ignored too, a deliberate anti-DoS choice (§14.2
- *   permits it). Contiguous ranges (`0-9,10-19`) are not overlapping.
+ * - More than 16 range-specs, or overlapping ranges: ignored too, a
+ *   deliberate anti-DoS choice (§14.2 permits it). Contiguous ranges
+ *   (`0-9,10-19`) are not overlapping. Ranges that share no byte, clamped
+ *   into the file, never add up to more than the file.
  * - An empty representation ignores every `Range`: §14.2 lets a server do
  *   so, and `Content-Range` has no way to describe a range of zero bytes.
  *

@@ -78,8 +78,9 @@ export interface ParseRequestHeadOptions {
  * Parses a request head from the start of `buf`.
  *
  * Returns `undefined` while the head is incomplete and throws a
- * {@linkcode RequestError} as soon as the bytes seen cannot become a valid
- * head (a bad request line, an overlong line or head, a bad field). The
+ * {@linkcode RequestError} for a head that is not valid: as soon as the
+ * bytes seen show a bad request line, an overlong line or head, or a bare
+ * CR; a bad field line once the head is complete (its empty line seen). The
  * head and its fields are frozen, so that it can be shared.
  *
  * @example

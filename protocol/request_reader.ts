@@ -120,7 +120,10 @@ const firstHeads = new RecentHead();
  * Heads are frozen. A head of up to 1 KiB (`MAX_REPEATED_HEAD`) that repeats
  * the one before it byte for byte (a client polling, a load balancer's
  * probe, a benchmark), with no empty line ahead of it, is not parsed again:
- * the same object is yielded again.
+ * the same object is yielded again. A source's first head is compared
+ * likewise with the first head of the source that began last in this
+ * process (read with the same limits), so it may be an object another
+ * reader yielded before.
  *
  * Like any iterator `for await` drives, it expects one `next()` at a time.
  *

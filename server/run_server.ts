@@ -93,7 +93,8 @@ async function serveUntilStopped(
     const why = error instanceof Deno.errors.AddrInUse
       ? "address already in use"
       : errorMessage(error);
-    say(`httpd.ts: Cannot listen on ${config.hostname}:${config.port}: ${why}`);
+    const address = formatAuthority(config.hostname, config.port);
+    say(`httpd.ts: Cannot listen on ${address}: ${why}`);
     return 1;
   }
 

@@ -778,7 +778,8 @@ const hasIpv6Loopback = (() => {
 
 if (!hasIpv6Loopback) {
   console.warn(
-    "SKIPPED: an IPv6 --host is bracketed in the startup line's URL: " +
+    "SKIPPED: an IPv6 --host is bracketed in the startup line's URL, " +
+      "and in the line saying the address is in use: " +
       "this machine cannot listen on ::1",
   );
 }
@@ -802,6 +803,28 @@ Deno.test({
     assert.match(
       server.startupLine,
       new RegExp(`^httpd\\.ts: listening on http://\\[::1\\]:${server.port} `),
+    );
+  },
+});
+
+Deno.test({
+  name: "an IPv6 address in use is bracketed in the one line that says so",
+  ignore: !hasIpv6Loopback,
+  async fn() {
+    using listener = Deno.listen({ hostname: "::1", port: 0 });
+    const port = listener.addr.port;
+    const output = await runCli([
+      "-r",
+      FIXTURE_ROOT,
+      "--host",
+      "::1",
+      "-p",
+      `${port}`,
+    ]);
+    assert.equal(output.code, 1);
+    assert.equal(
+      output.stderr,
+      `httpd.ts: Cannot listen on [::1]:${port}: address already in use\n`,
     );
   },
 });

@@ -146,7 +146,7 @@ async function serveUntilStopped(
     const { hostname, port } = server.addr;
     if (worker) {
       say(`worker ${config.workerId} ready pid=${Deno.pid} ${HEARTBEAT_MARK}`);
-      linkToSupervisor(() => server.shutdown());
+      linkToSupervisor(() => server.shutdown(), say);
     } else {
       const address = formatAuthority(hostname, port);
       say(`httpd.ts: listening on http://${address} root=${root} workers=1`);

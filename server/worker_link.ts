@@ -51,7 +51,9 @@ const STOP_SIGNALS: readonly Deno.Signal[] = [
  * the worker's whole life, and the kernel closes it when the supervisor
  * exits, even by SIGKILL. It also starts the heartbeat when the
  * supervisor writes {@linkcode HEARTBEAT_REQUEST} there. `stop` does the
- * graceful shutdown.
+ * graceful shutdown; `say` prints a line on stderr, through the writer
+ * every other line of the worker's goes through, so that a heartbeat never
+ * lands inside a line written in parts.
  *
  * A pending stdin read would keep the worker alive after a graceful stop
  * caused by a signal, so on SIGTERM, SIGINT or the retire signal
@@ -62,10 +64,13 @@ const STOP_SIGNALS: readonly Deno.Signal[] = [
  * ```ts ignore
  * import { linkToSupervisor } from "./worker_link.ts";
  * const server = { shutdown: () => Promise.resolve() };
- * linkToSupervisor(() => server.shutdown());
+ * linkToSupervisor(() => server.shutdown(), (line) => console.error(line));
  * ```
  */
-export function linkToSupervisor(stop: () => Promise<void>): void {
+export function linkToSupervisor(
+  stop: () => Promise<void>,
+  say: (line: string) => void,
+): void {
   let watching = true;
   const release = () => {
     if (!watching) return;
@@ -90,7 +95,7 @@ export function linkToSupervisor(stop: () => Promise<void>): void {
       while ((n = await Deno.stdin.read(buffer)) !== null) {
         if (!beating && buffer.subarray(0, n).includes(HEARTBEAT_REQUEST[0])) {
           beating = true;
-          startHeartbeat();
+          startHeartbeat(say);
         }
       }
     } catch {
@@ -104,19 +109,13 @@ export function linkToSupervisor(stop: () => Promise<void>): void {
 }
 
 /**
- * Prints {@linkcode HEARTBEAT_LINE} on stderr now, so that the supervisor
- * has a time to judge from at once, then every {@linkcode HEARTBEAT_MS}
- * for as long as the event loop runs, without keeping the process alive.
- * The write is asynchronous, so a supervisor that stops reading never
- * blocks the worker.
+ * Says {@linkcode HEARTBEAT_LINE} now, so that the supervisor has a time
+ * to judge from at once, then every {@linkcode HEARTBEAT_MS} for as long as
+ * the event loop runs, without keeping the process alive. `say` must not
+ * block: a supervisor that stops reading must not stop the worker.
  */
-function startHeartbeat(): void {
-  const line = new TextEncoder().encode(`${HEARTBEAT_LINE}\n`);
-  const beat = () => {
-    Deno.stderr.write(line).catch(() => {
-      // The supervisor is gone; stdin's end will stop this worker.
-    });
-  };
+function startHeartbeat(say: (line: string) => void): void {
+  const beat = () => say(HEARTBEAT_LINE);
   beat();
   Deno.unrefTimer(setInterval(beat, HEARTBEAT_MS));
 }

@@ -961,6 +961,35 @@ Deno.test("linkToSupervisor() sends heartbeats only once asked", async () => {
   await reading;
 });
 
+Deno.test("linkToSupervisor()'s heartbeats never land inside a line written in parts", async () => {
+  // The supervisor reads the worker's stderr by lines: a beat cut into
+  // another line would be lost, and that line garbled in the log.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", LINKED_CHILD, "--long-lines"],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream());
+  let text = "";
+  const reading = (async () => {
+    for await (const chunk of stderr) text += chunk;
+  })();
+  const link = child.stdin.getWriter();
+  await link.write(HEARTBEAT_REQUEST);
+  const beats = () => text.split("worker alive").length - 1;
+  await waitFor("three heartbeats", () => beats() >= 3, 10_000);
+  await link.close();
+  await child.status;
+  await reading;
+  const lines = text.split("\n").slice(0, -1);
+  const garbled = lines.filter((l) =>
+    l !== "worker alive" && l !== "x".repeat(200)
+  );
+  assert.deepEqual(garbled, []);
+  assert.ok(lines.length > beats(), "long lines were written too");
+});
+
 Deno.test("linkToSupervisor() lets the worker exit after a signal", async (t) => {
   // SIGINT too: Ctrl-C in a terminal reaches every worker of the group;
   // and the signal that retires a worker after a reload.

@@ -138,8 +138,10 @@ for (const signal of ["SIGTERM", "SIGINT", RETIRE_SIGNAL] as const) {
     if (!ignoreStop) shutdown().then(() => Deno.exit(0));
   });
 }
-linkToSupervisor(() =>
-  ignoreStop ? Promise.resolve() : shutdown().then(() => Deno.exit(0))
+// Its heartbeats are written without waiting, as a real worker's are.
+linkToSupervisor(
+  () => ignoreStop ? Promise.resolve() : shutdown().then(() => Deno.exit(0)),
+  (line) => void Deno.stderr.write(encoder.encode(`${line}\n`)).catch(() => {}),
 );
 
 const accepting = (async () => {

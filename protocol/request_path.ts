@@ -53,8 +53,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export function parseRequestPath(target: string): RequestPath {
   let path = target.charCodeAt(0) === 0x2f ? target : absoluteFormPath(target);
   const query = queryOf(path);
-  const end = path.search(/[?#]/);
-  if (end >= 0) path = path.slice(0, end);
+  path = withoutQuery(path);
 
   const raw = path.split("/");
   const segments: string[] = [];
@@ -134,6 +133,27 @@ function hexValue(c: number): number {
   const lower = c | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return -1;
+}
+
+/**
+ * A request-target up to its query or fragment, neither of which changes
+ * what file it names.
+ *
+ * @example
+ * ```ts
+ * import { withoutQuery } from "./request_path.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(withoutQuery("/a/b?x=1#top"), "/a/b");
+ * assert.equal(withoutQuery("/a#x?y"), "/a");
+ * assert.equal(withoutQuery("/a"), "/a");
+ * ```
+ */
+export function withoutQuery(target: string): string {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) return target.slice(0, i);
+  }
+  return target;
 }
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseRequestPath } from "../protocol/request_path.ts";
+import { parseRequestPath, withoutQuery } from "../protocol/request_path.ts";
 import { mediaType } from "./media_type.ts";
 import {
   codingByName,
@@ -236,7 +236,7 @@ export class FileCache {
     now: number,
     retry: boolean,
   ): Lookup | Promise<Lookup> {
-    const key = pathOf(target);
+    const key = withoutQuery(target);
     const known = this.#known.get(key);
     if (known !== undefined && now - known.checkedAt < this.#maxStaleMs) {
       const answer = known.answer;
@@ -302,7 +302,7 @@ export class FileCache {
 
   /** Forgets what `target` named, e.g. after its file turned out to have changed. */
   forget(target: string): void {
-    this.#known.delete(pathOf(target));
+    this.#known.delete(withoutQuery(target));
   }
 
   /**
@@ -521,14 +521,4 @@ export class FileCache {
     this.#slots.delete(key);
     this.#bytes -= slot.bytes;
   }
-}
-
-// The key: the target without query or fragment, which never change what
-// file is served.
-function pathOf(target: string): string {
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    if (c === 0x3f || c === 0x23) return target.slice(0, i);
-  }
-  return target;
 }

@@ -160,15 +160,18 @@ const LEADING_ZEROS = /^0+(?=\d)/;
 
 // Content-Length = 1*DIGIT; a list ("5, 5") counts as invalid here. Leading
 // zeros are digits like any other; past them, 15 digits are exact in a number.
+// More are valid too (RFC 9110 §8.6 asks a recipient to expect numerals of
+// any size), and a length that no number holds exactly is Infinity: a body
+// too big to read, like a petabyte's.
 function parseContentLength(value: string): number {
   const digits = value.replace(LEADING_ZEROS, "");
-  if (digits.length > 15 || !/^\d+$/.test(digits)) {
+  if (!/^\d+$/.test(digits)) {
     throw new RequestError(
       "InvalidContentLength",
       "Cannot frame body: invalid Content-Length",
     );
   }
-  return Number(digits);
+  return digits.length > 15 ? Infinity : Number(digits);
 }
 
 /**

@@ -33,7 +33,10 @@ export interface RequestHead {
   readonly fields: readonly string[];
   /** Whether the client allows the connection to stay open after this exchange. */
   readonly keepAlive: boolean;
-  /** Body length from Content-Length; 0 when there is none. */
+  /**
+   * Body length from Content-Length; 0 when there is none, `Infinity` when
+   * it has more than 15 digits (past any body a server would read).
+   */
   readonly contentLength: number;
   /** Whether the body is chunked (Transfer-Encoding: chunked). */
   readonly chunked: boolean;

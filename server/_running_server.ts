@@ -15,12 +15,11 @@ import {
   isOutOfDescriptors,
 } from "./error_report.ts";
 import { coarseNow, keepTicking, tick } from "./clock.ts";
-import { encodeResponse } from "./encode_response.ts";
 import type { LineWriter } from "./line_sink.ts";
 import { LinkedList } from "./linked_list.ts";
 import type { Server } from "./listen.ts";
+import { refuse } from "./_refusal.ts";
 import { SpareDescriptor } from "./_spare_descriptor.ts";
-import { errorResponse, RETRY_AFTER } from "./response.ts";
 import { within } from "./_within.ts";
 
 /** How often the clock is read and deadlines are checked. */
@@ -36,6 +35,13 @@ const ACCEPT_RETRY_MS = 100;
 const SPARE_WAIT_MS = 10;
 /** Connections being refused with a 503 at once, beyond which they are just closed. */
 const MAX_REFUSING = 256;
+/**
+ * How long a refused client may take to close after its 503, before it is
+ * closed on: over the connection limit, and on the spare descriptor (which
+ * the next refusal waits for, so it waits only for the request's head).
+ */
+const REFUSE_LINGER_MS = 1000;
+const SPARE_LINGER_MS = 100;
 /**
  * How long a stopped server waits for its access log to be written: a
  * stdout nobody reads must not hold the exit. Lines not written by then are
@@ -87,6 +93,8 @@ export class RunningServer implements Server {
   #exhausted = false;
   /** An accept started on the spare's descriptor, for the loop to finish. */
   #pending: Promise<Deno.TcpConn> | undefined;
+  /** The refusal that holds the spare's descriptor, while one does. */
+  #spareRefusal: Promise<void> | undefined;
 
   constructor(listener: Deno.TcpListener, parts: ServerParts) {
     this.#listener = listener;
@@ -101,6 +109,8 @@ export class RunningServer implements Server {
       tick();
       const now = coarseNow();
       this.#connections.forEach((connection) => connection.expire(now));
+      // A descriptor freed anywhere (a file closed) refills the reserve.
+      this.#spare.take();
     }, SWEEP_MS);
     this.#stopTicking = keepTicking();
     this.#acceptLoop().catch((error) => this.#report("accept loop", error));
@@ -165,8 +175,11 @@ export class RunningServer implements Server {
     this.#exhausted = true;
     const spare = this.#spare;
     if (!spare.release()) {
-      spare.take(); // in case the last refusal could not take it back
-      await sleep(ACCEPT_RETRY_MS);
+      // In use by a refusal: the next is made once it ends (and gives the
+      // spare back); or lost to another open since one: taken when free.
+      if (!spare.take()) {
+        await (this.#spareRefusal ?? sleep(ACCEPT_RETRY_MS));
+      }
       return;
     }
     // An accept fails for want of a descriptor whether a client waits or
@@ -185,7 +198,14 @@ export class RunningServer implements Server {
       spare.take();
       this.#pending = accepted;
     } else if (spare.take()) this.#admit(conn);
-    else this.#refuseQuietly(conn).finally(() => spare.take());
+    else {
+      const refusal = this.#refuseQuietly(conn, SPARE_LINGER_MS, true)
+        .finally(() => {
+          this.#spareRefusal = undefined;
+          spare.take();
+        });
+      this.#spareRefusal = refusal;
+    }
   }
 
   /** Serves an accepted connection, or refuses it when at the limit. */
@@ -204,13 +224,19 @@ export class RunningServer implements Server {
     const link = this.#connections.push(connection);
     connection.serve().finally(() => {
       this.#connections.remove(link);
+      // Its descriptor is free: the reserve, if lost, is refilled first.
+      this.#spare.take();
       this.#settle();
     });
   }
 
-  #refuseQuietly(conn: Deno.TcpConn): Promise<void> {
+  #refuseQuietly(
+    conn: Deno.TcpConn,
+    lingerMs = REFUSE_LINGER_MS,
+    headOnly = false,
+  ): Promise<void> {
     this.#refusing++;
-    return refuse(conn)
+    return refuse(conn, lingerMs, headOnly)
       .catch((error) => this.#report("refuse", error))
       .finally(() => this.#refusing--);
   }
@@ -253,26 +279,6 @@ export class RunningServer implements Server {
       clearTimeout(timer);
       this.#resolveFinished();
     });
-  }
-}
-
-/** Answers 503 to a connection over the limit and closes it gracefully. */
-async function refuse(conn: Deno.TcpConn): Promise<void> {
-  const response = errorResponse(503, "GET", RETRY_AFTER, true);
-  const timer = setTimeout(() => closeQuietly(conn), 1000);
-  try {
-    const bytes = encodeResponse(response, false);
-    for (let at = 0; at < bytes.length;) {
-      at += await conn.write(bytes.subarray(at));
-    }
-    await conn.closeWrite();
-    const scratch = new Uint8Array(4096);
-    while ((await conn.read(scratch)) !== null);
-  } catch (error) {
-    if (!isDisconnect(error)) throw error;
-  } finally {
-    clearTimeout(timer);
-    closeQuietly(conn);
   }
 }
 

@@ -34,7 +34,7 @@ export class SpareDescriptor {
       this.#file = Deno.openSync(this.#path);
       return true;
     } catch {
-      // Still none free: the next refusal tries again.
+      // Still none free: the server tries again as descriptors come free.
       return false;
     }
   }

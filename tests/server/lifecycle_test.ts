@@ -22,6 +22,7 @@ import {
   tempDir,
   text,
 } from "./_harness.ts";
+import { waitFor } from "./_waits.ts";
 
 const PAGE = "/httptest/wikipedia_russia.html";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -387,11 +388,12 @@ function runningServer(
     timeoutMs?: number;
     shutdownGraceMs?: number;
     report?: (where: string, error: unknown) => void;
+    root?: string;
   } = {},
 ): RunningServer {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new RunningServer(listener as Deno.TcpListener, {
-    root: SUITE_ROOT,
+    root: options.root ?? SUITE_ROOT,
     connection: {
       handler: () => errorResponse(404, "GET"),
       log: options.log,
@@ -545,4 +547,38 @@ Deno.test("a client accepted on the spare descriptor is served when descriptors 
   } finally {
     await server.shutdown(0);
   }
+});
+
+/** How many of this process's descriptors are open on `path`. */
+function descriptorsOn(path: string): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === path) count++;
+    } catch {
+      // Closed since the listing.
+    }
+  }
+  return count;
+}
+
+Deno.test("the spare descriptor, lost, is taken again once one can be", async () => {
+  // A refusal's descriptor taken by another open before the spare got it
+  // back left the server without a spare for the rest of its life: the
+  // next time descriptors ran out, clients waited unanswered. Here the
+  // spare cannot be opened at first (its path is missing), which is the
+  // same state.
+  using dir = tempDir();
+  const root = `${dir.path}/root`;
+  const listener = new HandingListener();
+  const server = runningServer(listener, { root });
+  try {
+    await sleep(250); // Sweeps find nothing to open.
+    assert.equal(descriptorsOn(root), 0);
+    Deno.mkdirSync(root);
+    await waitFor("the spare held", () => descriptorsOn(root) === 1, 5_000);
+  } finally {
+    await server.shutdown(0);
+  }
+  assert.equal(descriptorsOn(root), 0, "released at the stop");
 });

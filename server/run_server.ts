@@ -20,6 +20,10 @@ import {
   RETIRE_SIGNAL,
 } from "./worker_link.ts";
 
+/** Why SIGUSR1 is ignored; the supervisor says the same. */
+export const LOG_NOT_REOPENED =
+  "the access log goes to stdout; there is nothing to reopen";
+
 /** How long the last lines may take to be written at exit. */
 const OUTPUT_DRAIN_MS = 1000;
 
@@ -114,11 +118,20 @@ async function serveUntilStopped(
       );
     }
   };
+  // SIGUSR1 (which asks nginx to reopen its logs) and SIGUSR2 would kill
+  // the process by default, cutting responses short and leaving its pid
+  // file behind. (A worker's SIGUSR2 is the retire signal, below.)
+  const ignore = (signal: Deno.Signal, why: string) => () =>
+    say(`httpd.ts: ${signal} ignored (${why})`);
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGINT", stop],
     ["SIGTERM", stop],
     ["SIGHUP", hangUp],
+    ["SIGUSR1", ignore("SIGUSR1", LOG_NOT_REOPENED)],
   ];
+  if (!worker) {
+    listeners.push(["SIGUSR2", ignore("SIGUSR2", "it means nothing here")]);
+  }
   // Retired after a reload: responses in flight may take their time (a
   // stop signal later still shortens the wait).
   if (worker) {

@@ -630,6 +630,26 @@ Deno.test("-w 1: stopping removes the pid file it wrote", async () => {
   assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
 });
 
+Deno.test("-w 1: SIGUSR1 and SIGUSR2 are ignored with a note, not the death they are by default", async () => {
+  // Log rotation sends SIGUSR1 (nginx reopens its logs on it).
+  using dir = tempDir();
+  const pidFile = `${dir.path}/httpd.pid`;
+  await using cli = await startCli({
+    args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
+  });
+  for (const signal of ["SIGUSR1", "SIGUSR2"] as const) {
+    Deno.kill(cli.pid, signal);
+    const note = new RegExp(`^httpd\\.ts: ${signal} ignored \\(.+\\)$`, "m");
+    await waitFor(`the ${signal} note`, () => note.test(cli.stderr()), 10_000);
+  }
+  using client = await RawClient.connect(cli.port);
+  await client.send("GET /dir/page.txt HTTP/1.1\r\nHost: test\r\n\r\n");
+  assert.equal((await client.readResponse()).status, 200);
+  assert.equal(Deno.readTextFileSync(pidFile), `${cli.pid}\n`);
+  assert.equal((await cli.stop("SIGTERM")).code, 0, cli.stderr());
+  assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
+});
+
 Deno.test("-w 1: stopping leaves a pid file another instance has claimed since", async () => {
   using dir = tempDir();
   const pidFile = `${dir.path}/httpd.pid`;

@@ -15,6 +15,15 @@ export function realRoot(path: string): string {
   try {
     const real = Deno.realPathSync(path);
     if (!Deno.statSync(real).isDirectory) throw new Error("not a directory");
+    // Serving looks names up inside it, which needs the search permission
+    // (x) that neither call above does: without it, every request would be
+    // refused with 403 by a server that said it was serving.
+    try {
+      Deno.lstatSync(`${real}/.`);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+      throw new Error("permission denied: cannot look inside it");
+    }
     return real;
   } catch (error) {
     throw new Error(`Cannot serve ${path}: ${errorMessage(error)}`, {

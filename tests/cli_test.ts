@@ -662,6 +662,122 @@ Deno.test("-w 1: stopping leaves a pid file another instance has claimed since",
   assert.equal(Deno.readTextFileSync(pidFile), "999999\n");
 });
 
+/** Whether `path` and every directory above it let others read it. */
+function othersMayRead(path: string): boolean {
+  if ((Deno.statSync(path).mode! & 0o004) === 0) return false;
+  for (let dir = path; dir !== "/";) {
+    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    if ((Deno.statSync(dir).mode! & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * How httpd runs as a user the file system holds to its permissions: as
+ * this process, unless it is root, which may look inside any directory;
+ * then as `nobody`, through setpriv, which needs the checkout readable to
+ * others and a copy of the npm cache (root's own is not).
+ */
+const unprivileged = Deno.uid() !== 0
+  ? "self"
+  : ["/usr/bin/setpriv", "/bin/setpriv"].some((path) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    }) && othersMayRead(HTTPD)
+  ? "nobody"
+  : undefined;
+
+if (unprivileged === undefined) {
+  console.warn(
+    "SKIPPED: a root the server may not look inside: running as root, " +
+      "without setpriv to drop that or a checkout others may read",
+  );
+}
+
+/** Runs httpd with `args` as {@linkcode unprivileged} says; `dir` is scratch. */
+async function runUnprivileged(
+  dir: string,
+  args: string[],
+): Promise<Deno.CommandOutput> {
+  const run = async (
+    command: string,
+    args: string[],
+    env?: Record<string, string>,
+  ) => {
+    // A server that starts instead of refusing is stopped here.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    try {
+      return await new Deno.Command(command, {
+        args,
+        env,
+        cwd: REPO_ROOT,
+        stdin: "null",
+        signal: controller.signal,
+      }).output();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  if (unprivileged === "self") {
+    return run(Deno.execPath(), ["run", "-A", HTTPD, ...args]);
+  }
+  const info = await run(Deno.execPath(), ["info", "--json"]);
+  const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir;
+  const ownDir = `${dir}/deno`;
+  Deno.mkdirSync(ownDir);
+  const copied = await run("cp", ["-r", `${denoDir}/npm`, `${ownDir}/npm`]);
+  assert.ok(copied.success, "the npm cache copied");
+  await run("chmod", ["-R", "a+rwX", ownDir]);
+  return run("setpriv", [
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    Deno.execPath(),
+    "run",
+    "--cached-only",
+    "--no-check",
+    "-A",
+    HTTPD,
+    ...args,
+  ], { DENO_DIR: ownDir, HOME: dir, NO_COLOR: "1" });
+}
+
+Deno.test({
+  name:
+    "a root the server may not look inside is one line and exit 1, not a server that answers 403",
+  ignore: unprivileged === undefined,
+  async fn() {
+    using dir = tempDir();
+    Deno.chmodSync(dir.path, 0o755);
+    const root = `${dir.path}/root`;
+    Deno.mkdirSync(root);
+    Deno.writeTextFileSync(`${root}/index.html`, "hi\n");
+    Deno.chmodSync(root, 0o600); // readable, not searchable
+    try {
+      const output = await runUnprivileged(dir.path, [
+        "-r",
+        root,
+        "-p",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ]);
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 1, stderr);
+      assert.equal(
+        stderr,
+        `httpd.ts: Cannot serve ${root}: permission denied: cannot look inside it\n`,
+      );
+    } finally {
+      Deno.chmodSync(root, 0o755);
+    }
+  },
+});
+
 for (const workers of ["1", "2"]) {
   Deno.test(`-w ${workers}: a root whose real path cannot be read says so in one line, not 'Cannot listen'`, async () => {
     using dir = tempDir();

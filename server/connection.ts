@@ -74,8 +74,11 @@ const HOLD_LIMIT = 65536;
 /** How long, and how much, a closing connection reads and discards. */
 const LINGER_MS = 2000;
 const LINGER_BYTES = 1 << 20;
-/** How long a shutdown waits for the first request of a fresh connection. */
-const FIRST_REQUEST_GRACE_MS = 1000;
+/**
+ * How long a draining connection waits for a request that may be on its
+ * way: a fresh connection's first, a kept-alive one's next.
+ */
+const DRAIN_GRACE_MS = 1000;
 
 /** One accepted connection, served until either side ends it. */
 export class Connection {
@@ -159,23 +162,30 @@ export class Connection {
       .catch(() => this.#close());
   }
 
-  /** Stops keep-alive: an idle connection closes now, a busy one after its response. */
+  /**
+   * Stops keep-alive: a busy connection closes after its response, an idle
+   * one (or one that has sent nothing yet) within a moment.
+   */
   drain(): void {
     this.#draining = true;
-    if (this.#requests === 0) {
-      // A connection accepted just before the listener closed has a request
-      // on its way: closing it now would fail that request, so it gets a
-      // moment to arrive (and is answered with Connection: close).
-      this.#deadline = Math.min(
-        this.#deadline,
-        freshNow() + FIRST_REQUEST_GRACE_MS,
-      );
-    } else if (this.#phase === "idle") this.#close();
+    if (this.#requests === 0 || this.#phase === "idle") this.#closeSoon();
   }
 
   /** Closes at once, whatever the phase. */
   abort(): void {
     this.#close();
+  }
+
+  /**
+   * Ends a connection about to wait for a request, once a moment has passed
+   * (see `expire`). Closed at once, it would fail a request already on its
+   * way: one sent by a client just accepted, or by a client the last answer
+   * told to keep the connection; meanwhile such a request is answered, with
+   * Connection: close. Only a request sent after that moment meets the
+   * close, as it would at the idle timeout.
+   */
+  #closeSoon(): void {
+    this.#deadline = Math.min(this.#deadline, freshNow() + DRAIN_GRACE_MS);
   }
 
   async #serveRequests(): Promise<void> {
@@ -187,7 +197,7 @@ export class Connection {
         if (this.#requests > 0) {
           this.#enter("idle", this.#options.idleTimeoutMs);
         }
-        if (this.#draining && this.#requests > 0) this.#close();
+        if (this.#draining && this.#requests > 0) this.#closeSoon();
       },
       onHeadStart: () => {
         this.#received = true;

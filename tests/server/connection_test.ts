@@ -689,7 +689,7 @@ Deno.test("Connection answers 'close' to a request whose answer is pending when 
   assert.match(conn.written, /\r\nConnection: close\r\n/i);
 });
 
-Deno.test("Connection closes an idle keep-alive connection at once when it starts draining", async () => {
+Deno.test("Connection closes an idle keep-alive connection a moment after it starts draining", async () => {
   const conn = new ScriptedConn();
   await withConnection(conn, () => answer(SMALL), async (connection) => {
     conn.push(GET("/"));
@@ -698,14 +698,40 @@ Deno.test("Connection closes an idle keep-alive connection at once when it start
       "the answer, then a wait for the next request",
     );
     connection.drain();
+    connection.expire(coarseNow() + 500);
+    assert.equal(conn.closed, false, "closed before the grace is over");
     // Not at the idle timeout (a minute here): a shutdown would wait on it.
+    connection.expire(coarseNow() + 2_000);
     assert.equal(conn.closed, true);
   });
+  assert.equal(conn.written.length, KEEP_ALIVE_BYTES, "nothing more sent");
 });
 
-Deno.test("Connection closes, once idle, after a keep-alive answer in flight when it started draining", async () => {
+Deno.test("Connection answers, with Connection: close, a request on its way as it started draining", async () => {
+  // A reload or a stop that closed an idle keep-alive connection at once
+  // would fail the request a busy client sent right after its last answer.
+  const conn = new ScriptedConn();
+  await withConnection(conn, () => answer(SMALL), async (connection) => {
+    conn.push(GET("/"));
+    await until(
+      () => conn.written.length === KEEP_ALIVE_BYTES && conn.reading,
+      "the answer, then a wait for the next request",
+    );
+    connection.drain();
+    conn.push(GET("/"));
+    await until(() => conn.written.length > KEEP_ALIVE_BYTES, "an answer");
+    conn.end();
+    await until(() => conn.closed, "the connection to end");
+  });
+  const second = conn.written.slice(KEEP_ALIVE_BYTES);
+  assert.match(second, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(second, /\r\nConnection: close\r\n/i);
+});
+
+Deno.test("Connection closes, a moment after it is idle, after a keep-alive answer in flight when it started draining", async () => {
   // The answer promised keep-alive before the drain began: the connection
-  // must end as soon as it is idle rather than wait out the idle timeout.
+  // must end soon after it is idle rather than wait out the idle timeout;
+  // not at once, since the client may send its next request meanwhile.
   const conn = new ScriptedConn();
   const open = Promise.withResolvers<void>();
   conn.gate = open.promise;
@@ -718,7 +744,11 @@ Deno.test("Connection closes, once idle, after a keep-alive answer in flight whe
     connection.drain();
     assert.equal(conn.closed, false, "the answer in flight is not cut");
     open.resolve();
-    await until(() => conn.closed, "the connection to end");
+    await until(() => conn.reading, "a wait for the next request");
+    connection.expire(coarseNow() + 500);
+    assert.equal(conn.closed, false, "closed before the grace is over");
+    connection.expire(coarseNow() + 2_000);
+    assert.equal(conn.closed, true);
   });
   assert.equal(conn.written.length, KEEP_ALIVE_BYTES);
   assert.match(conn.written, /\r\nConnection: keep-alive\r\n/i);

@@ -57,3 +57,28 @@ export async function forwardLines(
 function stripCarriageReturn(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
 }
+
+/**
+ * Terminal escape sequences (ECMA-48): CSI (colours, cursor and erase
+ * codes), OSC (titles, links) ended by BEL or ST, and the short ones (a
+ * character set, a reset).
+ */
+const ANSI_ESCAPE =
+  // deno-lint-ignore no-control-regex
+  /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-Z\\^-~])/g;
+
+/**
+ * Removes terminal escape sequences from `line`, so that a worker's line
+ * quoted in one of the supervisor's own (why it failed to start) carries
+ * no colour codes, which Deno writes into its error output even through a
+ * pipe.
+ *
+ * @example
+ * ```ts
+ * import { stripAnsi } from "./_worker_output.ts";
+ * stripAnsi("\x1b[1m\x1b[31merror\x1b[0m: boom"); // "error: boom"
+ * ```
+ */
+export function stripAnsi(line: string): string {
+  return line.replace(ANSI_ESCAPE, "");
+}

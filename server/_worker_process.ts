@@ -5,7 +5,7 @@
  * @module
  */
 
-import { forwardLines } from "./_worker_output.ts";
+import { forwardLines, stripAnsi } from "./_worker_output.ts";
 import type { LineSink } from "./line_sink.ts";
 import { settledWithin } from "./_within.ts";
 import {
@@ -139,6 +139,9 @@ export class WorkerProcess {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
+      // Deno colours its own messages (an uncaught error, a failed import)
+      // even into a pipe; the rest of the environment is passed on as is.
+      env: { NO_COLOR: "1" },
     }).spawn();
     const link = child.stdin.getWriter();
     link.write(HEARTBEAT_REQUEST).catch(() => {
@@ -195,7 +198,10 @@ export class WorkerProcess {
     return true;
   }
 
-  #remember(line: string): void {
+  #remember(raw: string): void {
+    // Quoted in the supervisor's own lines: no colour codes there, whatever
+    // the worker wrote (they are passed on untouched with its output).
+    const line = stripAnsi(raw);
     if (line.trim() === "") return;
     // Only a failure to start ends with such a line; once ready, a worker
     // that dies is explained by its last lines (an uncaught error's stack),

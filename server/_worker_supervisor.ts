@@ -9,8 +9,17 @@ import type { LineSink } from "./line_sink.ts";
 import { describeStatus, WorkerProcess } from "./_worker_process.ts";
 import { errorMessage } from "./error_report.ts";
 
-/** Consecutive failed starts of one slot after which the supervisor gives up. */
+/**
+ * Consecutive failed starts of one slot after which the supervisor gives
+ * up: at its own start, or later once no worker is left and every slot
+ * has failed that many times. While another worker serves, a slot that
+ * cannot start one is retried for ever (a half-written deploy, a root
+ * briefly missing): that is a partial fault, not a reason for an outage.
+ */
 const MAX_START_FAILURES = 5;
+
+/** The longest wait between two starts of a slot that keeps failing. */
+const MAX_START_DELAY_MS = 30_000;
 
 /** A worker that dies sooner than this after becoming ready counts as crashing at start. */
 const MIN_UPTIME_MS = 2_000;
@@ -18,17 +27,18 @@ const MIN_UPTIME_MS = 2_000;
 /**
  * How long to wait before the next start of a slot that has failed
  * `failures` times in a row: nothing at first, then doubling from 250 ms
- * up to 4 s, so a worker that cannot start never makes the supervisor spin.
+ * up to 30 s, so a worker that cannot start never makes the supervisor
+ * spin, nor fill its stderr (one line per failure).
  *
  * @example
  * ```ts
  * import { startDelayMs } from "./_worker_supervisor.ts";
- * [0, 1, 2, 3, 9].map(startDelayMs); // [0, 250, 500, 1000, 4000]
+ * [0, 1, 2, 3, 4, 9].map(startDelayMs); // [0, 250, 500, 1000, 2000, 30000]
  * ```
  */
 export function startDelayMs(failures: number): number {
   if (failures <= 0) return 0;
-  return Math.min(250 * 2 ** (failures - 1), 4_000);
+  return Math.min(250 * 2 ** (failures - 1), MAX_START_DELAY_MS);
 }
 
 /** What the supervisor needs besides the worker command. */
@@ -78,6 +88,8 @@ export class Supervisor {
   readonly #done = Promise.withResolvers<number>();
   readonly #wake = new Set<() => void>();
   #nextId = 1;
+  /** Every slot has had a ready worker: failures no longer end everything. */
+  #started = false;
   #stopping = false;
   #reloading = false;
   #reloadAgain = false;
@@ -136,7 +148,8 @@ export class Supervisor {
     const started = await Promise.all(
       this.#slots.map((slot) => this.#fill(slot)),
     );
-    return started.every(Boolean) && !this.#stopping;
+    this.#started = started.every(Boolean) && !this.#stopping;
+    return this.#started;
   }
 
   /** The pids of the current workers, in slot order. */
@@ -222,9 +235,9 @@ export class Supervisor {
         await worker.exited;
         if (this.#stopping) return false;
         slot.failures++;
-        if (slot.failures >= MAX_START_FAILURES) {
+        if (this.#givesUp(slot)) {
           this.#say(
-            `worker failed to start ${slot.failures} times in a row, giving up: ${worker.lastError()}`,
+            `worker failed to start ${slot.failures} times in a row${this.#noneLeft()}, giving up: ${worker.lastError()}`,
           );
           this.stop(1);
           return false;
@@ -250,17 +263,18 @@ export class Supervisor {
       // A worker that keeps dying right after start is backed off like one
       // that cannot start; one that ran for a while is replaced at once.
       slot.failures = uptime < MIN_UPTIME_MS ? slot.failures + 1 : 0;
-      if (slot.failures >= MAX_START_FAILURES) {
+      if (this.#givesUp(slot)) {
         this.#say(
-          `worker died right after start ${slot.failures} times in a row, giving up: ${worker.lastError()}`,
+          `worker died right after start ${slot.failures} times in a row${this.#noneLeft()}, giving up: ${worker.lastError()}`,
         );
         this.stop(1);
         return;
       }
+      const delayMs = startDelayMs(slot.failures);
       this.#say(
         `worker ${worker.id} (pid ${worker.pid}) exited with ${
           describeStatus(status)
-        }; starting a replacement`,
+        }; starting a replacement${delayMs > 0 ? ` in ${delayMs} ms` : ""}`,
       );
       if (slot.busy) return; // A reload is already putting a worker there.
       void this.#fill(slot);
@@ -302,6 +316,27 @@ export class Supervisor {
       // The old worker may have crashed while the reload held the slot.
       if (!slot.current && !this.#stopping) this.#fill(slot);
     }
+  }
+
+  /**
+   * Whether `slot`'s latest failure ends everything: at the start, its
+   * fifth in a row; after it, only once no worker is left serving and every
+   * slot has failed that often, so that a service manager can restart the
+   * whole server rather than it sit there with a port nobody answers on.
+   */
+  #givesUp(slot: Slot): boolean {
+    if (slot.failures < MAX_START_FAILURES) return false;
+    if (!this.#started) return true;
+    return this.#slots.every((other) =>
+      other.current === undefined && other.failures >= MAX_START_FAILURES
+    );
+  }
+
+  /** What to add to the giving-up line once the start is over. */
+  #noneLeft(): string {
+    return this.#started && this.#slots.length > 1
+      ? " and no worker is left"
+      : "";
   }
 
   /** Spawns the next worker, or stops the supervisor if that is impossible. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { guardInspector } from "./_inspector_guard.ts";
 import type { Config } from "./config.ts";
 import { errorMessage } from "./error_report.ts";
 import { realRoot } from "./_root.ts";
@@ -19,10 +20,6 @@ import {
   linkToSupervisor,
   RETIRE_SIGNAL,
 } from "./worker_link.ts";
-
-/** Why SIGUSR1 is ignored; the supervisor says the same. */
-export const LOG_NOT_REOPENED =
-  "the access log goes to stdout; there is nothing to reopen";
 
 /** How long the last lines may take to be written at exit. */
 const OUTPUT_DRAIN_MS = 1000;
@@ -118,19 +115,21 @@ async function serveUntilStopped(
       );
     }
   };
-  // SIGUSR1 (which asks nginx to reopen its logs) and SIGUSR2 would kill
-  // the process by default, cutting responses short and leaving its pid
-  // file behind. (A worker's SIGUSR2 is the retire signal, below.)
-  const ignore = (signal: Deno.Signal, why: string) => () =>
-    say(`httpd.ts: ${signal} ignored (${why})`);
+  // SIGUSR1 opens Deno's debugger, which the guard closes again (or
+  // stops when it may not); SIGUSR2 would kill the process by default,
+  // cutting responses short and leaving its pid file behind. (A worker's
+  // SIGUSR2 is the retire signal, below.)
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGINT", stop],
     ["SIGTERM", stop],
     ["SIGHUP", hangUp],
-    ["SIGUSR1", ignore("SIGUSR1", LOG_NOT_REOPENED)],
+    ["SIGUSR1", guardInspector(say, () => void server.shutdown())],
   ];
   if (!worker) {
-    listeners.push(["SIGUSR2", ignore("SIGUSR2", "it means nothing here")]);
+    listeners.push([
+      "SIGUSR2",
+      () => say("httpd.ts: SIGUSR2 ignored (it means nothing to httpd.ts)"),
+    ]);
   }
   // Retired after a reload: responses in flight may take their time (a
   // stop signal later still shortens the wait).

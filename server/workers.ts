@@ -11,10 +11,15 @@
  * - SIGTERM, SIGINT: stop every worker gracefully, exit 0 (a second one
  *   kills them at once).
  * - SIGHUP: rolling restart, one worker at a time, new before old.
+ * - SIGUSR1: closes the debugger Deno opens for it, or stops gracefully
+ *   when it may not (see `_inspector_guard.ts`).
+ * - SIGUSR2: ignored, with a note (the supervisor sends it to retire a
+ *   worker).
  *
  * @module
  */
 
+import { guardInspector } from "./_inspector_guard.ts";
 import { formatAuthority } from "./_authority.ts";
 import { createWorkerArgs } from "./_worker_command.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
@@ -39,7 +44,10 @@ export interface SupervisorOptions {
   root: string;
   /**
    * The root as given, resolved again at each reload: a root that is a
-   * symlink switched to a new release is followed by the new workers.
+   * symlink switched to a new release is followed by the new workers. A
+   * worker started to replace one that died gets it resolved again too,
+   * but only once `root` (or the real path the last reload found) is no
+   * longer a directory: until then, every worker serves the same tree.
    *
    * @default {root}
    */
@@ -102,6 +110,23 @@ function checkWorkerRoot(root: string): string | undefined {
   return `Cannot run workers for root ${root}: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`;
 }
 
+/**
+ * Whether `path` is certainly no directory any more (removed, or replaced
+ * by a file); a root that cannot be looked at (no permission) is kept.
+ */
+function isGone(path: string): boolean {
+  try {
+    return !Deno.statSync(path).isDirectory;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotADirectory;
+  }
+}
+
+/** Why SIGUSR2, which would kill the supervisor by default, is ignored. */
+const USR2_IGNORED =
+  "SIGUSR2 ignored (the supervisor sends it to retire a worker; to reload, send SIGHUP)";
+
 /** Operating systems whose kernel balances connections across reuse-port listeners. */
 const BALANCING_OS: readonly string[] = ["linux", "android"];
 
@@ -151,6 +176,7 @@ export async function runSupervisor(
   const unusable = checkWorkerRoot(options.root);
   if (unusable) return fail(unusable);
   let root = options.root;
+  const given = options.rootPath ?? options.root;
   const port = bindProbe(options.hostname, options.port);
   if (typeof port === "string") return fail(port);
 
@@ -165,13 +191,36 @@ export async function runSupervisor(
   });
   const workerModule = options.workerModule ?? Deno.mainModule;
   const program = Deno.execPath();
+  /**
+   * The root for worker `id`: the real path from the start or the last
+   * reload, so that all workers serve the same tree, unless it is gone (a
+   * symlink deploy without a reload, the old release deleted since): then
+   * the root as given, resolved again. If that fails too, the worker gets
+   * the old one and says why it cannot start.
+   */
+  const rootFor = (id: number): string => {
+    if (!isGone(root)) return root;
+    let now: string;
+    try {
+      now = realRoot(given);
+    } catch {
+      return root;
+    }
+    if (now !== root && checkWorkerRoot(now) === undefined) {
+      void stderr.write(
+        `${PREFIX}root ${root} is gone; ${given} now leads to ${now}, served from worker ${id} on\n`,
+      );
+      root = now;
+    }
+    return root;
+  };
   const supervisor = new Supervisor({
     workers: options.workers,
     command: (id) => ({
       program,
       args: createWorkerArgs({
         workerArgs: options.workerArgs,
-        root,
+        root: rootFor(id),
         hostname: options.hostname,
         port,
         workerModule,
@@ -191,7 +240,6 @@ export async function runSupervisor(
   const onReload = () => {
     const warning = migrationWarning();
     if (warning) void stderr.write(`${PREFIX}${warning}\n`);
-    const given = options.rootPath ?? options.root;
     let now: string;
     try {
       now = realRoot(given);
@@ -218,6 +266,13 @@ export async function runSupervisor(
     ["SIGTERM", onStop],
     ["SIGINT", onStop],
     ["SIGHUP", onReload],
+    // SIGUSR2's default action would end the supervisor at once: no
+    // graceful stop, and the pid file left behind.
+    ["SIGUSR2", () => void stderr.write(`${PREFIX}${USR2_IGNORED}\n`)],
+    [
+      "SIGUSR1",
+      guardInspector((line) => void stderr.write(`${line}\n`), onStop),
+    ],
   ];
   // Signals are handled before the pid file names this process: a stop
   // sent as soon as the file appears must find a graceful stop.

@@ -630,24 +630,74 @@ Deno.test("-w 1: stopping removes the pid file it wrote", async () => {
   assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
 });
 
-Deno.test("-w 1: SIGUSR1 and SIGUSR2 are ignored with a note, not the death they are by default", async () => {
-  // Log rotation sends SIGUSR1 (nginx reopens its logs on it).
+/** Whether anything listens on 127.0.0.1:9229, Deno's inspector's address. */
+function inspectorListening(): boolean {
+  // /proc/net/tcp: local address as hex IP:port, state 0A for LISTEN.
+  return Deno.readTextFileSync("/proc/net/tcp").split("\n").some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1] === "0100007F:2405" && fields[3] === "0A";
+  });
+}
+
+/** Deno arms its SIGUSR1 inspector half a second after start. */
+const INSPECTOR_ARMED_MS = 1000;
+
+Deno.test("-w 1: SIGUSR1 closes the debugger Deno opens for it, and SIGUSR2 is ignored, not the death it is by default", async () => {
+  // Log rotation sends SIGUSR1 (nginx reopens its logs on it); Deno 2.9.2
+  // and later answer it by opening their inspector on 127.0.0.1:9229, a
+  // debugger anyone on the host could attach to.
+  assert.equal(inspectorListening(), false, "127.0.0.1:9229 is taken already");
   using dir = tempDir();
   const pidFile = `${dir.path}/httpd.pid`;
   await using cli = await startCli({
     args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
   });
-  for (const signal of ["SIGUSR1", "SIGUSR2"] as const) {
-    Deno.kill(cli.pid, signal);
-    const note = new RegExp(`^httpd\\.ts: ${signal} ignored \\(.+\\)$`, "m");
+  await new Promise((resolve) => setTimeout(resolve, INSPECTOR_ARMED_MS));
+  const notes = {
+    SIGUSR1:
+      /^httpd\.ts: SIGUSR1: closed the debugger Deno opened for it on 127\.0\.0\.1:9229 \(.+\)$/m,
+    SIGUSR2: /^httpd\.ts: SIGUSR2 ignored \(.+\)$/m,
+  };
+  for (const [signal, note] of Object.entries(notes)) {
+    Deno.kill(cli.pid, signal as Deno.Signal);
     await waitFor(`the ${signal} note`, () => note.test(cli.stderr()), 10_000);
   }
+  assert.match(
+    cli.stderr(),
+    /^Debugger listening on ws:\/\/127\.0\.0\.1:9229\//m,
+  );
+  assert.equal(inspectorListening(), false, "the debugger left open");
   using client = await RawClient.connect(cli.port);
   await client.send("GET /dir/page.txt HTTP/1.1\r\nHost: test\r\n\r\n");
   assert.equal((await client.readResponse()).status, 200);
   assert.equal(Deno.readTextFileSync(pidFile), `${cli.pid}\n`);
   assert.equal((await cli.stop("SIGTERM")).code, 0, cli.stderr());
   assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
+});
+
+Deno.test("-w 1: SIGUSR1 stops gracefully a process that may not close the debugger Deno opens for it", async () => {
+  // Without --allow-sys the inspector cannot be closed from inside: only
+  // the end of the process closes it.
+  using dir = tempDir();
+  const pidFile = `${dir.path}/httpd.pid`;
+  await using cli = await startCli({
+    args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
+    permissions: [
+      "--allow-net=127.0.0.1",
+      `--allow-read=${FIXTURE_ROOT}`,
+      `--allow-write=${dir.path}`,
+    ],
+  });
+  await new Promise((resolve) => setTimeout(resolve, INSPECTOR_ARMED_MS));
+  Deno.kill(cli.pid, "SIGUSR1");
+  const exit = await cli.status();
+  assert.equal(exit.code, 0, cli.stderr());
+  assert.match(
+    cli.stderr(),
+    /^httpd\.ts: SIGUSR1: .*only --allow-sys lets httpd\.ts close it: stopping gracefully$/m,
+  );
+  assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
+  assert.equal(inspectorListening(), false);
 });
 
 Deno.test("-w 1: stopping leaves a pid file another instance has claimed since", async () => {

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { LineSink } from "../../server/line_sink.ts";
 import { WorkerProcess } from "../../server/_worker_process.ts";
-import { forwardLines } from "../../server/_worker_output.ts";
+import { forwardLines, stripAnsi } from "../../server/_worker_output.ts";
 import { settledWithin } from "../../server/_within.ts";
 import { Supervisor } from "../../server/_worker_supervisor.ts";
 import { tempDir } from "./_harness.ts";
@@ -192,6 +192,80 @@ Deno.test("Supervisor: a worker that dies 1.5 s after its start counts as failin
     stderr.lines.join("\n"),
   );
   assert.deepEqual(fixture.ready(), [1, 2, 3, 4, 5]);
+});
+
+Deno.test("Supervisor: after the start, a slot whose replacements keep failing is retried while the other worker serves", async (t) => {
+  // Worker 2, killed once it is healthy, has five failing successors in a
+  // row (that many at the start would end everything); the sixth attempt,
+  // worker 8, comes after a longer back-off and stays up. Worker 1 serves
+  // throughout.
+  for (const step of ["fail=0", "crash=100"]) {
+    await t.step(step, async () => {
+      using dir = tempDir();
+      const plan = planFile(dir.path, ["", "", ...Array(5).fill(step), ""]);
+      await using fixture = superviseFakeWorkers({
+        workers: 2,
+        flags: [`--plan=${plan}`],
+        root: dir.path,
+      });
+      const { supervisor, stderr } = fixture;
+      assert.equal(await supervisor.start(), true);
+      const [first, second] = supervisor.pids();
+      // Past the 2 s that make a worker healthy: its death is no failure.
+      await sleep(2_100);
+      Deno.kill(second, "SIGKILL");
+      let ended = false;
+      supervisor.done.then(() => ended = true);
+      await waitFor(
+        "worker 8, or the end",
+        () => fixture.ready().includes(8) || ended,
+        60_000,
+      );
+      const log = stderr.lines.join("\n");
+      assert.equal(ended, false, log);
+      assert.ok(!stderr.has(/giving up/), log);
+      // Crashing ones were ready for a moment.
+      assert.deepEqual(
+        fixture.ready().toSorted((a, b) => a - b),
+        step === "fail=0" ? [1, 2, 8] : [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      assert.equal(supervisor.pids()[0], first);
+      assert.ok(isAlive(first));
+      // One line per failure, the fifth followed by a longer wait.
+      const failed = step === "fail=0"
+        ? /^sup: worker [3-7] failed to start \(.*\); retrying in \d+ ms$/
+        : /^sup: worker [3-7] \(pid \d+\) exited with exit code 70; starting a replacement in \d+ ms$/;
+      assert.equal(stderr.count(failed), 5, log);
+      assert.ok(stderr.has(/^sup: worker 7 .* in 4000 ms$/), log);
+    });
+  }
+});
+
+Deno.test("Supervisor: after the start, it gives up once no worker is left and every slot failed 5 times in a row", async () => {
+  using dir = tempDir();
+  const plan = planFile(dir.path, ["", "", ...Array(10).fill("fail=0"), ""]);
+  await using fixture = superviseFakeWorkers({
+    workers: 2,
+    flags: [`--plan=${plan}`],
+    root: dir.path,
+  });
+  const { supervisor, stderr } = fixture;
+  assert.equal(await supervisor.start(), true);
+  await sleep(2_100);
+  for (const pid of supervisor.pids()) Deno.kill(pid, "SIGKILL");
+  assert.ok(
+    await settledWithin(supervisor.done, 60_000),
+    `not given up:\n${stderr.lines.join("\n")}`,
+  );
+  assert.equal(await supervisor.done, 1);
+  assert.ok(
+    stderr.has(
+      /^sup: worker failed to start 5 times in a row and no worker is left, giving up: httpd\.ts: Cannot start: failed as planned$/,
+    ),
+    stderr.lines.join("\n"),
+  );
+  // Five attempts per slot (workers 3 to 12), not one more.
+  assert.ok(!stderr.has(/^\[w1[3-9]\] /), stderr.lines.join("\n"));
 });
 
 // ---------------------------------------------------------------------------
@@ -421,6 +495,19 @@ Deno.test("forwardLines() joins lines split across reads, strips CR, keeps a las
   ]);
 });
 
+Deno.test("stripAnsi() removes colour codes and other escape sequences, nothing else", () => {
+  const cases: [string, string][] = [
+    ["\x1b[0m\x1b[1m\x1b[31merror\x1b[0m: boom", "error: boom"],
+    ["\x1b[38;5;196mred\x1b[39m and \x1b[2Kcleared", "red and cleared"],
+    ["\x1b]8;;https://x.test\x07link\x1b]8;;\x1b\\", "link"],
+    ["\x1bcreset", "reset"],
+    ["plain [31m text | with bars", "plain [31m text | with bars"],
+  ];
+  for (const [line, expected] of cases) {
+    assert.equal(stripAnsi(line), expected, JSON.stringify(line));
+  }
+});
+
 // ---------------------------------------------------------------------------
 // One worker process
 
@@ -473,4 +560,65 @@ Deno.test("WorkerProcess: a worker that dies is explained by its last 8 lines", 
   );
   // Every line is still passed on.
   assert.equal(stderr.count(/^\[w1\] line \d+$/), 12);
+});
+
+Deno.test("WorkerProcess: remembers a worker's lines without colour codes, and forwards them as they came", async () => {
+  // A coloured "httpd.ts: " line is still the one that explains a failure.
+  const stderr = new MemorySink();
+  const worker = WorkerProcess.spawn({
+    id: 1,
+    program: Deno.execPath(),
+    args: [
+      "eval",
+      String
+        .raw`console.error("\x1b[31mhttpd.ts: Cannot start: red\x1b[0m"); console.error("\x1b[1mmore\x1b[0m"); Deno.exit(2);`,
+    ],
+    stdout: new MemorySink(),
+    stderr,
+    readyTimeoutMs: 20_000,
+  });
+  assert.equal(await worker.ready, false);
+  await worker.exited;
+  assert.equal(worker.lastError(), "httpd.ts: Cannot start: red");
+  assert.ok(
+    stderr.lines.includes("[w1] \x1b[1mmore\x1b[0m"),
+    stderr.lines.join("\n"),
+  );
+});
+
+Deno.test("WorkerProcess: a worker runs with NO_COLOR=1 and the rest of the environment as it is", async () => {
+  // Deno colours its own error output even into a pipe, unless told not to;
+  // told here by the worker's spawn, not by a NO_COLOR this test runs with.
+  const stderr = new MemorySink();
+  const inherited = Deno.env.get("NO_COLOR");
+  Deno.env.delete("NO_COLOR");
+  const spawning = () =>
+    WorkerProcess.spawn({
+      id: 1,
+      program: Deno.execPath(),
+      args: [
+        "eval",
+        `console.error(JSON.stringify([Deno.env.get("NO_COLOR"), Deno.env.get("PATH")])); throw new Error("boom");`,
+      ],
+      stdout: new MemorySink(),
+      stderr,
+      readyTimeoutMs: 20_000,
+    });
+  let worker: WorkerProcess;
+  try {
+    worker = spawning();
+  } finally {
+    if (inherited !== undefined) Deno.env.set("NO_COLOR", inherited);
+  }
+  assert.equal(await worker.ready, false);
+  assert.equal((await worker.exited).code, 1);
+  const log = stderr.lines.join("\n");
+  assert.ok(
+    stderr.lines.includes(
+      `[w1] ${JSON.stringify(["1", Deno.env.get("PATH")])}`,
+    ),
+    log,
+  );
+  assert.ok(stderr.has(/^\[w1\] error: Uncaught .*boom/), log);
+  assert.ok(!log.includes("\x1b"), JSON.stringify(log));
 });

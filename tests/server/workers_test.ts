@@ -797,6 +797,105 @@ Deno.test("runSupervisor() checks the root before a reload and keeps the old wor
   }
 });
 
+Deno.test("runSupervisor() gives a replacement the recorded root while it exists, the root resolved again once it is gone", async (t) => {
+  // A symlink deploy without a reload: `current` moves to v2, and v1 is
+  // deleted later. Until then a replacement serves v1, like its sibling.
+  using dir = tempDir();
+  const base = Deno.realPathSync(dir.path);
+  for (const release of ["v1", "v2"]) Deno.mkdirSync(`${base}/${release}`);
+  Deno.symlinkSync(`${base}/v1`, `${base}/current`);
+  const server = overFakeWorkers({
+    workers: 2,
+    root: `${base}/v1`,
+    rootPath: `${base}/current`,
+  });
+  /** The -r and --allow-read a running worker got. */
+  const rootOf = (id: number) => {
+    const args = workerCommandLine(server.workers().get(id)!);
+    const read = args.find((a) => a.startsWith("--allow-read="));
+    return [args[args.indexOf("-r") + 1], read];
+  };
+  const replaced = async (victim: number, successor: number) => {
+    Deno.kill(server.workers().get(victim)!, "SIGKILL");
+    await waitFor(
+      `worker ${successor}, or the end`,
+      () => server.workers().has(successor) || !!server.status,
+    );
+    assert.equal(server.status, undefined, server.stderr.join("\n"));
+  };
+  try {
+    await waitForStartup(server);
+    Deno.symlinkSync(`${base}/v2`, `${base}/next`);
+    Deno.renameSync(`${base}/next`, `${base}/current`);
+
+    await t.step("v1 still there: kept", async () => {
+      await replaced(1, 3);
+      assert.deepEqual(rootOf(3), [`${base}/v1`, `--allow-read=${base}/v1`]);
+      assert.ok(!server.stderr.some((l) => l.includes(" is gone")));
+    });
+
+    await t.step("v1 deleted: resolved again, and said once", async () => {
+      Deno.renameSync(`${base}/v1`, `${base}/v1.deleted`);
+      await replaced(2, 4);
+      assert.deepEqual(rootOf(4), [`${base}/v2`, `--allow-read=${base}/v2`]);
+      await replaced(3, 5);
+      assert.deepEqual(rootOf(5), [`${base}/v2`, `--allow-read=${base}/v2`]);
+      assert.deepEqual(
+        server.stderr.filter((l) => l.includes(" is gone")),
+        [
+          `httpd.ts: root ${base}/v1 is gone; ${base}/current now leads to ${base}/v2, served from worker 4 on`,
+        ],
+      );
+      assert.ok(
+        !server.stderr.some((l) => l.includes("failed to start")),
+        server.stderr.join("\n"),
+      );
+    });
+  } finally {
+    await server.cleanUp();
+  }
+});
+
+Deno.test("runSupervisor() closes the debugger Deno opens at SIGUSR1, ignores SIGUSR2, and still stops gracefully", async () => {
+  // Deno 2.9.2 and later open their inspector on 127.0.0.1:9229 at a
+  // SIGUSR1 (denoland/deno#35738): a debugger anyone on the host could
+  // attach to, which the supervisor (run with -A here) closes again.
+  using dir = tempDir();
+  const pidFile = `${dir.path}/httpd.pid`;
+  const server = overFakeWorkers({ workers: 1, pidFile });
+  try {
+    await waitForStartup(server);
+    await sleep(1_000); // Deno arms its SIGUSR1 inspector after 500 ms.
+    const notes: [Deno.Signal, string][] = [
+      [
+        "SIGUSR1",
+        "httpd.ts: SIGUSR1: closed the debugger Deno opened for it on 127.0.0.1:9229 (there is no log file to reopen)",
+      ],
+      [
+        "SIGUSR2",
+        "httpd.ts: SIGUSR2 ignored (the supervisor sends it to retire a worker; to reload, send SIGHUP)",
+      ],
+    ];
+    for (const [signal, note] of notes) {
+      server.signal(signal);
+      await waitFor(
+        `the ${signal} note, or the end`,
+        () => server.stderr.includes(note) || !!server.status,
+      );
+      assert.equal(server.status, undefined, server.stderr.join("\n"));
+    }
+    const worker = server.workers().get(1)!;
+    assert.deepEqual([...server.workers().keys()], [1]);
+    assert.ok(isAlive(worker));
+    assert.equal(Deno.readTextFileSync(pidFile).trim(), `${server.child.pid}`);
+    server.signal("SIGTERM");
+    assert.equal((await server.finished()).code, 0, server.stderr.join("\n"));
+    assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
+  } finally {
+    await server.cleanUp();
+  }
+});
+
 Deno.test("runSupervisor() exits 1 with one line when the pid file cannot be written", async () => {
   using dir = tempDir();
   const pidFile = `${dir.path}/missing/httpd.pid`;
@@ -1085,10 +1184,10 @@ Deno.test("createWorkerArgs() passes only program arguments to a compiled binary
   );
 });
 
-Deno.test("startDelayMs() backs off exponentially up to 4 s", () => {
+Deno.test("startDelayMs() backs off exponentially up to 30 s", () => {
   assert.deepEqual(
-    [0, 1, 2, 3, 4, 5, 6, 20].map(startDelayMs),
-    [0, 250, 500, 1000, 2000, 4000, 4000, 4000],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 40].map(startDelayMs),
+    [0, 250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000],
   );
 });
 

@@ -70,6 +70,37 @@ Deno.test("FileCache answers a hit without touching the disk, then checks again"
   );
 });
 
+Deno.test("FileCache checks an answer again once it is maxStaleMs old, not a moment later", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/gone.txt`, "here");
+  const cache = new FileCache(dir.path, { maxStaleMs: 200 });
+  assert.equal((await cache.lookup("/gone.txt", 1000)).kind, "file");
+  Deno.removeSync(`${dir.path}/gone.txt`);
+  assert.equal((await cache.lookup("/gone.txt", 1200)).kind, "not-found");
+});
+
+Deno.test("FileCache trusts an answer for 500 ms unless told otherwise", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/gone.txt`, "here");
+  const cache = new FileCache(dir.path);
+  assert.equal((await cache.lookup("/gone.txt", 1000)).kind, "file");
+  Deno.removeSync(`${dir.path}/gone.txt`);
+  assert.equal((await cache.lookup("/gone.txt", 1499)).kind, "file");
+  assert.equal((await cache.lookup("/gone.txt", 1500)).kind, "not-found");
+});
+
+Deno.test("FileCache remembers one answer for a path whatever its query or fragment", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/a.txt`, "a");
+  const cache = new FileCache(dir.path, { maxStaleMs: 200 });
+  assert.equal((await cache.lookup("/a.txt", 1000)).kind, "file");
+  Deno.removeSync(`${dir.path}/a.txt`);
+  // Known, so answered without touching the disk.
+  for (const target of ["/a.txt?v=2", "/a.txt#top", "/a.txt?v=2#top"]) {
+    assert.equal((await cache.lookup(target, 1100)).kind, "file", target);
+  }
+});
+
 Deno.test("FileCache remembers a 404 for the window too", async () => {
   using dir = tempDir();
   const cache = new FileCache(dir.path, { maxStaleMs: 200 });
@@ -119,6 +150,28 @@ Deno.test("FileCache trusts a settled file's stat, and sees a rewrite that puts 
   assert.equal(decoder.decode(after.bytes), "NEW-CONTENT");
   assert.equal(after.mtimeMs, before.mtimeMs);
   assert.notEqual(after.etag, before.etag, "a new content gets a new ETag");
+});
+
+Deno.test("FileCache checks a settled file's precompressed sibling again by its stat alone", async () => {
+  using dir = tempDir();
+  await Promise.all([
+    writeSettled(`${dir.path}/app.js`, "original"),
+    writeSettled(`${dir.path}/app.js.gz`, "sibling"),
+  ]);
+  let opens = 0;
+  const cache = new FileCache(dir.path, {
+    maxStaleMs: 0,
+    open: (file) => {
+      opens++;
+      return Deno.open(file);
+    },
+  });
+  const first = await entryOf(cache, "/app.js");
+  assert.equal(first.encoded.length, 1);
+  assert.equal(opens, 2);
+  // No open, so a sibling already known is served even while opens hang.
+  assert.equal(await entryOf(cache, "/app.js"), first, "reused");
+  assert.equal(opens, 2);
 });
 
 Deno.test("FileCache gives a big file no ETag while a rewrite under its old mtime could pass unseen", async () => {
@@ -306,6 +359,24 @@ Deno.test("FileCache bounds the request paths it remembers", async () => {
   }
   Deno.removeSync(`${dir.path}/a.txt`);
   assert.equal((await cache.lookup("/a.txt")).kind, "not-found", "forgotten");
+});
+
+Deno.test("FileCache forgets first the request path checked least recently, not the first remembered", async () => {
+  using dir = tempDir();
+  // Two files: room for four remembered paths.
+  const cache = new FileCache(dir.path, { maxEntries: 2, maxStaleMs: 100 });
+  for (const miss of ["/a", "/b", "/c"]) {
+    assert.equal((await cache.lookup(miss, 0)).kind, "not-found");
+  }
+  // "/a" is checked again, which makes "/b" the least recently checked.
+  assert.equal((await cache.lookup("/a", 200)).kind, "not-found");
+  for (const miss of ["/d", "/e"]) {
+    assert.equal((await cache.lookup(miss, 200)).kind, "not-found");
+  }
+  Deno.writeTextFileSync(`${dir.path}/a`, "a");
+  Deno.writeTextFileSync(`${dir.path}/b`, "b");
+  assert.equal((await cache.lookup("/a", 250)).kind, "not-found", "remembered");
+  assert.equal((await cache.lookup("/b", 250)).kind, "file", "forgotten");
 });
 
 /** A sysfs file: it claims 4096 bytes and holds a few. */
@@ -562,6 +633,62 @@ Deno.test("FileCache serves the new file when one is renamed into place as it op
   assert.equal(entry.original.ino, Deno.statSync(path).ino);
 });
 
+Deno.test("FileCache resolves a path swapped as it opens again even when the clock has not moved", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/page.html`;
+  Deno.writeTextFileSync(path, "old");
+  const cache = new FileCache(dir.path, {
+    open: swapAtOpen(path, () => {
+      Deno.writeTextFileSync(`${path}.tmp`, "new!");
+      Deno.renameSync(`${path}.tmp`, path);
+    }),
+  });
+  // A timer too coarse to tell the lookup from its retry: the retry must
+  // not join the lookup's own check, which waits on the retry.
+  const now = performance.now;
+  performance.now = () => 1000;
+  try {
+    const entry = await entryOf(cache, "/page.html", 1000);
+    assert.equal(decoder.decode(entry.original.bytes), "new!");
+  } finally {
+    performance.now = now;
+  }
+});
+
+Deno.test("FileCache.openSame() opens nothing when a link or a FIFO took the file's place", async (t) => {
+  using outside = tempDir();
+  Deno.writeTextFileSync(`${outside.path}/secret.txt`, "outside the root");
+  const swaps: [string, (path: string) => void][] = [
+    ["a link out of the root", (path) => {
+      Deno.symlinkSync(`${outside.path}/secret.txt`, path);
+    }],
+    ["a FIFO", (path) => {
+      const made = new Deno.Command("mkfifo", { args: [path] }).outputSync();
+      assert.ok(made.success, "mkfifo");
+    }],
+  ];
+  for (const [name, swapIn] of swaps) {
+    await t.step(name, async () => {
+      using dir = tempDir();
+      const path = `${dir.path}/big.bin`;
+      Deno.writeFileSync(path, new Uint8Array((1 << 20) + 1));
+      // The cache's own open describes the file; no other may happen.
+      let opens = 0;
+      const cache = new FileCache(dir.path, {
+        open: (file) =>
+          ++opens === 1
+            ? Deno.open(file)
+            : Promise.reject(new Error(`opened ${file} again`)),
+      });
+      const entry = await entryOf(cache, "/big.bin");
+      Deno.removeSync(path);
+      swapIn(path);
+      assert.equal(await cache.openSame(entry.original), "changed");
+      assert.equal(opens, 1);
+    });
+  }
+});
+
 Deno.test("FileCache answers 503 for a file swapped at every open", async () => {
   using dir = tempDir();
   const path = `${dir.path}/busy.txt`;
@@ -681,6 +808,12 @@ Deno.test("FileCache fills its byte budget to the last byte", async () => {
   // Room for exactly three files counted three times each.
   using cache = await budgeted(4, 3 * 3 * FILE_SIZE);
   for (const i of [1, 2, 3]) assert.ok(await cache.kept(i), `f${i} kept`);
+});
+
+Deno.test("FileCache keeps an entry that takes its whole byte budget, to the last byte", async () => {
+  // One file counted three times: the budget exactly.
+  using cache = await budgeted(1, 3 * FILE_SIZE);
+  assert.ok(await cache.kept(0), "f0 kept");
 });
 
 Deno.test("FileCache counts a small file three times against its byte budget", async () => {
@@ -844,6 +977,27 @@ Deno.test("FileCache counts a file's head room against the largest size it holds
   assert.ok(page.original.bytes === undefined, "streamed, not held");
   const less = await entryOf(cache, "/less.html");
   assert.equal(less.original.bytes?.length, size - 100, "held, room and all");
+});
+
+Deno.test("FileCache holds files of up to 1 MiB unless told otherwise", async () => {
+  using dir = tempDir();
+  Deno.writeFileSync(`${dir.path}/limit.bin`, new Uint8Array(1 << 20));
+  Deno.writeFileSync(`${dir.path}/over.bin`, new Uint8Array((1 << 20) + 1));
+  const cache = new FileCache(dir.path);
+  const limit = await entryOf(cache, "/limit.bin");
+  // Compared as booleans: a diff of a 1 MiB array takes minutes.
+  assert.ok(limit.original.bytes !== undefined, "held");
+  const over = await entryOf(cache, "/over.bin");
+  assert.ok(over.original.bytes === undefined, "streamed");
+});
+
+Deno.test("FileCache holds no file's bytes when its head room leaves no budget for them", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/one.txt`, "1");
+  // A third of the budget is less than the room: not even one byte fits.
+  const cache = new FileCache(dir.path, { maxBytes: 300, headRoom: 448 });
+  const entry = await entryOf(cache, "/one.txt");
+  assert.equal(entry.original.bytes, undefined, "streamed, not held");
 });
 
 Deno.test("FileCache tries again at the next request a file that did not open in time", async () => {

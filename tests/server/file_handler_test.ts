@@ -206,6 +206,35 @@ Deno.test("createFileHandler() answers 503 when a big file's own open hangs, the
 
 const BIG = (1 << 20) + 1;
 
+Deno.test("createFileHandler() checks a big file's path again after its open timed out", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  // The cache's open describes the file; the request's open hangs.
+  const stuck = Promise.withResolvers<Deno.FsFile>();
+  let calls = 0;
+  const open: OpenFile = (file) =>
+    file === path && ++calls === 2 ? stuck.promise : Deno.open(file);
+  const handle = createFileHandler({
+    root: dir.path,
+    openTimeoutMs: 100,
+    open,
+  });
+  const head = getHead("/big.bin", "Accept-Encoding: gzip");
+  assert.equal((await handle(head)).status, 503);
+  // What the path names is not trusted after that: a sibling put beside
+  // the file meanwhile is found by the next request.
+  Deno.writeTextFileSync(`${path}.gz`, "gzip");
+  const next = await handle(head);
+  release(next);
+  assert.equal(next.status, 200);
+  assert.equal(fieldOf(next, "content-encoding"), "gzip");
+  const late = await Deno.open(path);
+  stuck.resolve(late);
+  await sleep(0);
+  assert.throws(() => late.statSync(), Deno.errors.BadResource, "closed");
+});
+
 /** How many descriptors this process has open (Linux). */
 function openDescriptors(): number {
   return [...Deno.readDirSync("/proc/self/fd")].length;
@@ -266,6 +295,28 @@ Deno.test("createFileHandler() answers 503 when a big file is replaced at every 
   release(response);
   assert.equal(response.status, 503);
   assert.equal(fieldOf(response, "retry-after"), "1");
+});
+
+Deno.test("createFileHandler() answers 503 when a big file is replaced again between its new check and its open", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  // The cache's opens, which check the file, find it as it is; each of the
+  // request's opens, after its lstat, finds it replaced.
+  let calls = 0;
+  const open: OpenFile = (file) => {
+    if (file === path && ++calls % 2 === 0) {
+      Deno.writeFileSync(`${path}.new`, new Uint8Array(BIG));
+      Deno.renameSync(`${path}.new`, path);
+    }
+    return Deno.open(file);
+  };
+  const handle = createFileHandler({ root: dir.path, open });
+  const response = await handle(getHead("/big.bin"));
+  release(response);
+  assert.equal(response.status, 503);
+  assert.equal(fieldOf(response, "retry-after"), "1");
+  assert.equal(calls, 4, "checked again once, not more");
 });
 
 Deno.test("createFileHandler() sends a big file grown in place at its new length", async () => {
@@ -415,6 +466,28 @@ Deno.test("createFileHandler() answers 403 when a big file it trusted turns unre
   release(response);
   assert.equal(response.status, 403);
   assert.ok(calls > 2, "checked again, then refused again");
+});
+
+Deno.test("createFileHandler() answers 403 when a settled big file's open is refused though its stat is unchanged", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/big.bin`;
+  Deno.writeFileSync(path, new Uint8Array(BIG));
+  const old = new Date(Date.now() - 60_000);
+  Deno.utimeSync(path, old, old);
+  // Settled (its ctime 2 s old), the file is checked again by its stat
+  // alone, which a refusal by policy (an LSM rule, a sandbox) leaves as it
+  // was: the request's own open is what fails, twice.
+  await sleep(2_100);
+  let calls = 0;
+  const open: OpenFile = (file) =>
+    file === path && ++calls > 1
+      ? Promise.reject(new Deno.errors.PermissionDenied("Staged: refused"))
+      : Deno.open(file);
+  const handle = createFileHandler({ root: dir.path, open });
+  const response = await handle(getHead("/big.bin"));
+  release(response);
+  assert.equal(response.status, 403);
+  assert.equal(calls, 3, "described once, then refused, checked, refused");
 });
 
 Deno.test("createFileHandler() closes a big file it answers 412 or 416 for", async () => {

@@ -31,8 +31,14 @@ const TYPES: [string, string][] = [
   // over Apache, and Apache over nginx.
   ["song.aac", "audio/aac"],
   ["stream.ra", "audio/x-pn-realaudio"],
-  // A type mime-db lists without a source still names its extensions.
+  // A type mime-db lists without a source still names its extensions, but
+  // never one a sourced type claims too.
   ["config.json5", "application/json5"],
+  ["song.mp3", "audio/mpeg"],
+  ["archive.zip", "application/zip"],
+  // A dotfile's name is all extension, as in nginx and Go's path.Ext().
+  [".html", "text/html"],
+  [".htaccess", DEFAULT_MEDIA_TYPE],
   ["README", DEFAULT_MEDIA_TYPE],
   ["trailing.", DEFAULT_MEDIA_TYPE],
 ];

@@ -65,3 +65,26 @@ Deno.test("prepareFields() keeps a modification time within Date's own second fo
     assert.equal(fields.lasting, true);
   }
 });
+
+Deno.test("prepareFields() gives a 304 the validators, Vary and Cache-Control of the 200, and no Content-Type", () => {
+  const mtime = Date.UTC(2024, 0, 1, 12, 0, 0);
+  const [entry, original] = modifiedAt(mtime);
+  const gzip: Representation = {
+    ...original,
+    path: "/srv/a.txt.gz",
+    coding: "gzip",
+  };
+  const fields = prepareFields(
+    { ...entry, encoded: [gzip] },
+    gzip,
+    "Cache-Control: max-age=60\r\n",
+  );
+  // RFC 9110 §15.4.5: no representation metadata beyond what updates a
+  // cache's stored response.
+  assert.equal(
+    fields.notModified,
+    'ETag: "1-1-1"\r\n' +
+      `Last-Modified: ${formatHttpDate(new Date(mtime))}\r\n` +
+      "Vary: Accept-Encoding\r\nCache-Control: max-age=60\r\n",
+  );
+});

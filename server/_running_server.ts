@@ -199,11 +199,15 @@ export class RunningServer implements Server {
       this.#pending = accepted;
     } else if (spare.take()) this.#admit(conn);
     else {
-      const refusal = this.#refuseQuietly(conn, SPARE_LINGER_MS, true)
-        .finally(() => {
-          this.#spareRefusal = undefined;
-          spare.take();
-        });
+      const refusal: Promise<void> = this.#refuseQuietly(
+        conn,
+        SPARE_LINGER_MS,
+        true,
+      ).finally(() => {
+        // A later refusal may hold a spare taken back meanwhile.
+        if (this.#spareRefusal === refusal) this.#spareRefusal = undefined;
+        spare.take();
+      });
       this.#spareRefusal = refusal;
     }
   }

@@ -31,3 +31,24 @@ export function realRoot(path: string): string {
     });
   }
 }
+
+/**
+ * Whether the directory at `path` is certainly gone (removed, or replaced
+ * by a file); one that cannot be looked at (no permission) is not.
+ *
+ * @example
+ * ```ts
+ * import { rootIsGone } from "./_root.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(rootIsGone("/"), false);
+ * assert.equal(rootIsGone("/no/such/directory"), true);
+ * ```
+ */
+export function rootIsGone(path: string): boolean {
+  try {
+    return !Deno.statSync(path).isDirectory;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotADirectory;
+  }
+}

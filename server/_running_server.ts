@@ -19,6 +19,7 @@ import type { LineWriter } from "./line_sink.ts";
 import { LinkedList } from "./linked_list.ts";
 import type { Server } from "./listen.ts";
 import { refuse } from "./_refusal.ts";
+import { rootIsGone } from "./_root.ts";
 import { SpareDescriptor } from "./_spare_descriptor.ts";
 import { within } from "./_within.ts";
 
@@ -49,10 +50,18 @@ const SPARE_LINGER_MS = 100;
  */
 const LOG_FLUSH_MS = 1000;
 
+/** How often the server looks whether its root is still there. */
+const ROOT_CHECK_MS = 1000;
+
 /** What {@linkcode RunningServer} is built from, `serve()`'s options resolved. */
 export interface ServerParts {
-  /** The document root's real path, for the spare descriptor. */
+  /**
+   * The document root's real path, for the spare descriptor, and to say
+   * when it is gone (every request would get 404 without a word).
+   */
   root: string;
+  /** Prints one line on the server's stderr. */
+  say: (line: string) => void;
   /** What every connection is served with, its log and reporter among them. */
   connection: ConnectionOptions;
   /** Open connections beyond which a new one is answered 503 and closed. */
@@ -95,6 +104,9 @@ export class RunningServer implements Server {
   #pending: Promise<Deno.TcpConn> | undefined;
   /** The refusal that holds the spare's descriptor, while one does. */
   #spareRefusal: Promise<void> | undefined;
+  /** Whether the root was gone when last looked at, and when that was. */
+  #rootGone = false;
+  #rootCheckedAt = 0;
 
   constructor(listener: Deno.TcpListener, parts: ServerParts) {
     this.#listener = listener;
@@ -111,6 +123,7 @@ export class RunningServer implements Server {
       this.#connections.forEach((connection) => connection.expire(now));
       // A descriptor freed anywhere (a file closed) refills the reserve.
       this.#spare.take();
+      this.#watchRoot(now);
     }, SWEEP_MS);
     this.#stopTicking = keepTicking();
     this.#acceptLoop().catch((error) => this.#report("accept loop", error));
@@ -210,6 +223,24 @@ export class RunningServer implements Server {
       });
       this.#spareRefusal = refusal;
     }
+  }
+
+  /**
+   * Says so when the root is gone (removed or renamed while serving: every
+   * request gets 404), and when a directory is back there.
+   */
+  #watchRoot(now: number): void {
+    if (now - this.#rootCheckedAt < ROOT_CHECK_MS) return;
+    this.#rootCheckedAt = now;
+    const gone = rootIsGone(this.#parts.root);
+    if (gone === this.#rootGone) return;
+    this.#rootGone = gone;
+    const root = this.#parts.root;
+    this.#parts.say(
+      gone
+        ? `httpd.ts: the document root ${root} is gone: every request gets 404 until a directory is back there`
+        : `httpd.ts: the document root ${root} is back`,
+    );
   }
 
   /** Serves an accepted connection, or refuses it when at the limit. */

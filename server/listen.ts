@@ -199,6 +199,7 @@ export function serve(options: ServeOptions): Server {
   });
   return new RunningServer(listener, {
     root,
+    say: (line) => void stderr.write(`${line}\n`),
     connection: {
       handler,
       log,

@@ -24,7 +24,7 @@ import { formatAuthority } from "./_authority.ts";
 import { createWorkerArgs } from "./_worker_command.ts";
 import { Supervisor } from "./_worker_supervisor.ts";
 import { errorMessage } from "./error_report.ts";
-import { realRoot } from "./_root.ts";
+import { realRoot, rootIsGone } from "./_root.ts";
 import { LineWriter } from "./line_sink.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 
@@ -110,19 +110,6 @@ function checkWorkerRoot(root: string): string | undefined {
   return `Cannot run workers for root ${root}: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`;
 }
 
-/**
- * Whether `path` is certainly no directory any more (removed, or replaced
- * by a file); a root that cannot be looked at (no permission) is kept.
- */
-function isGone(path: string): boolean {
-  try {
-    return !Deno.statSync(path).isDirectory;
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound ||
-      error instanceof Deno.errors.NotADirectory;
-  }
-}
-
 /** Why SIGUSR2, which would kill the supervisor by default, is ignored. */
 const USR2_IGNORED =
   "SIGUSR2 ignored (the supervisor sends it to retire a worker; to reload, send SIGHUP)";
@@ -199,7 +186,7 @@ export async function runSupervisor(
    * the old one and says why it cannot start.
    */
   const rootFor = (id: number): string => {
-    if (!isGone(root)) return root;
+    if (!rootIsGone(root)) return root;
     let now: string;
     try {
       now = realRoot(given);

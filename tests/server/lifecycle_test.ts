@@ -390,11 +390,13 @@ function runningServer(
     shutdownGraceMs?: number;
     report?: (where: string, error: unknown) => void;
     root?: string;
+    say?: (line: string) => void;
   } = {},
 ): RunningServer {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new RunningServer(listener as Deno.TcpListener, {
     root: options.root ?? SUITE_ROOT,
+    say: options.say ?? ((line) => assert.fail(`said: ${line}`)),
     connection: {
       handler: () => errorResponse(404, "GET"),
       log: options.log,
@@ -572,7 +574,8 @@ Deno.test("the spare descriptor, lost, is taken again once one can be", async ()
   using dir = tempDir();
   const root = `${dir.path}/root`;
   const listener = new HandingListener();
-  const server = runningServer(listener, { root });
+  // The missing root is said to be gone: not what this test is about.
+  const server = runningServer(listener, { root, say: () => {} });
   try {
     await sleep(250); // Sweeps find nothing to open.
     assert.equal(descriptorsOn(root), 0);
@@ -582,4 +585,30 @@ Deno.test("the spare descriptor, lost, is taken again once one can be", async ()
     await server.shutdown(0);
   }
   assert.equal(descriptorsOn(root), 0, "released at the stop");
+});
+
+Deno.test("a server says when its root is gone, and when it is back", async () => {
+  // Removed or renamed while serving, the root makes every request a 404:
+  // without a word, that looks like a server that works.
+  using dir = tempDir();
+  const root = `${dir.path}/root`;
+  Deno.mkdirSync(root);
+  const lines: string[] = [];
+  const server = runningServer(new HandingListener(), {
+    root,
+    say: (line) => lines.push(line),
+  });
+  try {
+    Deno.renameSync(root, `${dir.path}/moved`);
+    await waitFor("the root gone", () => lines.length === 1, 5_000);
+    assert.equal(
+      lines[0],
+      `httpd.ts: the document root ${root} is gone: every request gets 404 until a directory is back there`,
+    );
+    Deno.renameSync(`${dir.path}/moved`, root);
+    await waitFor("the root back", () => lines.length === 2, 5_000);
+    assert.equal(lines[1], `httpd.ts: the document root ${root} is back`);
+  } finally {
+    await server.shutdown(0);
+  }
 });

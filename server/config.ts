@@ -88,7 +88,7 @@ export function parseCommandLine(args: string[]): Command {
   let values;
   try {
     ({ values } = parseArgs({
-      args,
+      args: withNegativeValues(args),
       strict: true,
       allowPositionals: false,
       options: {
@@ -189,6 +189,41 @@ export function formatWorkerFlags(config: Config): string[] {
   }
   return flags;
 }
+
+/** The flags whose values are numbers. */
+const NUMERIC_FLAGS = new Set([
+  "-p",
+  "--port",
+  "-w",
+  "--workers",
+  "--header-timeout",
+  "--idle-timeout",
+  "--max-connections",
+  "--reload-grace",
+  "--cache-size",
+  "--worker-id",
+]);
+
+/**
+ * `args` with a negative number given to a numeric flag joined to it
+ * (`-p -1` as `--port=-1`), so that it is refused by the flag's own range
+ * check rather than by node:util, which takes it for a flag and asks for
+ * the `--port=-XYZ` spelling.
+ */
+function withNegativeValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (NUMERIC_FLAGS.has(args[i]) && next !== undefined && /^-\d/.test(next)) {
+      const flag = args[i].startsWith("--") ? args[i] : LONG[args[i]];
+      joined.push(`${flag}=${next}`);
+      i++;
+    } else joined.push(args[i]);
+  }
+  return joined;
+}
+
+const LONG: Record<string, string> = { "-p": "--port", "-w": "--workers" };
 
 function integer(
   flag: string,

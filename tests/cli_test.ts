@@ -42,8 +42,17 @@ const BAD_FLAGS: [string, string[], RegExp][] = [
   ["port 65536, one past the last", ["-p", "65536"], /--port '65536'/],
   ["a port that is not a number", ["-p", "http"], /--port 'http'/],
   ["a negative port", ["--port=-1"], /port/],
-  // node:util's own message for this one has three lines.
-  ["a value that looks like a flag", ["-p", "-1"], /'--port=-XYZ'/],
+  // Not node:util's "looks like a flag": the range the value missed.
+  ["a negative port, apart", ["-p", "-1"], /: Invalid --port '-1': expected/],
+  ["negative workers", ["-w", "-2"], /: Invalid --workers '-2': expected/],
+  [
+    "a negative timeout",
+    ["--header-timeout", "-1"],
+    /: Invalid --header-timeout '-1': expected/,
+  ],
+  // A string's value that starts with a dash is left to node:util, whose
+  // message (three lines, joined) suggests the --root=-x spelling.
+  ["a value that looks like a flag", ["-r", "-x"], /'--root=-XYZ'/],
   [
     "a missing root",
     ["-r", "/no/such/root/dir"],

@@ -36,15 +36,16 @@ export async function writePidFile(path: string): Promise<string | undefined> {
 /**
  * Removes the pid file unless another process has claimed it since (a
  * second instance started with the same path): its owner still needs it.
+ * Synchronous, so that a process about to exit at once can call it.
  */
-export async function removePidFile(path: string): Promise<void> {
+export function removePidFile(path: string): void {
   try {
     // Without read permission (only --allow-write for the pid file), the
     // check is skipped rather than answered by a permission prompt.
     const readable =
       Deno.permissions.querySync({ name: "read", path }).state === "granted";
-    if (!readable || (await Deno.readTextFile(path)).trim() === `${Deno.pid}`) {
-      await Deno.remove(path);
+    if (!readable || Deno.readTextFileSync(path).trim() === `${Deno.pid}`) {
+      Deno.removeSync(path);
     }
   } catch {
     // Already gone, or not ours to remove.

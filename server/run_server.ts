@@ -21,6 +21,9 @@ import {
   RETIRE_SIGNAL,
 } from "./worker_link.ts";
 
+/** How long a process that must exit at once gives its last line. */
+const EXIT_DRAIN_MS = 100;
+
 /** How long the last lines may take to be written at exit. */
 const OUTPUT_DRAIN_MS = 1000;
 
@@ -115,15 +118,22 @@ async function serveUntilStopped(
       );
     }
   };
-  // SIGUSR1 opens Deno's debugger, which the guard closes again (or
-  // stops when it may not); SIGUSR2 would kill the process by default,
-  // cutting responses short and leaving its pid file behind. (A worker's
-  // SIGUSR2 is the retire signal, below.)
+  const pidFile = worker ? undefined : config.pidFile;
+  /** The pid file once written: ours to remove. */
+  let written: string | undefined;
+  // SIGUSR1 opens Deno's debugger, which the guard closes again (or exits
+  // at once when it may not: a worker is then replaced); SIGUSR2 would
+  // kill the process by default, cutting responses short and leaving its
+  // pid file behind. (A worker's SIGUSR2 is the retire signal, below.)
+  const exitNow = () => {
+    if (written !== undefined) removePidFile(written);
+    void stderr.drained(EXIT_DRAIN_MS).then(() => Deno.exit(1));
+  };
   const listeners: [Deno.Signal, () => void][] = [
     ["SIGINT", stop],
     ["SIGTERM", stop],
     ["SIGHUP", hangUp],
-    ["SIGUSR1", guardInspector(say, () => void server.shutdown())],
+    ["SIGUSR1", guardInspector(say, exitNow)],
   ];
   if (!worker) {
     listeners.push([
@@ -142,9 +152,6 @@ async function serveUntilStopped(
   for (const [signal, listener] of listeners) {
     Deno.addSignalListener(signal, listener);
   }
-  const pidFile = worker ? undefined : config.pidFile;
-  /** The pid file once written: ours to remove. */
-  let written: string | undefined;
   try {
     if (pidFile !== undefined) {
       const failure = await writePidFile(pidFile);
@@ -169,6 +176,6 @@ async function serveUntilStopped(
     for (const [signal, listener] of listeners) {
       Deno.removeSignalListener(signal, listener);
     }
-    if (written !== undefined) await removePidFile(written);
+    if (written !== undefined) removePidFile(written);
   }
 }

@@ -11,7 +11,7 @@
  * - SIGTERM, SIGINT: stop every worker gracefully, exit 0 (a second one
  *   kills them at once).
  * - SIGHUP: rolling restart, one worker at a time, new before old.
- * - SIGUSR1: closes the debugger Deno opens for it, or stops gracefully
+ * - SIGUSR1: closes the debugger Deno opens for it, or exits at once
  *   when it may not (see `_inspector_guard.ts`).
  * - SIGUSR2: ignored, with a note (the supervisor sends it to retire a
  *   worker).
@@ -109,6 +109,9 @@ function checkWorkerRoot(root: string): string | undefined {
   if (Deno.build.standalone || !root.includes(",")) return undefined;
   return `Cannot run workers for root ${root}: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`;
 }
+
+/** How long a supervisor that must exit at once gives its last line. */
+const EXIT_DRAIN_MS = 100;
 
 /** Why SIGUSR2, which would kill the supervisor by default, is ignored. */
 const USR2_IGNORED =
@@ -258,17 +261,21 @@ export async function runSupervisor(
     ["SIGUSR2", () => void stderr.write(`${PREFIX}${USR2_IGNORED}\n`)],
     [
       "SIGUSR1",
-      guardInspector((line) => void stderr.write(`${line}\n`), onStop),
+      guardInspector((line) => void stderr.write(`${line}\n`), () => {
+        // The workers, whose stdin then ends, stop gracefully by themselves.
+        if (written !== undefined) removePidFile(written);
+        void stderr.drained(EXIT_DRAIN_MS).then(() => Deno.exit(1));
+      }),
     ],
   ];
+  /** The pid file once written: ours to remove. */
+  let written: string | undefined;
   // Signals are handled before the pid file names this process: a stop
   // sent as soon as the file appears must find a graceful stop.
   for (const [signal, listener] of listeners) {
     Deno.addSignalListener(signal, listener);
   }
 
-  /** The pid file once written: ours to remove. */
-  let written: string | undefined;
   try {
     if (options.pidFile !== undefined) {
       const failure = await writePidFile(options.pidFile);
@@ -286,7 +293,7 @@ export async function runSupervisor(
     for (const [signal, listener] of listeners) {
       Deno.removeSignalListener(signal, listener);
     }
-    if (written !== undefined) await removePidFile(written);
+    if (written !== undefined) removePidFile(written);
     // The last lines (a worker killed at the stop, say) are worth a moment,
     // but a reader that stopped reading must not hold the exit. stdout
     // first: what it dropped is told on stderr.

@@ -684,26 +684,33 @@ Deno.test("-w 1: SIGUSR1 closes the debugger Deno opens for it, and SIGUSR2 is i
   assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
 });
 
-Deno.test("-w 1: SIGUSR1 stops gracefully a process that may not close the debugger Deno opens for it", async () => {
+Deno.test("-w 1: SIGUSR1 ends at once, with status 1, a process that may not close the debugger Deno opens for it", async () => {
   // Without --allow-sys the inspector cannot be closed from inside: only
-  // the end of the process closes it.
+  // the end of the process closes it, and a graceful stop would leave it
+  // open for seconds. Status 1 lets a service manager restart the server.
   using dir = tempDir();
   const pidFile = `${dir.path}/httpd.pid`;
+  Deno.writeFileSync(`${dir.path}/big.bin`, new Uint8Array(0));
+  Deno.truncateSync(`${dir.path}/big.bin`, 64 * 1024 * 1024);
   await using cli = await startCli({
-    args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
+    args: ["-r", dir.path, "--quiet", "--pid-file", pidFile],
     permissions: [
       "--allow-net=127.0.0.1",
-      `--allow-read=${FIXTURE_ROOT}`,
+      `--allow-read=${dir.path}`,
       `--allow-write=${dir.path}`,
     ],
   });
   await new Promise((resolve) => setTimeout(resolve, INSPECTOR_ARMED_MS));
+  // A download under way is not waited for.
+  using client = await RawClient.connect(cli.port);
+  await client.send("GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
+  assert.equal((await client.readResponse({ head: true })).status, 200);
   Deno.kill(cli.pid, "SIGUSR1");
   const exit = await cli.status();
-  assert.equal(exit.code, 0, cli.stderr());
+  assert.equal(exit.code, 1, cli.stderr());
   assert.match(
     cli.stderr(),
-    /^httpd\.ts: SIGUSR1: .*only --allow-sys lets httpd\.ts close it: stopping gracefully$/m,
+    /^httpd\.ts: SIGUSR1: .*only --allow-sys lets httpd\.ts close it: exiting at once, status 1$/m,
   );
   assert.throws(() => Deno.statSync(pidFile), Deno.errors.NotFound);
   assert.equal(inspectorListening(), false);

@@ -37,7 +37,7 @@ Deno.test("removePidFile() removes its file with write permission alone", async 
     `
     const failure = await writePidFile(Deno.args[0]);
     if (failure !== undefined) throw new Error(failure);
-    await removePidFile(Deno.args[0]);
+    removePidFile(Deno.args[0]);
     `,
     path,
     [`--allow-write=${path}`],
@@ -54,7 +54,7 @@ Deno.test("removePidFile() leaves a file another process claimed, with read perm
     const failure = await writePidFile(Deno.args[0]);
     if (failure !== undefined) throw new Error(failure);
     Deno.writeTextFileSync(Deno.args[0], "999999\\n");
-    await removePidFile(Deno.args[0]);
+    removePidFile(Deno.args[0]);
     `,
     path,
     [`--allow-read=${path}`, `--allow-write=${path}`],
@@ -62,10 +62,10 @@ Deno.test("removePidFile() leaves a file another process claimed, with read perm
   assert.equal(Deno.readTextFileSync(path), "999999\n");
 });
 
-Deno.test("removePidFile() settles quietly when the file is gone or cannot be read", async () => {
+Deno.test("removePidFile() settles quietly when the file is gone or cannot be read", () => {
   using dir = tempDir();
-  await removePidFile(`${dir.path}/never-written.pid`);
+  removePidFile(`${dir.path}/never-written.pid`);
   Deno.mkdirSync(`${dir.path}/a-directory.pid`);
-  await removePidFile(`${dir.path}/a-directory.pid`); // not a file it wrote
+  removePidFile(`${dir.path}/a-directory.pid`); // not a file it wrote
   assert.ok(Deno.statSync(`${dir.path}/a-directory.pid`).isDirectory);
 });

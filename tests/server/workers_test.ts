@@ -869,7 +869,7 @@ Deno.test("runSupervisor() closes the debugger Deno opens at SIGUSR1, ignores SI
     const notes: [Deno.Signal, string][] = [
       [
         "SIGUSR1",
-        "httpd.ts: SIGUSR1: closed the debugger Deno opened for it on 127.0.0.1:9229 (there is no log file to reopen)",
+        "httpd.ts: SIGUSR1: closed the debugger Deno opened for it on 127.0.0.1:9229 (there is no log file to reopen; do not send SIGUSR1)",
       ],
       [
         "SIGUSR2",

@@ -9,16 +9,24 @@ import { encodeResponse } from "./encode_response.ts";
 import { closeQuietly, isDisconnect } from "./error_report.ts";
 import { errorResponse, RETRY_AFTER } from "./response.ts";
 
+/** How {@linkcode refuse} waits for the client before it closes. */
+export interface RefuseOptions {
+  /** At most this long, in ms. */
+  lingerMs: number;
+  /** Only until the request's head is in, not until the client closes. */
+  headOnly: boolean;
+}
+
 /**
  * Answers 503 to a connection over the limit and closes it gracefully: what
  * the client sends is read, so that the close resets nothing, until it
- * closes, or (`headOnly`) until its request's head has come, for up to
- * `lingerMs`.
+ * closes, or (`headOnly`) until its request's head has come (a body sent
+ * after it may then meet a reset, which can cost the client the 503), for
+ * up to `lingerMs`.
  */
 export async function refuse(
   conn: Deno.TcpConn,
-  lingerMs: number,
-  headOnly: boolean,
+  { lingerMs, headOnly }: RefuseOptions,
 ): Promise<void> {
   const response = errorResponse(503, "GET", RETRY_AFTER, true);
   const timer = setTimeout(() => closeQuietly(conn), lingerMs);

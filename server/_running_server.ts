@@ -18,7 +18,7 @@ import { coarseNow, keepTicking, tick } from "./clock.ts";
 import type { LineWriter } from "./line_sink.ts";
 import { LinkedList } from "./linked_list.ts";
 import type { Server } from "./listen.ts";
-import { refuse } from "./_refusal.ts";
+import { refuse, type RefuseOptions } from "./_refusal.ts";
 import { rootIsGone } from "./_root.ts";
 import { SpareDescriptor } from "./_spare_descriptor.ts";
 import { within } from "./_within.ts";
@@ -37,12 +37,16 @@ const SPARE_WAIT_MS = 10;
 /** Connections being refused with a 503 at once, beyond which they are just closed. */
 const MAX_REFUSING = 256;
 /**
- * How long a refused client may take to close after its 503, before it is
- * closed on: over the connection limit, and on the spare descriptor (which
- * the next refusal waits for, so it waits only for the request's head).
+ * How a client over the connection limit is refused: given up to a second
+ * to close after its 503, before it is closed on.
  */
-const REFUSE_LINGER_MS = 1000;
-const SPARE_LINGER_MS = 100;
+const OVER_LIMIT: RefuseOptions = { lingerMs: 1000, headOnly: false };
+/**
+ * How a client accepted on the spare descriptor is refused: the next
+ * refusal waits for its descriptor, so it is closed once its request's
+ * head is in, or after 100 ms.
+ */
+const ON_SPARE: RefuseOptions = { lingerMs: 100, headOnly: true };
 /**
  * How long a stopped server waits for its access log to be written: a
  * stdout nobody reads must not hold the exit. Lines not written by then are
@@ -212,15 +216,12 @@ export class RunningServer implements Server {
       this.#pending = accepted;
     } else if (spare.take()) this.#admit(conn);
     else {
-      const refusal: Promise<void> = this.#refuseQuietly(
-        conn,
-        SPARE_LINGER_MS,
-        true,
-      ).finally(() => {
-        // A later refusal may hold a spare taken back meanwhile.
-        if (this.#spareRefusal === refusal) this.#spareRefusal = undefined;
-        spare.take();
-      });
+      const refusal: Promise<void> = this.#refuseQuietly(conn, ON_SPARE)
+        .finally(() => {
+          // A later refusal may hold a spare taken back meanwhile.
+          if (this.#spareRefusal === refusal) this.#spareRefusal = undefined;
+          spare.take();
+        });
       this.#spareRefusal = refusal;
     }
   }
@@ -267,11 +268,10 @@ export class RunningServer implements Server {
 
   #refuseQuietly(
     conn: Deno.TcpConn,
-    lingerMs = REFUSE_LINGER_MS,
-    headOnly = false,
+    how: RefuseOptions = OVER_LIMIT,
   ): Promise<void> {
     this.#refusing++;
-    return refuse(conn, lingerMs, headOnly)
+    return refuse(conn, how)
       .catch((error) => this.#report("refuse", error))
       .finally(() => this.#refusing--);
   }

@@ -196,12 +196,17 @@ export async function runSupervisor(
     } catch {
       return root;
     }
-    if (now !== root && checkWorkerRoot(now) === undefined) {
-      void stderr.write(
-        `${PREFIX}root ${root} is gone; ${given} now leads to ${now}, served from worker ${id} on\n`,
-      );
-      root = now;
+    if (now === root) return root;
+    const unusable = checkWorkerRoot(now);
+    if (unusable !== undefined) {
+      // The worker fails on the old root; this says why it was kept.
+      void stderr.write(`${PREFIX}root ${root} is gone; ${unusable}\n`);
+      return root;
     }
+    void stderr.write(
+      `${PREFIX}root ${root} is gone; ${given} now leads to ${now}, served from worker ${id} on\n`,
+    );
+    root = now;
     return root;
   };
   const supervisor = new Supervisor({

@@ -60,7 +60,10 @@ async function refuseWithin(
   headOnly: boolean,
   ms: number,
 ): Promise<{ ended: boolean; refusal: Promise<void> }> {
-  const refusal = refuse(conn as unknown as Deno.TcpConn, LONG, headOnly);
+  const refusal = refuse(conn as unknown as Deno.TcpConn, {
+    lingerMs: LONG,
+    headOnly,
+  });
   const ended = await within(refusal.then(() => true), ms) ?? false;
   return { ended, refusal };
 }

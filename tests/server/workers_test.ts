@@ -856,6 +856,36 @@ Deno.test("runSupervisor() gives a replacement the recorded root while it exists
   }
 });
 
+Deno.test("runSupervisor() says why a replacement keeps a root that is gone when the new one has a comma", async () => {
+  // --allow-read cannot take a comma: the replacement keeps the old root
+  // (and fails on it), and the supervisor says why.
+  using dir = tempDir();
+  const base = Deno.realPathSync(dir.path);
+  for (const release of ["v1", "v,2"]) Deno.mkdirSync(`${base}/${release}`);
+  Deno.symlinkSync(`${base}/v1`, `${base}/current`);
+  const server = overFakeWorkers({
+    workers: 2,
+    root: `${base}/v1`,
+    rootPath: `${base}/current`,
+  });
+  try {
+    await waitForStartup(server);
+    Deno.symlinkSync(`${base}/v,2`, `${base}/next`);
+    Deno.renameSync(`${base}/next`, `${base}/current`);
+    Deno.renameSync(`${base}/v1`, `${base}/v1.deleted`);
+    Deno.kill(server.workers().get(1)!, "SIGKILL");
+    const said =
+      `httpd.ts: root ${base}/v1 is gone; Cannot run workers for root ${base}/v,2: a comma in its path cannot be passed in --allow-read; rename it, or use -w 1`;
+    await waitFor(
+      "the reason, or the end",
+      () => server.stderr.includes(said) || !!server.status,
+    );
+    assert.equal(server.status, undefined, server.stderr.join("\n"));
+  } finally {
+    await server.cleanUp();
+  }
+});
+
 Deno.test("runSupervisor() closes the debugger Deno opens at SIGUSR1, ignores SIGUSR2, and still stops gracefully", async () => {
   // Deno 2.9.2 and later open their inspector on 127.0.0.1:9229 at a
   // SIGUSR1 (denoland/deno#35738): a debugger anyone on the host could

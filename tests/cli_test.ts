@@ -651,6 +651,27 @@ function inspectorListening(): boolean {
 /** Deno arms its SIGUSR1 inspector half a second after start. */
 const INSPECTOR_ARMED_MS = 1000;
 
+/**
+ * Sends SIGUSR1 to `pid` until its stderr (`said()`) tells that it closed
+ * the debugger: on a loaded machine Deno may not have armed its inspector
+ * by the first signal, which is then only ignored. At most three tries.
+ */
+async function sigusr1UntilClosed(pid: number, said: () => string) {
+  const count = (text: string) => said().split(text).length - 1;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const ignored = count("SIGUSR1: ignored");
+    Deno.kill(pid, "SIGUSR1");
+    await waitFor(
+      "a SIGUSR1 note",
+      () => count("SIGUSR1: closed") > 0 || count("SIGUSR1: ignored") > ignored,
+      10_000,
+    );
+    if (count("SIGUSR1: closed") > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, INSPECTOR_ARMED_MS));
+  }
+  assert.fail(`no debugger was closed: ${said()}`);
+}
+
 Deno.test("-w 1: SIGUSR1 closes the debugger Deno opens for it, and SIGUSR2 is ignored, not the death it is by default", async () => {
   // Log rotation sends SIGUSR1 (nginx reopens its logs on it); Deno 2.9.2
   // and later answer it by opening their inspector on 127.0.0.1:9229, a
@@ -662,15 +683,14 @@ Deno.test("-w 1: SIGUSR1 closes the debugger Deno opens for it, and SIGUSR2 is i
     args: ["-r", FIXTURE_ROOT, "--quiet", "--pid-file", pidFile],
   });
   await new Promise((resolve) => setTimeout(resolve, INSPECTOR_ARMED_MS));
-  const notes = {
-    SIGUSR1:
-      /^httpd\.ts: SIGUSR1: closed the debugger Deno opened for it on 127\.0\.0\.1:9229 \(.+\)$/m,
-    SIGUSR2: /^httpd\.ts: SIGUSR2 ignored \(.+\)$/m,
-  };
-  for (const [signal, note] of Object.entries(notes)) {
-    Deno.kill(cli.pid, signal as Deno.Signal);
-    await waitFor(`the ${signal} note`, () => note.test(cli.stderr()), 10_000);
-  }
+  await sigusr1UntilClosed(cli.pid, cli.stderr);
+  assert.match(
+    cli.stderr(),
+    /^httpd\.ts: SIGUSR1: closed the debugger Deno opened for it on 127\.0\.0\.1:9229 \(.+\)$/m,
+  );
+  Deno.kill(cli.pid, "SIGUSR2");
+  const usr2 = /^httpd\.ts: SIGUSR2 ignored \(.+\)$/m;
+  await waitFor("the SIGUSR2 note", () => usr2.test(cli.stderr()), 10_000);
   assert.match(
     cli.stderr(),
     /^Debugger listening on ws:\/\/127\.0\.0\.1:9229\//m,

@@ -896,24 +896,33 @@ Deno.test("runSupervisor() closes the debugger Deno opens at SIGUSR1, ignores SI
   try {
     await waitForStartup(server);
     await sleep(1_000); // Deno arms its SIGUSR1 inspector after 500 ms.
-    const notes: [Deno.Signal, string][] = [
-      [
-        "SIGUSR1",
-        "httpd.ts: SIGUSR1: closed the debugger Deno opened for it on 127.0.0.1:9229 (there is no log file to reopen; do not send SIGUSR1)",
-      ],
-      [
-        "SIGUSR2",
-        "httpd.ts: SIGUSR2 ignored (the supervisor sends it to retire a worker; to reload, send SIGHUP)",
-      ],
-    ];
-    for (const [signal, note] of notes) {
-      server.signal(signal);
+    const closed =
+      "httpd.ts: SIGUSR1: closed the debugger Deno opened for it on 127.0.0.1:9229 (there is no log file to reopen; do not send SIGUSR1)";
+    const ignored =
+      "httpd.ts: SIGUSR1: ignored (there is no log file to reopen)";
+    const count = (line: string) =>
+      server.stderr.filter((l) => l === line).length;
+    // On a loaded machine Deno may not have armed its inspector by the
+    // first signal, which is then only ignored: at most three tries.
+    for (let attempt = 1; attempt <= 3 && count(closed) === 0; attempt++) {
+      const before = count(ignored);
+      server.signal("SIGUSR1");
       await waitFor(
-        `the ${signal} note, or the end`,
-        () => server.stderr.includes(note) || !!server.status,
+        "a SIGUSR1 note, or the end",
+        () => count(closed) > 0 || count(ignored) > before || !!server.status,
       );
       assert.equal(server.status, undefined, server.stderr.join("\n"));
+      if (count(closed) === 0) await sleep(1_000);
     }
+    assert.equal(count(closed), 1, server.stderr.join("\n"));
+    const usr2 =
+      "httpd.ts: SIGUSR2 ignored (the supervisor sends it to retire a worker; to reload, send SIGHUP)";
+    server.signal("SIGUSR2");
+    await waitFor(
+      "the SIGUSR2 note, or the end",
+      () => server.stderr.includes(usr2) || !!server.status,
+    );
+    assert.equal(server.status, undefined, server.stderr.join("\n"));
     const worker = server.workers().get(1)!;
     assert.deepEqual([...server.workers().keys()], [1]);
     assert.ok(isAlive(worker));

@@ -37,8 +37,7 @@ export function guardInspector(
   exitNow: () => void,
 ): () => void {
   // Queried once, before any signal: touching the inspector without the
-  // permission could prompt for it on a terminal. ("inspector" is a kind
-  // of sys permission that Deno's types do not list.)
+  // permission could prompt for it on a terminal.
   const mayClose = mayUseInspector();
   return () => {
     if (!mayClose) {
@@ -74,7 +73,10 @@ const EXIT = "exiting at once, status 1";
 const EXITING =
   `Deno opens its debugger on 127.0.0.1:9229 for it, open to anyone on this host, and only --allow-sys lets httpd.ts close it: ${EXIT}`;
 
-/** Whether this process has the permission to use the inspector. */
+/**
+ * Whether this process has the permission to use the inspector, a kind of
+ * sys permission that Deno's types do not list.
+ */
 function mayUseInspector(): boolean {
   const descriptor = { name: "sys", kind: "inspector" };
   try {

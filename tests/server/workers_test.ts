@@ -797,18 +797,32 @@ Deno.test("runSupervisor() checks the root before a reload and keeps the old wor
   }
 });
 
+/**
+ * Two fake workers serving `base/current`, a symlink to the release
+ * `base/v1`, with a second release, `base/<second>`, made beside it.
+ */
+function overReleases(base: string, second: string) {
+  for (const release of ["v1", second]) Deno.mkdirSync(`${base}/${release}`);
+  Deno.symlinkSync(`${base}/v1`, `${base}/current`);
+  return overFakeWorkers({
+    workers: 2,
+    root: `${base}/v1`,
+    rootPath: `${base}/current`,
+  });
+}
+
+/** A symlink deploy: `base/current` switched to `release` in one rename. */
+function switchCurrent(base: string, release: string): void {
+  Deno.symlinkSync(`${base}/${release}`, `${base}/next`);
+  Deno.renameSync(`${base}/next`, `${base}/current`);
+}
+
 Deno.test("runSupervisor() gives a replacement the recorded root while it exists, the root resolved again once it is gone", async (t) => {
   // A symlink deploy without a reload: `current` moves to v2, and v1 is
   // deleted later. Until then a replacement serves v1, like its sibling.
   using dir = tempDir();
   const base = Deno.realPathSync(dir.path);
-  for (const release of ["v1", "v2"]) Deno.mkdirSync(`${base}/${release}`);
-  Deno.symlinkSync(`${base}/v1`, `${base}/current`);
-  const server = overFakeWorkers({
-    workers: 2,
-    root: `${base}/v1`,
-    rootPath: `${base}/current`,
-  });
+  const server = overReleases(base, "v2");
   /** The -r and --allow-read a running worker got. */
   const rootOf = (id: number) => {
     const args = workerCommandLine(server.workers().get(id)!);
@@ -825,8 +839,7 @@ Deno.test("runSupervisor() gives a replacement the recorded root while it exists
   };
   try {
     await waitForStartup(server);
-    Deno.symlinkSync(`${base}/v2`, `${base}/next`);
-    Deno.renameSync(`${base}/next`, `${base}/current`);
+    switchCurrent(base, "v2");
 
     await t.step("v1 still there: kept", async () => {
       await replaced(1, 3);
@@ -861,17 +874,10 @@ Deno.test("runSupervisor() says why a replacement keeps a root that is gone when
   // (and fails on it), and the supervisor says why.
   using dir = tempDir();
   const base = Deno.realPathSync(dir.path);
-  for (const release of ["v1", "v,2"]) Deno.mkdirSync(`${base}/${release}`);
-  Deno.symlinkSync(`${base}/v1`, `${base}/current`);
-  const server = overFakeWorkers({
-    workers: 2,
-    root: `${base}/v1`,
-    rootPath: `${base}/current`,
-  });
+  const server = overReleases(base, "v,2");
   try {
     await waitForStartup(server);
-    Deno.symlinkSync(`${base}/v,2`, `${base}/next`);
-    Deno.renameSync(`${base}/next`, `${base}/current`);
+    switchCurrent(base, "v,2");
     Deno.renameSync(`${base}/v1`, `${base}/v1.deleted`);
     Deno.kill(server.workers().get(1)!, "SIGKILL");
     const said =
